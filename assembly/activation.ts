@@ -1,0 +1,72 @@
+// tanh and its gradient, f32, elementwise; in place is allowed (out == inp, dinp == dout).
+import { at } from "./simd";
+
+// tanh(x) as a rational function p(x)/q(x) on x clamped to [-c, c]: p odd of degree 13, q even of
+// degree 6 (the coefficients of Eigen's generic_fast_tanh_float). Mul, add and div only, no FMA,
+// so every engine computes the same bits. Max error vs Math.tanh is checked in test/kernels.test.ts.
+// @ts-ignore: decorator
+@inline const CLAMP: f32 = 7.90531110763549805; // beyond it p/q rounds to +-1 in f32
+// @ts-ignore: decorator
+@inline const TINY: f32 = 0.0004; // below it tanh(x) == x in f32
+// @ts-ignore: decorator
+@inline const A1: f32 = 4.89352455891786e-03;
+// @ts-ignore: decorator
+@inline const A3: f32 = 6.37261928875436e-04;
+// @ts-ignore: decorator
+@inline const A5: f32 = 1.48572235717979e-05;
+// @ts-ignore: decorator
+@inline const A7: f32 = 5.12229709037114e-08;
+// @ts-ignore: decorator
+@inline const A9: f32 = -8.60467152213735e-11;
+// @ts-ignore: decorator
+@inline const A11: f32 = 2.00018790482477e-13;
+// @ts-ignore: decorator
+@inline const A13: f32 = -2.76076847742355e-16;
+// @ts-ignore: decorator
+@inline const B0: f32 = 4.89352518554385e-03;
+// @ts-ignore: decorator
+@inline const B2: f32 = 2.26843463243900e-03;
+// @ts-ignore: decorator
+@inline const B4: f32 = 1.18534705686654e-04;
+// @ts-ignore: decorator
+@inline const B6: f32 = 1.19825839466702e-06;
+
+/** f32x4 tanh; lanes with |x| < TINY return x itself. */
+// @ts-ignore: decorator
+@inline export function tanh_v(a: v128): v128 {
+  const x = f32x4.max(f32x4.min(a, f32x4.splat(CLAMP)), f32x4.splat(-CLAMP));
+  const x2 = f32x4.mul(x, x);
+  let p = f32x4.add(f32x4.mul(x2, f32x4.splat(A13)), f32x4.splat(A11));
+  p = f32x4.add(f32x4.mul(x2, p), f32x4.splat(A9));
+  p = f32x4.add(f32x4.mul(x2, p), f32x4.splat(A7));
+  p = f32x4.add(f32x4.mul(x2, p), f32x4.splat(A5));
+  p = f32x4.add(f32x4.mul(x2, p), f32x4.splat(A3));
+  p = f32x4.add(f32x4.mul(x2, p), f32x4.splat(A1));
+  p = f32x4.mul(x, p);
+  let q = f32x4.add(f32x4.mul(x2, f32x4.splat(B6)), f32x4.splat(B4));
+  q = f32x4.add(f32x4.mul(x2, q), f32x4.splat(B2));
+  q = f32x4.add(f32x4.mul(x2, q), f32x4.splat(B0));
+  const tiny = f32x4.lt(f32x4.abs(a), f32x4.splat(TINY));
+  return v128.bitselect(a, f32x4.div(p, q), tiny);
+}
+
+// inp (n) -> out (n) = tanh(inp); overwrites out. The tail runs the same vector code on one lane.
+export function tanh_fwd(out: usize, inp: usize, n: i32): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) v128.store(at(out, i), tanh_v(v128.load(at(inp, i))));
+  for (; i < n; i++) store<f32>(at(out, i), f32x4.extract_lane(tanh_v(f32x4.splat(load<f32>(at(inp, i)))), 0));
+}
+
+// dout (n), out = tanh(inp) (n) -> dinp (n) = dout * (1 - out^2); overwrites dinp.
+export function tanh_bwd(dinp: usize, dout: usize, out: usize, n: i32): void {
+  const one = f32x4.splat(1);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const y = v128.load(at(out, i));
+    v128.store(at(dinp, i), f32x4.mul(v128.load(at(dout, i)), f32x4.sub(one, f32x4.mul(y, y))));
+  }
+  for (; i < n; i++) {
+    const y = load<f32>(at(out, i));
+    store<f32>(at(dinp, i), load<f32>(at(dout, i)) * (1 - y * y));
+  }
+}

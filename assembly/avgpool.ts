@@ -1,0 +1,60 @@
+// 2x2 average pooling, stride 2, f32 NCHW. OH = H/2, OW = W/2 rounded down (Keras 'valid').
+import { at } from "./simd";
+
+// inp (B,C,H,W) -> out (B,C,OH,OW); overwrites out.
+export function avgpool2d_fwd(out: usize, inp: usize, B: i32, C: i32, H: i32, W: i32): void {
+  const OH = H >> 1, OW = W >> 1;
+  const quarter = f32x4.splat(0.25);
+  for (let p = 0; p < B * C; p++) {
+    for (let oh = 0; oh < OH; oh++) {
+      const r0 = at(inp, (p * H + 2 * oh) * W);
+      const r1 = at(r0, W);
+      const o = at(out, (p * OH + oh) * OW);
+      let ow = 0;
+      // 8 inputs per row give 4 outputs: split them into even and odd columns.
+      for (; ow + 4 <= OW; ow += 4) {
+        const a0 = v128.load(at(r0, 2 * ow)), a1 = v128.load(at(r0, 2 * ow + 4));
+        const b0 = v128.load(at(r1, 2 * ow)), b1 = v128.load(at(r1, 2 * ow + 4));
+        const top = f32x4.add(v128.shuffle<f32>(a0, a1, 0, 2, 4, 6), v128.shuffle<f32>(a0, a1, 1, 3, 5, 7));
+        const bot = f32x4.add(v128.shuffle<f32>(b0, b1, 0, 2, 4, 6), v128.shuffle<f32>(b0, b1, 1, 3, 5, 7));
+        v128.store(at(o, ow), f32x4.mul(f32x4.add(top, bot), quarter));
+      }
+      for (; ow < OW; ow++) {
+        const top = load<f32>(at(r0, 2 * ow)) + load<f32>(at(r0, 2 * ow + 1));
+        const bot = load<f32>(at(r1, 2 * ow)) + load<f32>(at(r1, 2 * ow + 1));
+        store<f32>(at(o, ow), (top + bot) * 0.25);
+      }
+    }
+  }
+}
+
+// dout (B,C,OH,OW) -> dinp (B,C,H,W); overwrites dinp (rows/columns dropped by the rounding get 0).
+export function avgpool2d_bwd(dinp: usize, dout: usize, B: i32, C: i32, H: i32, W: i32): void {
+  const OH = H >> 1, OW = W >> 1;
+  const quarter = f32x4.splat(0.25);
+  for (let p = 0; p < B * C; p++) {
+    for (let oh = 0; oh < OH; oh++) {
+      const g = at(dout, (p * OH + oh) * OW);
+      const r0 = at(dinp, (p * H + 2 * oh) * W);
+      const r1 = at(r0, W);
+      let ow = 0;
+      // 4 gradients fan out to 8 columns in each of the two rows: [g0 g0 g1 g1] [g2 g2 g3 g3].
+      for (; ow + 4 <= OW; ow += 4) {
+        const v = f32x4.mul(v128.load(at(g, ow)), quarter);
+        const lo = v128.shuffle<f32>(v, v, 0, 0, 1, 1), hi = v128.shuffle<f32>(v, v, 2, 2, 3, 3);
+        v128.store(at(r0, 2 * ow), lo); v128.store(at(r0, 2 * ow + 4), hi);
+        v128.store(at(r1, 2 * ow), lo); v128.store(at(r1, 2 * ow + 4), hi);
+      }
+      for (; ow < OW; ow++) {
+        const v = load<f32>(at(g, ow)) * 0.25;
+        store<f32>(at(r0, 2 * ow), v); store<f32>(at(r0, 2 * ow + 1), v);
+        store<f32>(at(r1, 2 * ow), v); store<f32>(at(r1, 2 * ow + 1), v);
+      }
+      if (W & 1) { store<f32>(at(r0, W - 1), 0); store<f32>(at(r1, W - 1), 0); }
+    }
+    if (H & 1) {
+      const last = at(dinp, (p * H + H - 1) * W);
+      for (let w = 0; w < W; w++) store<f32>(at(last, w), 0);
+    }
+  }
+}

@@ -1,0 +1,13 @@
+// The module's export list: every kernel, and where free memory starts. Kernels take byte offsets
+// into this module's memory (planned by src/arena.ts), never allocate, and keep nothing.
+export { conv2d_fwd, conv2d_bwd_input, conv2d_bwd_filter } from "./conv2d";
+export { avgpool2d_fwd, avgpool2d_bwd } from "./avgpool";
+export { dense_fwd, dense_bwd_input, dense_bwd_weight } from "./dense";
+export { tanh_fwd, tanh_bwd } from "./activation";
+export { softmax_fwd, softmax_xent_fwd, softmax_xent_bwd } from "./softmax_xent";
+export { adam_step } from "./adam";
+
+/** First byte after the module's static data: the arena starts here (16-byte aligned). */
+export function heap_base(): usize {
+  return (__heap_base + 15) & ~15;
+}

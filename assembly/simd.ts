@@ -1,0 +1,29 @@
+// Inline helpers shared by the kernels. Every kernel sums in the same fixed order whether a value is
+// computed in a SIMD lane or in a scalar tail, so results do not depend on which path ran.
+
+/** Bytes per f32 and per f32x4 vector. */
+// @ts-ignore: decorator
+@inline export const F32: usize = 4;
+// @ts-ignore: decorator
+@inline export const VEC: usize = 16;
+
+/** Horizontal sum in a fixed order: (l0 + l1) + (l2 + l3). */
+// @ts-ignore: decorator
+@inline export function hsum(v: v128): f32 {
+  return (f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1)) +
+    (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
+}
+
+/** Address of element `i` of an f32 array at `base`. */
+// @ts-ignore: decorator
+@inline export function at(base: usize, i: i32): usize {
+  return base + (<usize>i << 2);
+}
+
+/** Sets n f32 values at dst to zero (SIMD body, scalar tail). */
+export function zero_f32(dst: usize, n: i32): void {
+  const z = f32x4.splat(0);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) v128.store(at(dst, i), z);
+  for (; i < n; i++) store<f32>(at(dst, i), 0);
+}

@@ -1,0 +1,93 @@
+// `npm run bench`: kernel GFLOP/s at the LeNet-5 shapes, training and inference throughput, peak
+// memory. One thread. Keep the output format stable so numbers compare across commits.
+// Usage: npm run bench [-- --json] [-- --seconds S]
+import { cpus } from "node:os";
+import { parseArgs } from "node:util";
+import { allocateRegions } from "../build/arena.js";
+import { LeNet5 } from "../build/lenet.js";
+import { readMnist } from "../build/node-io.js";
+import { splitValidation } from "../build/mnist.js";
+import { loadKernels } from "../build/wasm.js";
+
+const { values: flags } = parseArgs({ options: { json: { type: "boolean" }, seconds: { type: "string" } } });
+const budget = Number(flags.seconds ?? 0.5); // seconds per measurement
+
+/** Runs fn repeatedly for ~budget seconds, 5 rounds; returns the median seconds per call. */
+function time(fn) {
+  fn();
+  let calls = 1;
+  for (let t = performance.now(); performance.now() - t < 20; calls++) fn(); // calibrate on ~20 ms
+  const perRound = Math.max(1, Math.round((calls * budget * 1000) / 20 / 5));
+  const rounds = [];
+  for (let r = 0; r < 5; r++) {
+    const t = performance.now();
+    for (let i = 0; i < perRound; i++) fn();
+    rounds.push((performance.now() - t) / 1000 / perRound);
+  }
+  return rounds.sort((a, b) => a - b)[2];
+}
+
+const B = 32;
+const k = await loadKernels();
+const conv = (C, H, OC, K = 5) => ({ C, H, OC, K, OH: H - K + 1, flops: 2 * B * OC * (H - K + 1) ** 2 * C * K * K });
+const c1 = conv(1, 32, 6), c3 = conv(6, 14, 16);
+const r = allocateRegions(k.memory, k.heap_base(), { a: B * 6 * 32 * 32, b: B * 6 * 28 * 28, w: 48000, bias: 120, g: 48000, gb: 120, d: B * 400, e: B * 120 });
+const f32 = new Float32Array(k.memory.buffer);
+for (let i = 0; i < f32.length - r.a.offset / 4; i++) f32[r.a.offset / 4 + i] = Math.sin(i) * 0.5; // finite data everywhere
+const o = (n) => r[n].offset;
+
+const kernels = [
+  ["conv2d_fwd c1 (1->6, 32x32)", c1.flops, () => k.conv2d_fwd(o("b"), o("a"), o("w"), o("bias"), B, 1, 32, 32, 6, 5)],
+  ["conv2d_fwd c3 (6->16, 14x14)", c3.flops, () => k.conv2d_fwd(o("b"), o("a"), o("w"), o("bias"), B, 6, 14, 14, 16, 5)],
+  ["conv2d_bwd_input c3", c3.flops, () => k.conv2d_bwd_input(o("a"), o("b"), o("w"), B, 6, 14, 14, 16, 5)],
+  ["conv2d_bwd_filter c1", c1.flops, () => k.conv2d_bwd_filter(o("g"), o("gb"), o("b"), o("a"), B, 1, 32, 32, 6, 5)],
+  ["conv2d_bwd_filter c3", c3.flops, () => k.conv2d_bwd_filter(o("g"), o("gb"), o("b"), o("a"), B, 6, 14, 14, 16, 5)],
+  ["dense_fwd f5 (400->120)", 2 * B * 400 * 120, () => k.dense_fwd(o("e"), o("d"), o("w"), o("bias"), B, 400, 120)],
+  ["dense_bwd_input f5", 2 * B * 400 * 120, () => k.dense_bwd_input(o("d"), o("e"), o("w"), B, 400, 120)],
+  ["dense_bwd_weight f5", 2 * B * 400 * 120, () => k.dense_bwd_weight(o("g"), o("gb"), o("e"), o("d"), B, 400, 120)],
+  ["avgpool2d_fwd c1 (6x28x28)", B * 6 * 28 * 28, () => k.avgpool2d_fwd(o("a"), o("b"), B, 6, 28, 28)],
+  ["tanh_fwd c1 (6x28x28)", B * 6 * 28 * 28, () => k.tanh_fwd(o("b"), o("b"), B * 6 * 28 * 28)],
+  ["adam_step (61,706 params)", 61720 * 10, () => k.adam_step(o("w"), o("g"), o("a"), o("b"), 61720, 1e-3, 0.9, 0.999, 1e-7)],
+];
+
+const results = { environment: { node: process.version, cpu: cpus()[0]?.model ?? "unknown", threads: 1, cores: cpus().length }, kernels: [], model: {} };
+for (const [name, flops, fn] of kernels) {
+  const s = time(fn);
+  results.kernels.push({ name, batch: B, microseconds: s * 1e6, gflops: flops / s / 1e9 });
+}
+
+// Whole model on real MNIST: training steps (batch 32) and inference (batch 1 and 1000).
+const data = await readMnist();
+const { train } = splitValidation(data.train, 5000);
+const model = await LeNet5.create({ seed: 1, batchSize: B });
+let next = 0;
+const stepSeconds = time(() => {
+  model.setBatch(train.images, train.labels, B, next);
+  model.trainStep(B);
+  next = (next + B) % (train.count - B);
+});
+const big = await LeNet5.create({ seed: 1, batchSize: 1000 });
+const batch1 = time(() => model.predict(data.test.images, 1));
+const batch1000 = time(() => big.predict(data.test.images, 1000));
+results.model = {
+  train_images_per_second: B / stepSeconds,
+  train_step_ms: stepSeconds * 1e3,
+  infer_batch1_ms: batch1 * 1e3,
+  infer_batch1000_images_per_second: 1000 / batch1000,
+  peak_rss_mb: process.resourceUsage().maxRSS / 1024,
+};
+
+if (flags.json) {
+  process.stdout.write(JSON.stringify(results) + "\n");
+} else {
+  const env = results.environment;
+  console.log(`lenet-wasm bench | node ${env.node} | ${env.cpu} | threads ${env.threads} of ${env.cores} cores`);
+  console.log("kernel                              batch      us/call   GFLOP/s");
+  for (const x of results.kernels) console.log(`${x.name.padEnd(36)}${String(x.batch).padStart(5)}${x.microseconds.toFixed(1).padStart(13)}${x.gflops.toFixed(2).padStart(10)}`);
+  const m = results.model;
+  console.log(`training, batch 32:        ${Math.round(m.train_images_per_second)} images/s (${m.train_step_ms.toFixed(2)} ms/step)`);
+  console.log(`inference, batch 1:        ${m.infer_batch1_ms.toFixed(3)} ms/image`);
+  console.log(`inference, batch 1000:     ${Math.round(m.infer_batch1000_images_per_second)} images/s`);
+  console.log(`peak RSS:                  ${m.peak_rss_mb.toFixed(0)} MB`);
+  console.log("(GFLOP/s for avgpool and tanh count one op per output element; adam counts 10 per parameter)");
+}

