@@ -1,0 +1,31 @@
+// The shipped module itself: built with SIMD where it matters, and nothing it should not have.
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+
+const wat = readFileSync(new URL("../build/lenet.wat", import.meta.url), "utf8");
+
+/** The text of each function in build/lenet.wat, by its short name. */
+const functions = new Map(
+  wat.split(/\n (?=\(func \$)/).slice(1).map((text) => [/^\(func \$[^ ]*\/([^ /]+) /.exec(text)?.[1] ?? "", text]),
+);
+
+describe("build/lenet.wasm", () => {
+  it.each(["conv2d_fwd", "conv2d_bwd_input", "conv2d_bwd_filter", "dense_fwd", "dense_bwd_input", "dense_bwd_weight", "tanh_fwd", "tanh_bwd", "adam_step", "avgpool2d_fwd", "avgpool2d_bwd"])(
+    "%s runs f32x4 SIMD (v128 loads and f32x4 arithmetic)",
+    (name) => {
+      const text = functions.get(name);
+      expect(text, `${name} not found in build/lenet.wat`).toBeDefined();
+      expect(text).toMatch(/v128\.load/);
+      expect(text).toMatch(/f32x4\.(mul|add)/);
+    },
+  );
+
+  it("imports nothing (no host functions: the same bits on every engine) and exports its memory", () => {
+    expect(wat).not.toMatch(/\(import /);
+    expect(wat).toMatch(/\(export "memory"/);
+  });
+
+  it("has no fused multiply-add (relaxed SIMD would make results hardware-dependent)", () => {
+    expect(wat).not.toMatch(/relaxed/);
+  });
+});
