@@ -61,22 +61,23 @@ export function dense_bwd_input(dinp: usize, dout: usize, weight: usize, B: i32,
   }
 }
 
-// dout (B,N) inp (B,K) -> dweight (N,K) += dout^T . inp, dbias (N) += column sums of dout; ACCUMULATES.
+// dout (B,N) inp (B,K) -> dweight (N,K) += dout^T . inp, dbias (N) += column sums of dout; ACCUMULATES,
+// each element's sum over the call's batch added once (so a batch split into calls adds partial sums).
 export function dense_bwd_weight(dweight: usize, dbias: usize, dout: usize, inp: usize, B: i32, K: i32, N: i32): void {
   for (let n = 0; n < N; n++) {
     const dw = at(dweight, n * K);
     let k = 0;
     for (; k + 4 <= K; k += 4) {
-      let acc = v128.load(at(dw, k));
+      let acc = f32x4.splat(0);
       for (let b = 0; b < B; b++) {
         acc = f32x4.add(acc, f32x4.mul(f32x4.splat(load<f32>(at(dout, b * N + n))), v128.load(at(inp, b * K + k))));
       }
-      v128.store(at(dw, k), acc);
+      v128.store(at(dw, k), f32x4.add(v128.load(at(dw, k)), acc));
     }
     for (; k < K; k++) {
-      let acc = load<f32>(at(dw, k));
+      let acc: f32 = 0;
       for (let b = 0; b < B; b++) acc += load<f32>(at(dout, b * N + n)) * load<f32>(at(inp, b * K + k));
-      store<f32>(at(dw, k), acc);
+      store<f32>(at(dw, k), load<f32>(at(dw, k)) + acc);
     }
     let sum: f32 = 0;
     for (let b = 0; b < B; b++) sum += load<f32>(at(dout, b * N + n));

@@ -31,17 +31,17 @@ const B = 32;
 const k = await loadKernels();
 const conv = (C, H, OC, K = 5) => ({ C, H, OC, K, OH: H - K + 1, flops: 2 * B * OC * (H - K + 1) ** 2 * C * K * K });
 const c1 = conv(1, 32, 6), c3 = conv(6, 14, 16);
-const r = allocateRegions(k.memory, k.heap_base(), { a: B * 6 * 32 * 32, b: B * 6 * 28 * 28, w: 48000, bias: 120, g: 48000, gb: 120, d: B * 400, e: B * 120 });
+const r = allocateRegions(k.memory, k.heap_base(), { a: B * 6 * 32 * 32, col: B * 150 * 100 + B * 25 * 784, b: B * 6 * 28 * 28, w: 48000, bias: 120, g: 48000, gb: 120, d: B * 400, e: B * 120, dcol: 150 * 100 });
 const f32 = new Float32Array(k.memory.buffer);
 for (let i = 0; i < f32.length - r.a.offset / 4; i++) f32[r.a.offset / 4 + i] = Math.sin(i) * 0.5; // finite data everywhere
 const o = (n) => r[n].offset;
 
 const kernels = [
-  ["conv2d_fwd c1 (1->6, 32x32)", c1.flops, () => k.conv2d_fwd(o("b"), o("a"), o("w"), o("bias"), B, 1, 32, 32, 6, 5)],
-  ["conv2d_fwd c3 (6->16, 14x14)", c3.flops, () => k.conv2d_fwd(o("b"), o("a"), o("w"), o("bias"), B, 6, 14, 14, 16, 5)],
-  ["conv2d_bwd_input c3", c3.flops, () => k.conv2d_bwd_input(o("a"), o("b"), o("w"), B, 6, 14, 14, 16, 5)],
-  ["conv2d_bwd_filter c1", c1.flops, () => k.conv2d_bwd_filter(o("g"), o("gb"), o("b"), o("a"), B, 1, 32, 32, 6, 5)],
-  ["conv2d_bwd_filter c3", c3.flops, () => k.conv2d_bwd_filter(o("g"), o("gb"), o("b"), o("a"), B, 6, 14, 14, 16, 5)],
+  ["conv2d_fwd c1 (1->6, 32x32)", c1.flops, () => k.conv2d_fwd(o("b"), o("col"), o("a"), o("w"), o("bias"), B, 1, 32, 32, 6, 5)],
+  ["conv2d_fwd c3 (6->16, 14x14)", c3.flops, () => k.conv2d_fwd(o("b"), o("col"), o("a"), o("w"), o("bias"), B, 6, 14, 14, 16, 5)],
+  ["conv2d_bwd_input c3", c3.flops, () => k.conv2d_bwd_input(o("a"), o("dcol"), o("b"), o("w"), B, 6, 14, 14, 16, 5)],
+  ["conv2d_bwd_filter c1", c1.flops, () => k.conv2d_bwd_filter(o("g"), o("gb"), o("b"), o("col"), B, 1, 32, 32, 6, 5)],
+  ["conv2d_bwd_filter c3", c3.flops, () => k.conv2d_bwd_filter(o("g"), o("gb"), o("b"), o("col"), B, 6, 14, 14, 16, 5)],
   ["dense_fwd f5 (400->120)", 2 * B * 400 * 120, () => k.dense_fwd(o("e"), o("d"), o("w"), o("bias"), B, 400, 120)],
   ["dense_bwd_input f5", 2 * B * 400 * 120, () => k.dense_bwd_input(o("d"), o("e"), o("w"), B, 400, 120)],
   ["dense_bwd_weight f5", 2 * B * 400 * 120, () => k.dense_bwd_weight(o("g"), o("gb"), o("e"), o("d"), B, 400, 120)],

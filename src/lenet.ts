@@ -74,7 +74,9 @@ const BYTE_TO_UNIT = Float32Array.from({ length: 256 }, (_, v) => v / 255);
 /** Per-image activation sizes (elements), in forward order. */
 const ACT = {
   input: PADDED_SIDE * PADDED_SIDE, // (1,32,32), zero border
+  col1: 25 * 28 * 28, // c1's unrolled input patches (im2col), kept for its filter gradient
   c1: 6 * 28 * 28, // conv c1 then tanh, in place
+  col3: 150 * 10 * 10, // c3's unrolled input patches
   p2: 6 * 14 * 14,
   c3: 16 * 10 * 10, // conv c3 then tanh, in place
   p4: 16 * 5 * 5, // = flatten (400), channel-major like PyTorch
@@ -119,8 +121,10 @@ export class LeNet5 {
       adamV: PARAM_LAYOUT.total,
       input: B * ACT.input,
       labels: B,
+      col1: B * ACT.col1,
       c1: B * ACT.c1,
       p2: B * ACT.p2,
+      col3: B * ACT.col3,
       c3: B * ACT.c3,
       p4: B * ACT.p4,
       f5: B * ACT.f5,
@@ -134,6 +138,7 @@ export class LeNet5 {
       dc3: B * ACT.c3,
       dp2: B * ACT.p2,
       dc1: B * ACT.c1,
+      dcol3: ACT.col3, // one image's patch gradients, scratch of conv2d_bwd_input
     });
     this.f32 = new Float32Array(kernels.memory.buffer);
     this.i32 = new Int32Array(kernels.memory.buffer);
@@ -232,10 +237,10 @@ export class LeNet5 {
   private forward(B: number): void {
     const { k, P } = this;
     const o = (name: string): number => this.region(name).offset;
-    k.conv2d_fwd(o("c1"), o("input"), P["c1.weight"], P["c1.bias"], B, 1, PADDED_SIDE, PADDED_SIDE, 6, 5);
+    k.conv2d_fwd(o("c1"), o("col1"), o("input"), P["c1.weight"], P["c1.bias"], B, 1, PADDED_SIDE, PADDED_SIDE, 6, 5);
     k.tanh_fwd(o("c1"), o("c1"), B * ACT.c1);
     k.avgpool2d_fwd(o("p2"), o("c1"), B, 6, 28, 28);
-    k.conv2d_fwd(o("c3"), o("p2"), P["c3.weight"], P["c3.bias"], B, 6, 14, 14, 16, 5);
+    k.conv2d_fwd(o("c3"), o("col3"), o("p2"), P["c3.weight"], P["c3.bias"], B, 6, 14, 14, 16, 5);
     k.tanh_fwd(o("c3"), o("c3"), B * ACT.c3);
     k.avgpool2d_fwd(o("p4"), o("c3"), B, 16, 10, 10);
     k.dense_fwd(o("f5"), o("p4"), P["f5.weight"], P["f5.bias"], B, 400, 120);
@@ -261,11 +266,11 @@ export class LeNet5 {
     k.dense_bwd_input(o("dp4"), o("df5"), P["f5.weight"], B, 400, 120);
     k.avgpool2d_bwd(o("dc3"), o("dp4"), B, 16, 10, 10);
     k.tanh_bwd(o("dc3"), o("dc3"), o("c3"), B * ACT.c3);
-    k.conv2d_bwd_filter(G["c3.weight"], G["c3.bias"], o("dc3"), o("p2"), B, 6, 14, 14, 16, 5);
-    k.conv2d_bwd_input(o("dp2"), o("dc3"), P["c3.weight"], B, 6, 14, 14, 16, 5);
+    k.conv2d_bwd_filter(G["c3.weight"], G["c3.bias"], o("dc3"), o("col3"), B, 6, 14, 14, 16, 5);
+    k.conv2d_bwd_input(o("dp2"), o("dcol3"), o("dc3"), P["c3.weight"], B, 6, 14, 14, 16, 5);
     k.avgpool2d_bwd(o("dc1"), o("dp2"), B, 6, 28, 28);
     k.tanh_bwd(o("dc1"), o("dc1"), o("c1"), B * ACT.c1);
-    k.conv2d_bwd_filter(G["c1.weight"], G["c1.bias"], o("dc1"), o("input"), B, 1, PADDED_SIDE, PADDED_SIDE, 6, 5);
+    k.conv2d_bwd_filter(G["c1.weight"], G["c1.bias"], o("dc1"), o("col1"), B, 1, PADDED_SIDE, PADDED_SIDE, 6, 5);
   }
 
   /** Forward + softmax + loss on the batch set by setBatch (with labels); returns the SUMMED loss. */

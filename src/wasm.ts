@@ -6,9 +6,9 @@ import { instantiate } from "@assemblyscript/loader";
 export interface Kernels {
   readonly memory: WebAssembly.Memory;
   heap_base(): number;
-  conv2d_fwd(out: number, inp: number, weight: number, bias: number, B: number, C: number, H: number, W: number, OC: number, K: number): void;
-  conv2d_bwd_input(dinp: number, dout: number, weight: number, B: number, C: number, H: number, W: number, OC: number, K: number): void;
-  conv2d_bwd_filter(dweight: number, dbias: number, dout: number, inp: number, B: number, C: number, H: number, W: number, OC: number, K: number): void;
+  conv2d_fwd(out: number, col: number, inp: number, weight: number, bias: number, B: number, C: number, H: number, W: number, OC: number, K: number): void;
+  conv2d_bwd_input(dinp: number, dcol: number, dout: number, weight: number, B: number, C: number, H: number, W: number, OC: number, K: number): void;
+  conv2d_bwd_filter(dweight: number, dbias: number, dout: number, col: number, B: number, C: number, H: number, W: number, OC: number, K: number): void;
   avgpool2d_fwd(out: number, inp: number, B: number, C: number, H: number, W: number): void;
   avgpool2d_bwd(dinp: number, dout: number, B: number, C: number, H: number, W: number): void;
   dense_fwd(out: number, inp: number, weight: number, bias: number, B: number, K: number, N: number): void;

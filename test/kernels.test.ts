@@ -44,14 +44,30 @@ function plus(a: Float64Array, b: Float64Array): Float64Array {
 // ---------------------------------------------------------------------------------------------
 // conv2d ('valid', stride 1: the reference with pad = 0)
 
+/** inp (B,C,H,W) -> col (B, C*K*K, OH*OW): col[b, (c,kh,kw), (oh,ow)] = inp[b, c, oh+kh, ow+kw]. */
+function im2col(inp: Float64Array, B: number, C: number, H: number, W: number, K: number): Float64Array {
+  const OH = H - K + 1, OW = W - K + 1, R = C * K * K, P = OH * OW;
+  const col = new Float64Array(B * R * P);
+  for (let b = 0; b < B; b++)
+    for (let c = 0; c < C; c++)
+      for (let kh = 0; kh < K; kh++)
+        for (let kw = 0; kw < K; kw++)
+          for (let oh = 0; oh < OH; oh++)
+            for (let ow = 0; ow < OW; ow++)
+              col[((b * R + (c * K + kh) * K + kw) * P) + oh * OW + ow] = inp[((b * C + c) * H + oh + kh) * W + ow + kw];
+  return col;
+}
+
 interface ConvCase { B: number; C: number; H: number; W: number; OC: number; K: number; label: string }
 
 function convCase(B: number, C: number, H: number, W: number, OC: number, K: number): ConvCase {
   return { B, C, H, W, OC, K, label: `B=${B} C=${C} H=${H} W=${W} OC=${OC} K=${K} (OH=${H - K + 1} OW=${W - K + 1})` };
 }
 
-// The vectorised dimension is the output width (8- and 4-wide blocks, scalar tail): OW = 1..17,
-// each with two kernel sizes from 1..5, output heights 1..4 (so odd and even H), C and OC 1..3.
+// The patch rows (im2col) copy along the output width (OW = 1..17: 4-wide blocks, scalar tail); the
+// GEMMs run along the output plane P = OH*OW (16- and 4-wide blocks, scalar tail: P = 1..68 here) in
+// pairs of rows (OC and C*K*K odd and even). Each OW comes with two kernel sizes from 1..5, output
+// heights 1..4 (so odd and even H), C and OC 1..3.
 const convSweep: ConvCase[] = [];
 for (const OW of range(1, 17)) {
   for (const K of new Set([1 + ((OW - 1) % 5), 5 - ((OW - 1) % 5)])) {
@@ -71,12 +87,14 @@ function checkConvFwd(c: ConvCase): void {
   const label = `conv2d_fwd ${c.label}`;
   const rng = rngFor(label);
   const inp = randF32(rng, B * C * H * W), weight = randF32(rng, OC * C * K * K), bias = randF32(rng, OC);
-  const a = new Arena(k, { out: B * OC * OH * OW, inp: inp.length, weight: weight.length, bias: OC });
-  a.runTwice(label, ["out"], () => {
-    a.input("inp", inp); a.input("weight", weight); a.input("bias", bias); a.fill("out", NaN);
-  }, () => k.conv2d_fwd(a.ptr("out"), a.ptr("inp"), a.ptr("weight"), a.ptr("bias"), B, C, H, W, OC, K));
+  const R = C * K * K, P = OH * OW;
+  const a = new Arena(k, { out: B * OC * P, col: B * R * P, inp: inp.length, weight: weight.length, bias: OC });
+  a.runTwice(label, ["out", "col"], () => {
+    a.input("inp", inp); a.input("weight", weight); a.input("bias", bias); a.fill("out", NaN); a.fill("col", NaN);
+  }, () => k.conv2d_fwd(a.ptr("out"), a.ptr("col"), a.ptr("inp"), a.ptr("weight"), a.ptr("bias"), B, C, H, W, OC, K));
   const want = conv2d_fwd_ref(inp, weight, bias, B, C, H, W, OC, K, 0);
   expectClose(label, a.read("out"), want, sumAtol(C * K * K + 1), RTOL, [B, OC, OH, OW]);
+  expectClose(`${label} col`, a.read("col"), im2col(inp, B, C, H, W, K), 0, 0, [B, R, P]);
 }
 
 function checkConvBwdInput(c: ConvCase): void {
@@ -85,10 +103,10 @@ function checkConvBwdInput(c: ConvCase): void {
   const label = `conv2d_bwd_input ${c.label}`;
   const rng = rngFor(label);
   const dout = randF32(rng, B * OC * OH * OW), weight = randF32(rng, OC * C * K * K);
-  const a = new Arena(k, { dinp: B * C * H * W, dout: dout.length, weight: weight.length });
+  const a = new Arena(k, { dinp: B * C * H * W, dcol: C * K * K * OH * OW, dout: dout.length, weight: weight.length });
   a.runTwice(label, ["dinp"], () => {
-    a.input("dout", dout); a.input("weight", weight); a.fill("dinp", NaN);
-  }, () => k.conv2d_bwd_input(a.ptr("dinp"), a.ptr("dout"), a.ptr("weight"), B, C, H, W, OC, K));
+    a.input("dout", dout); a.input("weight", weight); a.fill("dinp", NaN); a.fill("dcol", NaN);
+  }, () => k.conv2d_bwd_input(a.ptr("dinp"), a.ptr("dcol"), a.ptr("dout"), a.ptr("weight"), B, C, H, W, OC, K));
   const want = conv2d_bwd_input_ref(dout, weight, B, C, H, W, OC, K, 0);
   // Each input-gradient element gathers at most OC*K*K terms.
   expectClose(label, a.read("dinp"), want, sumAtol(OC * K * K), RTOL, [B, C, H, W]);
@@ -102,10 +120,12 @@ function checkConvBwdFilter(c: ConvCase): void {
   const dout = randF32(rng, B * OC * OH * OW), inp = randF32(rng, B * C * H * W);
   // The kernel accumulates (+=): start from random values and add the reference to them.
   const dw0 = randF32(rng, OC * C * K * K), db0 = randF32(rng, OC);
-  const a = new Arena(k, { dweight: dw0.length, dbias: OC, dout: dout.length, inp: inp.length });
+  // The kernel reads conv2d_fwd's unrolled patches (col), not the input itself.
+  const col = im2col(inp, B, C, H, W, K);
+  const a = new Arena(k, { dweight: dw0.length, dbias: OC, dout: dout.length, col: col.length });
   a.runTwice(label, ["dweight", "dbias"], () => {
-    a.input("dout", dout); a.input("inp", inp); a.fill("dweight", dw0); a.fill("dbias", db0);
-  }, () => k.conv2d_bwd_filter(a.ptr("dweight"), a.ptr("dbias"), a.ptr("dout"), a.ptr("inp"), B, C, H, W, OC, K));
+    a.input("dout", dout); a.input("col", col); a.fill("dweight", dw0); a.fill("dbias", db0);
+  }, () => k.conv2d_bwd_filter(a.ptr("dweight"), a.ptr("dbias"), a.ptr("dout"), a.ptr("col"), B, C, H, W, OC, K));
   const want = conv2d_bwd_filter_ref(dout, inp, B, C, H, W, OC, K, 0);
   // Both sum over the batch and the output plane: B*OH*OW terms (25k for conv1 at B = 32).
   const atol = sumAtol(B * OH * OW + 1);
