@@ -2,13 +2,13 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["build/", "node_modules/", "assembly/", "bench/peers/"] },
+  { ignores: ["build/", "node_modules/", "assembly/", "bench/ceiling/", "bench/peers/node_modules/"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
     // Plain JS (bench/, configs) runs in Node.
     files: ["**/*.js"],
-    languageOptions: { globals: { process: "readonly", console: "readonly", performance: "readonly", URL: "readonly" } },
+    languageOptions: { globals: { process: "readonly", console: "readonly", performance: "readonly", URL: "readonly", WebAssembly: "readonly" } },
   },
   {
     rules: {

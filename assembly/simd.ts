@@ -27,3 +27,10 @@ export function zero_f32(dst: usize, n: i32): void {
   for (; i + 4 <= n; i += 4) v128.store(at(dst, i), z);
   for (; i < n; i++) store<f32>(at(dst, i), 0);
 }
+
+// src (n) -> dst (n) += src; f32, 16-byte aligned. Sums shard gradients in multi-core training.
+export function add_f32(dst: usize, src: usize, n: i32): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) v128.store(at(dst, i), f32x4.add(v128.load(at(dst, i)), v128.load(at(src, i))));
+  for (; i < n; i++) store<f32>(at(dst, i), load<f32>(at(dst, i)) + load<f32>(at(src, i)));
+}

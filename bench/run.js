@@ -1,13 +1,19 @@
-// `npm run bench`: kernel GFLOP/s at the LeNet-5 shapes, training and inference throughput, peak
-// memory. One thread. Keep the output format stable so numbers compare across commits.
+// `npm run bench`: kernel GFLOP/s at the LeNet-5 shapes (and their fraction of the measured f32x4
+// ceiling), training (1 thread and all cores) and inference throughput, peak memory. Keep the
+// output format stable so numbers compare across commits.
+// Then, if installed (`npm run bench:peers`), the same model in TensorFlow.js's wasm backend
+// (bench/peers/), run afterwards in a child process, with ratios.
 // Usage: npm run bench [-- --json] [-- --seconds S]
-import { cpus } from "node:os";
+import { readFileSync } from "node:fs";
+import { availableParallelism, cpus } from "node:os";
 import { parseArgs } from "node:util";
 import { allocateRegions } from "../build/arena.js";
 import { LeNet5 } from "../build/lenet.js";
 import { readMnist } from "../build/node-io.js";
 import { splitValidation } from "../build/mnist.js";
 import { loadKernels } from "../build/wasm.js";
+import { DataParallel } from "../build/data-parallel.js";
+import { peerLines, runPeers } from "./peers/report.js";
 
 const { values: flags } = parseArgs({ options: { json: { type: "boolean" }, seconds: { type: "string" } } });
 const budget = Number(flags.seconds ?? 0.5); // seconds per measurement
@@ -26,6 +32,11 @@ function time(fn) {
   }
   return rounds.sort((a, b) => a - b)[2];
 }
+
+// The ceiling: 12 independent f32x4 mul+add chains, 8 flops per chain per iteration.
+const { instance: ceilingModule } = await WebAssembly.instantiate(readFileSync(new URL("../build/ceiling.wasm", import.meta.url)));
+const ceilingIterations = 100000;
+const ceilingGflops = (12 * 8 * ceilingIterations) / time(() => ceilingModule.exports.peak(ceilingIterations)) / 1e9;
 
 const B = 32;
 const k = await loadKernels();
@@ -50,10 +61,11 @@ const kernels = [
   ["adam_step (61,706 params)", 61720 * 10, () => k.adam_step(o("w"), o("g"), o("a"), o("b"), 61720, 1e-3, 0.9, 0.999, 1e-7)],
 ];
 
-const results = { environment: { node: process.version, cpu: cpus()[0]?.model ?? "unknown", threads: 1, cores: cpus().length }, kernels: [], model: {} };
+const threads = availableParallelism();
+const results = { environment: { node: process.version, cpu: cpus()[0]?.model ?? "unknown", threads, cores: cpus().length }, ceiling_gflops: ceilingGflops, kernels: [], model: {} };
 for (const [name, flops, fn] of kernels) {
   const s = time(fn);
-  results.kernels.push({ name, batch: B, microseconds: s * 1e6, gflops: flops / s / 1e9 });
+  results.kernels.push({ name, batch: B, microseconds: s * 1e6, gflops: flops / s / 1e9, of_ceiling: flops / s / 1e9 / ceilingGflops });
 }
 
 // Whole model on real MNIST: training steps (batch 32) and inference (batch 1 and 1000).
@@ -66,28 +78,47 @@ const stepSeconds = time(() => {
   model.trainStep(B);
   next = (next + B) % (train.count - B);
 });
+// The same steps shared by all cores (bench/run.js's training figure above is 1 thread).
+const parallel = await LeNet5.create({ seed: 1, batchSize: B });
+const team = await DataParallel.start(parallel, threads, train, B);
+const order = Uint32Array.from({ length: train.count }, (_, i) => i);
+team.setOrder(order);
+next = 0;
+const parallelStepSeconds = time(() => {
+  team.gradients(next, B, order, train.images, train.labels);
+  parallel.applyAdam();
+  next = (next + B) % (train.count - B);
+});
+await team.close();
 const big = await LeNet5.create({ seed: 1, batchSize: 1000 });
 const batch1 = time(() => model.predict(data.test.images, 1));
 const batch1000 = time(() => big.predict(data.test.images, 1000));
 results.model = {
   train_images_per_second: B / stepSeconds,
   train_step_ms: stepSeconds * 1e3,
+  train_threads: threads,
+  train_all_threads_images_per_second: B / parallelStepSeconds,
+  train_all_threads_speedup: stepSeconds / parallelStepSeconds,
   infer_batch1_ms: batch1 * 1e3,
   infer_batch1000_images_per_second: 1000 / batch1000,
   peak_rss_mb: process.resourceUsage().maxRSS / 1024,
 };
+results.peers = runPeers(budget, results.model); // after our measurements, never alongside them
 
 if (flags.json) {
   process.stdout.write(JSON.stringify(results) + "\n");
 } else {
   const env = results.environment;
-  console.log(`lenet-wasm bench | node ${env.node} | ${env.cpu} | threads ${env.threads} of ${env.cores} cores`);
-  console.log("kernel                              batch      us/call   GFLOP/s");
-  for (const x of results.kernels) console.log(`${x.name.padEnd(36)}${String(x.batch).padStart(5)}${x.microseconds.toFixed(1).padStart(13)}${x.gflops.toFixed(2).padStart(10)}`);
+  console.log(`lenet-wasm bench | node ${env.node} | ${env.cpu} | threads 1 and ${env.threads} of ${env.cores} cores`);
+  console.log(`f32x4 ceiling (12 mul+add chains, 1 thread): ${results.ceiling_gflops.toFixed(1)} GFLOP/s`);
+  console.log("kernel                              batch      us/call   GFLOP/s  of ceiling");
+  for (const x of results.kernels) console.log(`${x.name.padEnd(36)}${String(x.batch).padStart(5)}${x.microseconds.toFixed(1).padStart(13)}${x.gflops.toFixed(2).padStart(10)}${(100 * x.of_ceiling).toFixed(0).padStart(11)}%`);
   const m = results.model;
   console.log(`training, batch 32:        ${Math.round(m.train_images_per_second)} images/s (${m.train_step_ms.toFixed(2)} ms/step)`);
+  console.log(`training, ${m.train_threads} threads:        ${Math.round(m.train_all_threads_images_per_second)} images/s (${m.train_all_threads_speedup.toFixed(2)}x 1 thread)`);
   console.log(`inference, batch 1:        ${m.infer_batch1_ms.toFixed(3)} ms/image`);
   console.log(`inference, batch 1000:     ${Math.round(m.infer_batch1000_images_per_second)} images/s`);
   console.log(`peak RSS:                  ${m.peak_rss_mb.toFixed(0)} MB`);
   console.log("(GFLOP/s for avgpool and tanh count one op per output element; adam counts 10 per parameter)");
+  for (const line of peerLines(results.peers)) console.log(line);
 }

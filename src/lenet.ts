@@ -44,6 +44,15 @@ const PARAM_LAYOUT = (() => {
   return { at, total: n };
 })();
 
+/** Floats in the parameter block: every tensor padded to a multiple of 4 (parameterBlock()). */
+export const PARAMETER_BLOCK = PARAM_LAYOUT.total;
+
+/**
+ * Images per gradient shard. A batch's gradient is the sum of its shards' gradients in shard
+ * order, whether one thread computes them all or several share them: same bits for any thread count.
+ */
+export const SHARD_SIZE = 8;
+
 /** Number of trainable parameters (61,706). */
 export const PARAMETER_COUNT = PARAMETERS.reduce((n, p) => n + sizeOf(p.shape), 0);
 
@@ -71,7 +80,7 @@ export type Images = Uint8Array | Float32Array;
 /** float32(v / 255) for every byte, so a uint8 image is scaled with one table lookup per pixel. */
 const BYTE_TO_UNIT = Float32Array.from({ length: 256 }, (_, v) => v / 255);
 
-/** Per-image activation sizes (elements), in forward order. */
+/** Per-image sizes (elements) of the activations, in forward order, and of their gradients. */
 const ACT = {
   input: PADDED_SIDE * PADDED_SIDE, // (1,32,32), zero border
   col1: 25 * 28 * 28, // c1's unrolled input patches (im2col), kept for its filter gradient
@@ -84,6 +93,14 @@ const ACT = {
   f6: 84,
   logits: CLASSES,
   probs: CLASSES,
+  // gradients w.r.t. the activations, in backward order
+  dlogits: CLASSES,
+  df6: 84,
+  df5: 120,
+  dp4: 16 * 5 * 5,
+  dc3: 16 * 10 * 10,
+  dp2: 6 * 14 * 14,
+  dc1: 6 * 28 * 28,
 } as const;
 
 export class LeNet5 {
@@ -114,30 +131,15 @@ export class LeNet5 {
     this.k = kernels;
     this.capacity = capacity;
     const B = capacity;
+    const perImage = Object.fromEntries(Object.entries(ACT).map(([name, n]) => [name, B * n]));
     this.r = allocateRegions(kernels.memory, kernels.heap_base(), {
       params: PARAM_LAYOUT.total,
       grads: PARAM_LAYOUT.total,
+      gradsIn: PARAM_LAYOUT.total, // gradients handed in by addGradients
       adamM: PARAM_LAYOUT.total,
       adamV: PARAM_LAYOUT.total,
-      input: B * ACT.input,
       labels: B,
-      col1: B * ACT.col1,
-      c1: B * ACT.c1,
-      p2: B * ACT.p2,
-      col3: B * ACT.col3,
-      c3: B * ACT.c3,
-      p4: B * ACT.p4,
-      f5: B * ACT.f5,
-      f6: B * ACT.f6,
-      logits: B * ACT.logits,
-      probs: B * ACT.probs,
-      dlogits: B * ACT.logits,
-      df6: B * ACT.f6,
-      df5: B * ACT.f5,
-      dp4: B * ACT.p4,
-      dc3: B * ACT.c3,
-      dp2: B * ACT.p2,
-      dc1: B * ACT.c1,
+      ...perImage,
       dcol3: ACT.col3, // one image's patch gradients, scratch of conv2d_bwd_input
     });
     this.f32 = new Float32Array(kernels.memory.buffer);
@@ -233,10 +235,15 @@ export class LeNet5 {
     }
   }
 
-  /** Forward pass over the first `B` images of the input region; leaves logits in place. */
-  private forward(B: number): void {
+  /** Byte offset of image `first` of the batch in region `name` (activations are stored per image). */
+  private at(name: keyof typeof ACT | "labels", first: number): number {
+    return this.region(name).offset + first * (name === "labels" ? 1 : ACT[name]) * 4;
+  }
+
+  /** Forward pass over `B` images of the batch starting at image `first`; leaves logits in place. */
+  private forward(B: number, first = 0): void {
     const { k, P } = this;
-    const o = (name: string): number => this.region(name).offset;
+    const o = (name: keyof typeof ACT): number => this.at(name, first);
     k.conv2d_fwd(o("c1"), o("col1"), o("input"), P["c1.weight"], P["c1.bias"], B, 1, PADDED_SIDE, PADDED_SIDE, 6, 5);
     k.tanh_fwd(o("c1"), o("c1"), B * ACT.c1);
     k.avgpool2d_fwd(o("p2"), o("c1"), B, 6, 28, 28);
@@ -250,12 +257,16 @@ export class LeNet5 {
     k.dense_fwd(o("logits"), o("f6"), P["out.weight"], P["out.bias"], B, 84, CLASSES);
   }
 
-  /** Backward pass of the batch-mean loss; parameter gradients are zeroed first, then accumulated. */
-  private backward(B: number): void {
+  /**
+   * Backward pass for `B` images starting at image `first`, of a loss whose gradient w.r.t. each
+   * logit row is (probs - onehot) * scale. Parameter gradients ACCUMULATE (each kernel adds its
+   * whole sum once), so shards of a batch processed one after another add their partial sums in order.
+   */
+  private backward(B: number, first: number, scale: number): void {
     const { k, P, G } = this;
-    const o = (name: string): number => this.region(name).offset;
-    this.clear("grads");
-    k.softmax_xent_bwd(o("dlogits"), o("probs"), o("labels"), B, CLASSES, 1 / B);
+    const o = (name: keyof typeof ACT | "labels"): number => this.at(name, first);
+    const dcol3 = this.region("dcol3").offset; // scratch, not per image
+    k.softmax_xent_bwd(o("dlogits"), o("probs"), o("labels"), B, CLASSES, scale);
     k.dense_bwd_weight(G["out.weight"], G["out.bias"], o("dlogits"), o("f6"), B, 84, CLASSES);
     k.dense_bwd_input(o("df6"), o("dlogits"), P["out.weight"], B, 84, CLASSES);
     k.tanh_bwd(o("df6"), o("df6"), o("f6"), B * ACT.f6);
@@ -267,16 +278,54 @@ export class LeNet5 {
     k.avgpool2d_bwd(o("dc3"), o("dp4"), B, 16, 10, 10);
     k.tanh_bwd(o("dc3"), o("dc3"), o("c3"), B * ACT.c3);
     k.conv2d_bwd_filter(G["c3.weight"], G["c3.bias"], o("dc3"), o("col3"), B, 6, 14, 14, 16, 5);
-    k.conv2d_bwd_input(o("dp2"), o("dcol3"), o("dc3"), P["c3.weight"], B, 6, 14, 14, 16, 5);
+    k.conv2d_bwd_input(o("dp2"), dcol3, o("dc3"), P["c3.weight"], B, 6, 14, 14, 16, 5);
     k.avgpool2d_bwd(o("dc1"), o("dp2"), B, 6, 28, 28);
     k.tanh_bwd(o("dc1"), o("dc1"), o("c1"), B * ACT.c1);
     k.conv2d_bwd_filter(G["c1.weight"], G["c1.bias"], o("dc1"), o("col1"), B, 1, PADDED_SIDE, PADDED_SIDE, 6, 5);
   }
 
-  /** Forward + softmax + loss on the batch set by setBatch (with labels); returns the SUMMED loss. */
-  private forwardLoss(B: number): number {
-    this.forward(B);
-    return this.k.softmax_xent_fwd(this.region("probs").offset, this.region("logits").offset, this.region("labels").offset, B, CLASSES);
+  /** Forward + softmax + loss for `B` images from `first` (labels set by setBatch); returns the SUMMED loss. */
+  private forwardLoss(B: number, first = 0): number {
+    this.forward(B, first);
+    return this.k.softmax_xent_fwd(this.at("probs", first), this.at("logits", first), this.at("labels", first), B, CLASSES);
+  }
+
+  /** Sets every parameter gradient to zero. */
+  zeroGradients(): void {
+    this.clear("grads");
+  }
+
+  /**
+   * Adds the gradients of the batch-MEAN loss of a `batchSize`-image batch, contributed by its
+   * images [first, first + count) as set by setBatch, to the gradient block, shard by shard
+   * (SHARD_SIZE images each, in order). Returns the summed loss of those images.
+   * Fixed shards make the sum's rounding independent of how many threads share a batch.
+   */
+  accumulateGradients(count: number, batchSize: number, first = 0): number {
+    let loss = 0;
+    for (let s = first; s < first + count; s += SHARD_SIZE) {
+      const n = Math.min(SHARD_SIZE, first + count - s);
+      loss += this.forwardLoss(n, s);
+      this.backward(n, s, 1 / batchSize);
+    }
+    return loss;
+  }
+
+  /** Adds a gradient block computed elsewhere (another thread's shard) to this one, in f32. */
+  addGradients(block: Float32Array): void {
+    const into = this.region("gradsIn");
+    this.f32.set(block, into.offset / 4);
+    this.k.add_f32(this.region("grads").offset, into.offset, PARAM_LAYOUT.total);
+  }
+
+  /** One Adam step with the gradients in the gradient block. */
+  applyAdam(adam: AdamConfig = DEFAULT_ADAM): void {
+    this.adamSteps++;
+    const t = this.adamSteps;
+    const alpha = (adam.lr * Math.sqrt(1 - Math.pow(adam.beta2, t))) / (1 - Math.pow(adam.beta1, t));
+    const params = this.region("params");
+    this.k.adam_step(params.offset, this.region("grads").offset, this.region("adamM").offset, this.region("adamV").offset,
+      alignedLength(params.length), alpha, adam.beta1, adam.beta2, adam.eps);
   }
 
   /**
@@ -284,15 +333,27 @@ export class LeNet5 {
    * (before the update); `correctInBatch` then gives its accuracy.
    */
   trainStep(B: number, adam: AdamConfig = DEFAULT_ADAM): number {
-    const loss = this.forwardLoss(B) / B;
-    this.backward(B);
-    this.adamSteps++;
-    const t = this.adamSteps;
-    const alpha = (adam.lr * Math.sqrt(1 - Math.pow(adam.beta2, t))) / (1 - Math.pow(adam.beta1, t));
-    const params = this.region("params");
-    this.k.adam_step(params.offset, this.region("grads").offset, this.region("adamM").offset, this.region("adamV").offset,
-      alignedLength(params.length), alpha, adam.beta1, adam.beta2, adam.eps);
+    this.zeroGradients();
+    const loss = this.accumulateGradients(B, B) / B;
+    this.applyAdam(adam);
     return loss;
+  }
+
+  /**
+   * Live views of the whole parameter and gradient blocks in WASM memory (PARAMETER_BLOCK floats,
+   * each tensor 16-byte aligned, in PARAMETERS order). Copy them to keep values; for exchanging
+   * weights and gradients between model instances (multi-core training).
+   */
+  parameterBlock(): Float32Array {
+    return this.view("params");
+  }
+  gradientBlock(): Float32Array {
+    return this.view("grads");
+  }
+
+  private view(name: string): Float32Array {
+    const r = this.region(name);
+    return this.f32.subarray(r.offset / 4, r.offset / 4 + alignedLength(r.length));
   }
 
   /** Summed loss of the batch set by setBatch (with labels), without training. */
@@ -301,8 +362,8 @@ export class LeNet5 {
   }
 
   /** How many of the last batch's predictions (argmax of probabilities) equal their labels. */
-  correctInBatch(B: number): number {
-    const probs = this.region("probs").offset / 4, labels = this.region("labels").offset / 4;
+  correctInBatch(B: number, first = 0): number {
+    const probs = this.at("probs", first) / 4, labels = this.at("labels", first) / 4;
     let correct = 0;
     for (let b = 0; b < B; b++) {
       if (argmax(this.f32, probs + b * CLASSES, CLASSES) === this.i32[labels + b]) correct++;
@@ -316,8 +377,8 @@ export class LeNet5 {
    */
   lossAndGradients(images: Images, labels: Uint8Array, count: number): { loss: number; gradients: Weights } {
     this.setBatch(images, labels, count);
-    const loss = this.forwardLoss(count) / count;
-    this.backward(count);
+    this.zeroGradients();
+    const loss = this.accumulateGradients(count, count) / count;
     const gradients = {} as Weights;
     for (const p of PARAMETERS) gradients[p.name] = this.f32.slice(this.G[p.name] / 4, this.G[p.name] / 4 + sizeOf(p.shape));
     return { loss, gradients };

@@ -13,6 +13,11 @@ export interface TrainOptions {
   adam?: Partial<AdamConfig>;
   /** Seed of the per-epoch shuffles. Default 1. */
   seed?: number;
+  /**
+   * Threads that share each batch (Node: worker_threads). Default 1. The trained weights are
+   * bit-identical for any thread count (gradients are summed over fixed shards in a fixed order).
+   */
+  threads?: number;
   /** Evaluated after every epoch when given. */
   validation?: Dataset;
   /** Called after every batch (keep it cheap). */
@@ -78,11 +83,25 @@ export function adamConfig(adam: Partial<AdamConfig> = {}): AdamConfig {
 }
 
 /** Trains `model` on `data` with Adam and returns per-epoch metrics. */
-export function train(model: LeNet5, data: Dataset, options: TrainOptions = {}): TrainResult {
+export async function train(model: LeNet5, data: Dataset, options: TrainOptions = {}): Promise<TrainResult> {
   const epochs = checkInteger("epochs", options.epochs ?? 5, 1, 100000);
   const batchSize = checkInteger("batch size", options.batchSize ?? 32, 1, model.capacity);
+  const threads = checkInteger("threads", options.threads ?? 1, 1, 256);
   const adam = adamConfig(options.adam);
   if (data.count < 1) throw new RangeError("the training set is empty");
+  // Node-only module, loaded only when asked for, so single-threaded use stays platform-neutral.
+  const team = threads > 1 ? await (await import("./data-parallel.js")).DataParallel.start(model, threads, data, batchSize) : undefined;
+  try {
+    return runEpochs(model, data, options, { epochs, batchSize, adam, team });
+  } finally {
+    await team?.close();
+  }
+}
+
+function runEpochs(
+  model: LeNet5, data: Dataset, options: TrainOptions,
+  { epochs, batchSize, adam, team }: { epochs: number; batchSize: number; adam: AdamConfig; team: import("./data-parallel.js").DataParallel | undefined },
+): TrainResult {
   const rng = new Rng(options.seed ?? 1);
   const order = Uint32Array.from({ length: data.count }, (_, i) => i);
   const batches = Math.ceil(data.count / batchSize);
@@ -92,14 +111,22 @@ export function train(model: LeNet5, data: Dataset, options: TrainOptions = {}):
 
   for (let epoch = 1; epoch <= epochs; epoch++) {
     rng.shuffle(order);
+    team?.setOrder(order);
     const epochStart = performance.now();
     let lossSum = 0, correct = 0, seen = 0;
     for (let batch = 0; batch < batches; batch++) {
       const start = batch * batchSize;
       const B = Math.min(batchSize, data.count - start);
-      model.setBatch(data.images, data.labels, B, start, order);
-      lossSum += model.trainStep(B, adam) * B;
-      correct += model.correctInBatch(B);
+      if (team) {
+        const [loss, right] = team.gradients(start, B, order, data.images, data.labels);
+        model.applyAdam(adam);
+        lossSum += loss;
+        correct += right;
+      } else {
+        model.setBatch(data.images, data.labels, B, start, order);
+        lossSum += model.trainStep(B, adam) * B;
+        correct += model.correctInBatch(B);
+      }
       seen += B;
       options.onBatchEnd?.({
         epoch, epochs, batch: batch + 1, batches, images: seen,

@@ -448,3 +448,23 @@ describe("adam_step", () => {
   it.each(range(1, 17))("n=%i, steps t=1..3", (n) => checkAdam(n, false));
   it("LeNet: all 61,720 parameters, steps t=1..3 from m = v = 0", () => checkAdam(61720, true));
 });
+
+// ---------------------------------------------------------------------------------------------
+// add_f32 (sums shard gradients in multi-core training): exact f32 addition, element by element
+
+function checkAdd(n: number): void {
+  const label = `add_f32 n=${n}`;
+  const rng = rngFor(label);
+  const dst = randF32(rng, n), src = randF32(rng, n);
+  const a = new Arena(k, { dst: n, src: n });
+  a.runTwice(label, ["dst"], () => {
+    a.fill("dst", dst); a.input("src", src);
+  }, () => k.add_f32(a.ptr("dst"), a.ptr("src"), n));
+  // The reference: each sum rounded once to f32, which is what f32 addition must give, bit for bit.
+  expectClose(label, a.read("dst"), dst.map((x, i) => Math.fround(x + src[i])), 0, 0);
+}
+
+describe("add_f32", () => {
+  it.each(range(1, 17))("n=%i", (n) => checkAdd(n));
+  it("LeNet: the whole 61,720-float gradient block", () => checkAdd(61720));
+});

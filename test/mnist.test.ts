@@ -67,6 +67,25 @@ describe("model files", () => {
   });
 });
 
+describe("multi-core training", () => {
+  it("gives bit-identical weights with 1, 2 and 3 threads (fixed shards summed in order)", async () => {
+    const data = subset(mnist().train, 0, 600);
+    const weights = [];
+    for (const threads of [1, 2, 3]) {
+      const model = await LeNet5.create({ seed: 4 });
+      // 600 images: 18 full batches and a last one of 24 (3 shards), so a thread may get no shard.
+      const result = await train(model, data, { epochs: 2, seed: 4, threads });
+      expect(result.history[1]!.loss).toBeLessThan(result.history[0]!.loss);
+      weights.push(model.getWeights());
+    }
+    for (const p of PARAMETERS) {
+      const one = Buffer.from(weights[0]![p.name].buffer);
+      expect(one.equals(Buffer.from(weights[1]![p.name].buffer)), `${p.name}: 1 vs 2 threads`).toBe(true);
+      expect(one.equals(Buffer.from(weights[2]![p.name].buffer)), `${p.name}: 1 vs 3 threads`).toBe(true);
+    }
+  });
+});
+
 describe("training on real MNIST (smoke run)", () => {
   it("learns: 4,000 images, 1 epoch -> far above chance on 2,000 test images", async () => {
     const { train: all, test } = mnist();
@@ -74,7 +93,7 @@ describe("training on real MNIST (smoke run)", () => {
     const before = evaluate(model, subset(test, 0, 2000));
     const epochs: number[] = [];
     let batches = 0;
-    const result = train(model, subset(all, 0, 4000), {
+    const result = await train(model, subset(all, 0, 4000), {
       epochs: 1, seed: 1,
       onBatchEnd: () => batches++,
       onEpochEnd: (m) => epochs.push(m.epoch),
@@ -91,9 +110,10 @@ describe("training on real MNIST (smoke run)", () => {
   it("validates its options before any work", async () => {
     const model = await LeNet5.create({ batchSize: 32 });
     const data = subset(mnist().train, 0, 10);
-    expect(() => train(model, data, { epochs: 0 })).toThrow(/epochs must be an integer/);
-    expect(() => train(model, data, { batchSize: 64 })).toThrow(/batch size must be an integer in 1..32/);
-    expect(() => train(model, data, { adam: { lr: NaN } })).toThrow(/learning rate/);
-    expect(() => train(model, data, { adam: { beta1: 1 } })).toThrow(/beta1/);
+    await expect(train(model, data, { epochs: 0 })).rejects.toThrow(/epochs must be an integer/);
+    await expect(train(model, data, { batchSize: 64 })).rejects.toThrow(/batch size must be an integer in 1..32/);
+    await expect(train(model, data, { adam: { lr: NaN } })).rejects.toThrow(/learning rate/);
+    await expect(train(model, data, { adam: { beta1: 1 } })).rejects.toThrow(/beta1/);
+    await expect(train(model, data, { threads: 0 })).rejects.toThrow(/threads must be an integer/);
   });
 });
