@@ -2,7 +2,7 @@
 import { createRequire } from "node:module";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { open, readFile, rename, unlink } from "node:fs/promises";
+import { open, rename, unlink } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { datasetFromIdx, DatasetError, type Dataset } from "./mnist.js";
 
@@ -45,8 +45,28 @@ async function readPair(dir: string, imagesName: string, labelsName: string): Pr
   if (missing !== undefined || images === undefined || labels === undefined) {
     throw new DatasetError(`${join(dir, missing ?? imagesName)} (or .gz) not found. ${HOW_TO_GET_MNIST}.`, join(dir, missing ?? imagesName));
   }
-  const [imageBytes, labelBytes] = await Promise.all([readFile(images), readFile(labels)]);
+  const [imageBytes, labelBytes] = await Promise.all([readShared(images), readShared(labels)]);
   return datasetFromIdx(imageBytes, labelBytes, { images, labels });
+}
+
+/**
+ * Reads a whole file into shared memory, so that training threads use the (uncompressed) images
+ * where they are instead of each needing a copy.
+ */
+export async function readShared(path: string): Promise<Uint8Array> {
+  const handle = await open(path, "r");
+  try {
+    const { size } = await handle.stat();
+    const bytes = new Uint8Array(new SharedArrayBuffer(size));
+    for (let at = 0; at < size;) {
+      const { bytesRead } = await handle.read(bytes, at, size - at, at);
+      if (bytesRead === 0) throw new DatasetError(`${path} shrank while being read (${at} of ${size} bytes)`, path);
+      at += bytesRead;
+    }
+    return bytes;
+  } finally {
+    await handle.close();
+  }
 }
 
 /**
