@@ -15,12 +15,14 @@ import { at, hsum, zero_f32 } from "./simd";
 }
 
 // inp (B,C,H,W) weight (OC,C,K,K) bias (OC) -> out (B,OC,OH,OW), OH = H-K+1, OW = W-K+1; overwrites
-// out. Also overwrites col (B, C*K*K, OH*OW) with the unrolled patches, which conv2d_bwd_filter reads.
+// out. Also overwrites col with the unrolled patches: (B, C*K*K, OH*OW) when keepCol (training:
+// conv2d_bwd_filter reads them), else one image's worth reused for every image (inference: it
+// stays in cache).
 export function conv2d_fwd(out: usize, col: usize, inp: usize, weight: usize, bias: usize,
-  B: i32, C: i32, H: i32, W: i32, OC: i32, K: i32): void {
+  B: i32, C: i32, H: i32, W: i32, OC: i32, K: i32, keepCol: bool): void {
   const OH = H - K + 1, OW = W - K + 1, P = OH * OW, R = C * K * K;
   for (let b = 0; b < B; b++) {
-    const colB = at(col, b * R * P);
+    const colB = keepCol ? at(col, b * R * P) : col;
     for (let c = 0; c < C; c++) {
       for (let kh = 0; kh < K; kh++) {
         for (let kw = 0; kw < K; kw++) {

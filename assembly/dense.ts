@@ -46,16 +46,41 @@ export function dense_fwd(out: usize, inp: usize, weight: usize, bias: usize, B:
 }
 
 // dout (B,N) weight (N,K) -> dinp (B,K) = dout . weight; overwrites dinp.
+// Each dinp element sums n = 0, 1, ... in order; four weight rows per pass keep the partial sum
+// in a register instead of storing and reloading it between rows.
 export function dense_bwd_input(dinp: usize, dout: usize, weight: usize, B: i32, K: i32, N: i32): void {
   zero_f32(dinp, B * K);
   for (let b = 0; b < B; b++) {
-    const d = at(dinp, b * K);
-    for (let n = 0; n < N; n++) {
-      const gs = load<f32>(at(dout, b * N + n));
-      const g = f32x4.splat(gs);
+    const d = at(dinp, b * K), g = at(dout, b * N);
+    let n = 0;
+    for (; n + 4 <= N; n += 4) {
+      const s0 = load<f32>(at(g, n)), s1 = load<f32>(at(g, n + 1)), s2 = load<f32>(at(g, n + 2)), s3 = load<f32>(at(g, n + 3));
+      const g0 = f32x4.splat(s0), g1 = f32x4.splat(s1), g2 = f32x4.splat(s2), g3 = f32x4.splat(s3);
+      const w0 = at(weight, n * K), w1 = at(w0, K), w2 = at(w1, K), w3 = at(w2, K);
+      let k = 0;
+      for (; k + 4 <= K; k += 4) {
+        let acc = v128.load(at(d, k));
+        acc = f32x4.add(acc, f32x4.mul(g0, v128.load(at(w0, k))));
+        acc = f32x4.add(acc, f32x4.mul(g1, v128.load(at(w1, k))));
+        acc = f32x4.add(acc, f32x4.mul(g2, v128.load(at(w2, k))));
+        acc = f32x4.add(acc, f32x4.mul(g3, v128.load(at(w3, k))));
+        v128.store(at(d, k), acc);
+      }
+      for (; k < K; k++) {
+        let acc = load<f32>(at(d, k));
+        acc += s0 * load<f32>(at(w0, k));
+        acc += s1 * load<f32>(at(w1, k));
+        acc += s2 * load<f32>(at(w2, k));
+        acc += s3 * load<f32>(at(w3, k));
+        store<f32>(at(d, k), acc);
+      }
+    }
+    for (; n < N; n++) {
+      const gs = load<f32>(at(g, n));
+      const gv = f32x4.splat(gs);
       const w = at(weight, n * K);
       let k = 0;
-      for (; k + 4 <= K; k += 4) v128.store(at(d, k), f32x4.add(v128.load(at(d, k)), f32x4.mul(g, v128.load(at(w, k)))));
+      for (; k + 4 <= K; k += 4) v128.store(at(d, k), f32x4.add(v128.load(at(d, k)), f32x4.mul(gv, v128.load(at(w, k)))));
       for (; k < K; k++) store<f32>(at(d, k), load<f32>(at(d, k)) + gs * load<f32>(at(w, k)));
     }
   }
@@ -63,10 +88,39 @@ export function dense_bwd_input(dinp: usize, dout: usize, weight: usize, B: i32,
 
 // dout (B,N) inp (B,K) -> dweight (N,K) += dout^T . inp, dbias (N) += column sums of dout; ACCUMULATES,
 // each element's sum over the call's batch added once (so a batch split into calls adds partial sums).
+// Two weight rows x two vectors per pass: each input vector load feeds two rows.
 export function dense_bwd_weight(dweight: usize, dbias: usize, dout: usize, inp: usize, B: i32, K: i32, N: i32): void {
-  for (let n = 0; n < N; n++) {
-    const dw = at(dweight, n * K);
+  let n = 0;
+  for (; n + 2 <= N; n += 2) {
+    const dw0 = at(dweight, n * K), dw1 = at(dw0, K);
     let k = 0;
+    for (; k + 8 <= K; k += 8) {
+      let a00 = f32x4.splat(0), a01 = a00, a10 = a00, a11 = a00;
+      for (let b = 0; b < B; b++) {
+        const x = at(inp, b * K + k);
+        const u0 = v128.load(x), u1 = v128.load(x, 16);
+        const g0 = f32x4.splat(load<f32>(at(dout, b * N + n))), g1 = f32x4.splat(load<f32>(at(dout, b * N + n + 1)));
+        a00 = f32x4.add(a00, f32x4.mul(g0, u0)); a01 = f32x4.add(a01, f32x4.mul(g0, u1));
+        a10 = f32x4.add(a10, f32x4.mul(g1, u0)); a11 = f32x4.add(a11, f32x4.mul(g1, u1));
+      }
+      v128.store(at(dw0, k), f32x4.add(v128.load(at(dw0, k)), a00)); v128.store(at(dw0, k + 4), f32x4.add(v128.load(at(dw0, k + 4)), a01));
+      v128.store(at(dw1, k), f32x4.add(v128.load(at(dw1, k)), a10)); v128.store(at(dw1, k + 4), f32x4.add(v128.load(at(dw1, k + 4)), a11));
+    }
+    dense_weight_rows(dweight, dout, inp, B, K, N, n, n + 2, k);
+  }
+  dense_weight_rows(dweight, dout, inp, B, K, N, n, N, 0);
+  for (let j = 0; j < N; j++) {
+    let sum: f32 = 0;
+    for (let b = 0; b < B; b++) sum += load<f32>(at(dout, b * N + j));
+    store<f32>(at(dbias, j), load<f32>(at(dbias, j)) + sum);
+  }
+}
+
+// dweight rows [n0, n1), columns [k0, K) of dense_bwd_weight, one row and one vector at a time.
+function dense_weight_rows(dweight: usize, dout: usize, inp: usize, B: i32, K: i32, N: i32, n0: i32, n1: i32, k0: i32): void {
+  for (let n = n0; n < n1; n++) {
+    const dw = at(dweight, n * K);
+    let k = k0;
     for (; k + 4 <= K; k += 4) {
       let acc = f32x4.splat(0);
       for (let b = 0; b < B; b++) {
@@ -79,8 +133,5 @@ export function dense_bwd_weight(dweight: usize, dbias: usize, dout: usize, inp:
       for (let b = 0; b < B; b++) acc += load<f32>(at(dout, b * N + n)) * load<f32>(at(inp, b * K + k));
       store<f32>(at(dw, k), load<f32>(at(dw, k)) + acc);
     }
-    let sum: f32 = 0;
-    for (let b = 0; b < B; b++) sum += load<f32>(at(dout, b * N + n));
-    store<f32>(at(dbias, n), load<f32>(at(dbias, n)) + sum);
   }
 }

@@ -8,6 +8,7 @@ import { at, hsum } from "./simd";
 // by W^T (aRow = 1, aCol = M). Bm and out are row-major. Blocks of 2 rows x 16 columns keep 8
 // accumulators, 4 Bm vectors and 2 A splats in the 16 vector registers of x86 and ARM.
 export function gemm_nn(out: usize, a: usize, aRow: i32, aCol: i32, bm: usize, bias: usize, M: i32, N: i32, Kd: i32): void {
+  const aStep = <usize>aCol << 2, bStep = <usize>N << 2; // bytes from one k to the next
   let m = 0;
   for (; m + 2 <= M; m += 2) {
     const b0: f32 = bias ? load<f32>(at(bias, m)) : 0, b1: f32 = bias ? load<f32>(at(bias, m + 1)) : 0;
@@ -17,10 +18,11 @@ export function gemm_nn(out: usize, a: usize, aRow: i32, aCol: i32, bm: usize, b
     for (; n + 16 <= N; n += 16) {
       let c00 = f32x4.splat(b0), c01 = c00, c02 = c00, c03 = c00;
       let c10 = f32x4.splat(b1), c11 = c10, c12 = c10, c13 = c10;
-      for (let k = 0; k < Kd; k++) {
-        const x = at(bm, k * N + n);
+      // Pointers step through A's columns and Bm's rows: no multiplications in the hot loop.
+      let x = at(bm, n), q0 = a0, q1 = a1;
+      for (let k = 0; k < Kd; k++, x += bStep, q0 += aStep, q1 += aStep) {
         const v0 = v128.load(x), v1 = v128.load(x, 16), v2 = v128.load(x, 32), v3 = v128.load(x, 48);
-        const w0 = f32x4.splat(load<f32>(at(a0, k * aCol))), w1 = f32x4.splat(load<f32>(at(a1, k * aCol)));
+        const w0 = f32x4.splat(load<f32>(q0)), w1 = f32x4.splat(load<f32>(q1));
         c00 = f32x4.add(c00, f32x4.mul(w0, v0)); c01 = f32x4.add(c01, f32x4.mul(w0, v1));
         c02 = f32x4.add(c02, f32x4.mul(w0, v2)); c03 = f32x4.add(c03, f32x4.mul(w0, v3));
         c10 = f32x4.add(c10, f32x4.mul(w1, v0)); c11 = f32x4.add(c11, f32x4.mul(w1, v1));
@@ -32,10 +34,11 @@ export function gemm_nn(out: usize, a: usize, aRow: i32, aCol: i32, bm: usize, b
     }
     for (; n + 4 <= N; n += 4) {
       let c0 = f32x4.splat(b0), c1 = f32x4.splat(b1);
-      for (let k = 0; k < Kd; k++) {
-        const v = v128.load(at(bm, k * N + n));
-        c0 = f32x4.add(c0, f32x4.mul(f32x4.splat(load<f32>(at(a0, k * aCol))), v));
-        c1 = f32x4.add(c1, f32x4.mul(f32x4.splat(load<f32>(at(a1, k * aCol))), v));
+      let x = at(bm, n), q0 = a0, q1 = a1;
+      for (let k = 0; k < Kd; k++, x += bStep, q0 += aStep, q1 += aStep) {
+        const v = v128.load(x);
+        c0 = f32x4.add(c0, f32x4.mul(f32x4.splat(load<f32>(q0)), v));
+        c1 = f32x4.add(c1, f32x4.mul(f32x4.splat(load<f32>(q1)), v));
       }
       v128.store(at(o0, n), c0); v128.store(at(o1, n), c1);
     }

@@ -53,6 +53,9 @@ export const PARAMETER_BLOCK = PARAM_LAYOUT.total;
  */
 export const SHARD_SIZE = 8;
 
+/** Images per forward call in predict(): small enough that all activations stay in cache. */
+const INFERENCE_CHUNK = 32;
+
 /** Number of trainable parameters (61,706). */
 export const PARAMETER_COUNT = PARAMETERS.reduce((n, p) => n + sizeOf(p.shape), 0);
 
@@ -240,14 +243,17 @@ export class LeNet5 {
     return this.region(name).offset + first * (name === "labels" ? 1 : ACT[name]) * 4;
   }
 
-  /** Forward pass over `B` images of the batch starting at image `first`; leaves logits in place. */
-  private forward(B: number, first = 0): void {
+  /**
+   * Forward pass over `B` images of the batch starting at image `first`; leaves logits in place.
+   * `training` keeps every image's conv patches (im2col) for the backward pass.
+   */
+  private forward(B: number, first: number, training: boolean): void {
     const { k, P } = this;
     const o = (name: keyof typeof ACT): number => this.at(name, first);
-    k.conv2d_fwd(o("c1"), o("col1"), o("input"), P["c1.weight"], P["c1.bias"], B, 1, PADDED_SIDE, PADDED_SIDE, 6, 5);
+    k.conv2d_fwd(o("c1"), o("col1"), o("input"), P["c1.weight"], P["c1.bias"], B, 1, PADDED_SIDE, PADDED_SIDE, 6, 5, training);
     k.tanh_fwd(o("c1"), o("c1"), B * ACT.c1);
     k.avgpool2d_fwd(o("p2"), o("c1"), B, 6, 28, 28);
-    k.conv2d_fwd(o("c3"), o("col3"), o("p2"), P["c3.weight"], P["c3.bias"], B, 6, 14, 14, 16, 5);
+    k.conv2d_fwd(o("c3"), o("col3"), o("p2"), P["c3.weight"], P["c3.bias"], B, 6, 14, 14, 16, 5, training);
     k.tanh_fwd(o("c3"), o("c3"), B * ACT.c3);
     k.avgpool2d_fwd(o("p4"), o("c3"), B, 16, 10, 10);
     k.dense_fwd(o("f5"), o("p4"), P["f5.weight"], P["f5.bias"], B, 400, 120);
@@ -285,8 +291,8 @@ export class LeNet5 {
   }
 
   /** Forward + softmax + loss for `B` images from `first` (labels set by setBatch); returns the SUMMED loss. */
-  private forwardLoss(B: number, first = 0): number {
-    this.forward(B, first);
+  private forwardLoss(B: number, first: number, training: boolean): number {
+    this.forward(B, first, training);
     return this.k.softmax_xent_fwd(this.at("probs", first), this.at("logits", first), this.at("labels", first), B, CLASSES);
   }
 
@@ -305,7 +311,7 @@ export class LeNet5 {
     let loss = 0;
     for (let s = first; s < first + count; s += SHARD_SIZE) {
       const n = Math.min(SHARD_SIZE, first + count - s);
-      loss += this.forwardLoss(n, s);
+      loss += this.forwardLoss(n, s, true);
       this.backward(n, s, 1 / batchSize);
     }
     return loss;
@@ -358,7 +364,7 @@ export class LeNet5 {
 
   /** Summed loss of the batch set by setBatch (with labels), without training. */
   evaluateBatch(B: number): number {
-    return this.forwardLoss(B);
+    return this.forwardLoss(B, 0, false);
   }
 
   /** How many of the last batch's predictions (argmax of probabilities) equal their labels. */
@@ -392,10 +398,11 @@ export class LeNet5 {
     if (count * PIXELS > images.length) throw new RangeError(`predict: ${count} images need ${count * PIXELS} values, got ${images.length}`);
     const out = new Float32Array(count * CLASSES);
     const probs = this.region("probs").offset;
-    for (let start = 0; start < count; start += this.capacity) {
-      const B = Math.min(this.capacity, count - start);
+    const chunk = Math.min(this.capacity, INFERENCE_CHUNK);
+    for (let start = 0; start < count; start += chunk) {
+      const B = Math.min(chunk, count - start);
       this.setBatch(images, null, B, start);
-      this.forward(B);
+      this.forward(B, 0, false);
       this.k.softmax_fwd(probs, this.region("logits").offset, B, CLASSES);
       out.set(this.f32.subarray(probs / 4, probs / 4 + B * CLASSES), start * CLASSES);
     }

@@ -91,10 +91,17 @@ function checkConvFwd(c: ConvCase): void {
   const a = new Arena(k, { out: B * OC * P, col: B * R * P, inp: inp.length, weight: weight.length, bias: OC });
   a.runTwice(label, ["out", "col"], () => {
     a.input("inp", inp); a.input("weight", weight); a.input("bias", bias); a.fill("out", NaN); a.fill("col", NaN);
-  }, () => k.conv2d_fwd(a.ptr("out"), a.ptr("col"), a.ptr("inp"), a.ptr("weight"), a.ptr("bias"), B, C, H, W, OC, K));
+  }, () => k.conv2d_fwd(a.ptr("out"), a.ptr("col"), a.ptr("inp"), a.ptr("weight"), a.ptr("bias"), B, C, H, W, OC, K, true));
   const want = conv2d_fwd_ref(inp, weight, bias, B, C, H, W, OC, K, 0);
   expectClose(label, a.read("out"), want, sumAtol(C * K * K + 1), RTOL, [B, OC, OH, OW]);
   expectClose(`${label} col`, a.read("col"), im2col(inp, B, C, H, W, K), 0, 0, [B, R, P]);
+  // Inference mode: one image's patch buffer, reused; the output is the same bits.
+  const trained = a.read("out");
+  const b = new Arena(k, { out: B * OC * P, col: R * P, inp: inp.length, weight: weight.length, bias: OC });
+  b.runTwice(`${label} (col not kept)`, ["out"], () => {
+    b.input("inp", inp); b.input("weight", weight); b.input("bias", bias); b.fill("out", NaN); b.fill("col", NaN);
+  }, () => k.conv2d_fwd(b.ptr("out"), b.ptr("col"), b.ptr("inp"), b.ptr("weight"), b.ptr("bias"), B, C, H, W, OC, K, false));
+  expectClose(`${label} (col not kept)`, b.read("out"), trained, 0, 0, [B, OC, OH, OW]);
 }
 
 function checkConvBwdInput(c: ConvCase): void {
