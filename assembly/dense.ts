@@ -1,12 +1,12 @@
 // Fully connected layer, f32, PyTorch weight layout (N,K): out = inp . weight^T + bias.
-import { at, hsum, zero_f32 } from "./simd";
+import { at, hsum, madd, zero_f32 } from "./simd";
 
 // Dot product of n f32 at x and y: SIMD body, scalar tail, fixed summation order.
 // @ts-ignore: decorator
 @inline function dot(x: usize, y: usize, n: i32): f32 {
   let acc = f32x4.splat(0);
   let k = 0;
-  for (; k + 4 <= n; k += 4) acc = f32x4.add(acc, f32x4.mul(v128.load(at(x, k)), v128.load(at(y, k))));
+  for (; k + 4 <= n; k += 4) acc = madd(v128.load(at(x, k)), v128.load(at(y, k)), acc);
   let tail: f32 = 0;
   for (; k < n; k++) tail += load<f32>(at(x, k)) * load<f32>(at(y, k));
   return hsum(acc) + tail;
@@ -25,10 +25,10 @@ export function dense_fwd(out: usize, inp: usize, weight: usize, bias: usize, B:
       let k = 0;
       for (; k + 4 <= K; k += 4) {
         const wv = v128.load(at(w, k));
-        a0 = f32x4.add(a0, f32x4.mul(v128.load(at(x0, k)), wv));
-        a1 = f32x4.add(a1, f32x4.mul(v128.load(at(x1, k)), wv));
-        a2 = f32x4.add(a2, f32x4.mul(v128.load(at(x2, k)), wv));
-        a3 = f32x4.add(a3, f32x4.mul(v128.load(at(x3, k)), wv));
+        a0 = madd(v128.load(at(x0, k)), wv, a0);
+        a1 = madd(v128.load(at(x1, k)), wv, a1);
+        a2 = madd(v128.load(at(x2, k)), wv, a2);
+        a3 = madd(v128.load(at(x3, k)), wv, a3);
       }
       let t0: f32 = 0, t1: f32 = 0, t2: f32 = 0, t3: f32 = 0;
       for (; k < K; k++) {
@@ -60,10 +60,10 @@ export function dense_bwd_input(dinp: usize, dout: usize, weight: usize, B: i32,
       let k = 0;
       for (; k + 4 <= K; k += 4) {
         let acc = v128.load(at(d, k));
-        acc = f32x4.add(acc, f32x4.mul(g0, v128.load(at(w0, k))));
-        acc = f32x4.add(acc, f32x4.mul(g1, v128.load(at(w1, k))));
-        acc = f32x4.add(acc, f32x4.mul(g2, v128.load(at(w2, k))));
-        acc = f32x4.add(acc, f32x4.mul(g3, v128.load(at(w3, k))));
+        acc = madd(g0, v128.load(at(w0, k)), acc);
+        acc = madd(g1, v128.load(at(w1, k)), acc);
+        acc = madd(g2, v128.load(at(w2, k)), acc);
+        acc = madd(g3, v128.load(at(w3, k)), acc);
         v128.store(at(d, k), acc);
       }
       for (; k < K; k++) {
@@ -80,7 +80,7 @@ export function dense_bwd_input(dinp: usize, dout: usize, weight: usize, B: i32,
       const gv = f32x4.splat(gs);
       const w = at(weight, n * K);
       let k = 0;
-      for (; k + 4 <= K; k += 4) v128.store(at(d, k), f32x4.add(v128.load(at(d, k)), f32x4.mul(gv, v128.load(at(w, k)))));
+      for (; k + 4 <= K; k += 4) v128.store(at(d, k), madd(gv, v128.load(at(w, k)), v128.load(at(d, k))));
       for (; k < K; k++) store<f32>(at(d, k), load<f32>(at(d, k)) + gs * load<f32>(at(w, k)));
     }
   }
@@ -100,8 +100,8 @@ export function dense_bwd_weight(dweight: usize, dbias: usize, dout: usize, inp:
         const x = at(inp, b * K + k);
         const u0 = v128.load(x), u1 = v128.load(x, 16);
         const g0 = f32x4.splat(load<f32>(at(dout, b * N + n))), g1 = f32x4.splat(load<f32>(at(dout, b * N + n + 1)));
-        a00 = f32x4.add(a00, f32x4.mul(g0, u0)); a01 = f32x4.add(a01, f32x4.mul(g0, u1));
-        a10 = f32x4.add(a10, f32x4.mul(g1, u0)); a11 = f32x4.add(a11, f32x4.mul(g1, u1));
+        a00 = madd(g0, u0, a00); a01 = madd(g0, u1, a01);
+        a10 = madd(g1, u0, a10); a11 = madd(g1, u1, a11);
       }
       v128.store(at(dw0, k), f32x4.add(v128.load(at(dw0, k)), a00)); v128.store(at(dw0, k + 4), f32x4.add(v128.load(at(dw0, k + 4)), a01));
       v128.store(at(dw1, k), f32x4.add(v128.load(at(dw1, k)), a10)); v128.store(at(dw1, k + 4), f32x4.add(v128.load(at(dw1, k + 4)), a11));
@@ -124,7 +124,7 @@ function dense_weight_rows(dweight: usize, dout: usize, inp: usize, B: i32, K: i
     for (; k + 4 <= K; k += 4) {
       let acc = f32x4.splat(0);
       for (let b = 0; b < B; b++) {
-        acc = f32x4.add(acc, f32x4.mul(f32x4.splat(load<f32>(at(dout, b * N + n))), v128.load(at(inp, b * K + k))));
+        acc = madd(f32x4.splat(load<f32>(at(dout, b * N + n))), v128.load(at(inp, b * K + k)), acc);
       }
       v128.store(at(dw, k), f32x4.add(v128.load(at(dw, k)), acc));
     }

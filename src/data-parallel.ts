@@ -18,6 +18,7 @@ export interface WorkerSetup {
   index: number; // participant number, 1..threads-1
   threads: number;
   capacity: number;
+  fastMath: boolean;
   control: Int32Array;
   order: Uint32Array;
   params: Float32Array;
@@ -56,6 +57,7 @@ export class DataParallel {
     this.setup = {
       threads,
       capacity: batchSize,
+      fastMath: model.fastMath,
       control: new Int32Array(shared(CTL.length * 4)),
       order: new Uint32Array(shared(data.count * 4)),
       params: new Float32Array(shared(PARAMETER_BLOCK * 4)),

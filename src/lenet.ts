@@ -4,7 +4,7 @@
 // Forward and backward are flat lists of kernel calls over regions planned once in WASM memory.
 import { allocateRegions, alignedLength, type Region } from "./arena.js";
 import { Rng } from "./rng.js";
-import { loadKernels, type Kernels, type WasmSource } from "./wasm.js";
+import { loadKernels, relaxedSimdSupported, relaxedWasmUrl, type Kernels, type WasmSource } from "./wasm.js";
 
 /** Side of an MNIST image, and of the zero-padded input conv c1 reads ('same' padding of 2). */
 export const IMAGE_SIDE = 28;
@@ -75,6 +75,12 @@ export interface LeNet5Options {
   batchSize?: number;
   /** Where to load the .wasm from, when the default location does not work (bundlers, CDNs). */
   wasm?: WasmSource;
+  /**
+   * Use the relaxed-SIMD build (fused multiply-add) when the engine supports it. Faster where FMA
+   * exists, but results then depend on the hardware. Off by default: the default build gives the
+   * same bits everywhere. `model.fastMath` says whether it is in use.
+   */
+  fastMath?: boolean;
 }
 
 /** Images the caller hands in: uint8 pixels 0..255 (MNIST bytes) or floats already in [0,1]. */
@@ -122,12 +128,13 @@ export class LeNet5 {
 
   /** Creates a model with fresh Glorot-uniform weights and zero biases (like Keras). */
   static async create(options: LeNet5Options = {}): Promise<LeNet5> {
-    const model = new LeNet5(await loadKernels(options.wasm), options.batchSize ?? 32);
+    const fastMath = options.fastMath === true && options.wasm === undefined && (await relaxedSimdSupported());
+    const model = new LeNet5(await loadKernels(options.wasm ?? (fastMath ? relaxedWasmUrl : undefined)), options.batchSize ?? 32, fastMath);
     model.initialize(options.seed ?? 1);
     return model;
   }
 
-  private constructor(kernels: Kernels, capacity: number) {
+  private constructor(kernels: Kernels, capacity: number, readonly fastMath: boolean) {
     if (!Number.isInteger(capacity) || capacity < 1 || capacity > 65536) {
       throw new RangeError(`batchSize must be an integer in 1..65536, got ${capacity}`);
     }

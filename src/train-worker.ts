@@ -5,7 +5,7 @@ import { COMMAND, CTL, shardRange, type WorkerSetup } from "./data-parallel.js";
 import { LeNet5, PARAMETER_BLOCK, SHARD_SIZE } from "./lenet.js";
 
 const w = workerData as WorkerSetup;
-const model = await LeNet5.create({ batchSize: w.capacity });
+const model = await LeNet5.create({ batchSize: w.capacity, fastMath: w.fastMath });
 parentPort!.postMessage("ready");
 
 let generation = 0;

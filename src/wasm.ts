@@ -34,7 +34,34 @@ export class WasmSupportError extends Error {
 /** The module next to this file in build/ (the same path works from src/ under the test runner). */
 export const defaultWasmUrl = new URL("../build/lenet.wasm", import.meta.url);
 
-let cachedModule: Promise<WebAssembly.Module> | undefined;
+/**
+ * The same kernels built with relaxed SIMD (f32x4.relaxed_madd: fused multiply-add where the
+ * hardware has it). Faster on some machines, but its results depend on the hardware: opt-in only.
+ */
+export const relaxedWasmUrl = new URL("../build/lenet.relaxed.wasm", import.meta.url);
+
+const compiled = new Map<string, Promise<WebAssembly.Module>>();
+
+/** Compiles the module at `url` once per process. */
+function compileUrl(url: URL): Promise<WebAssembly.Module> {
+  let module = compiled.get(url.href);
+  if (module === undefined) {
+    module = compile(url);
+    module.catch(() => compiled.delete(url.href)); // let a later call retry
+    compiled.set(url.href, module);
+  }
+  return module;
+}
+
+/** Whether this engine runs the relaxed-SIMD build (Node >= 22, Chrome >= 114). */
+export async function relaxedSimdSupported(): Promise<boolean> {
+  try {
+    await compileUrl(relaxedWasmUrl);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 async function readSource(source: URL | string): Promise<Uint8Array> {
   const url = typeof source === "string" && !/^[a-z]+:/i.test(source) ? undefined : new URL(source);
@@ -66,9 +93,7 @@ async function compile(source: WasmSource): Promise<WebAssembly.Module> {
  * further instances are cheap. Pass `source` to load the .wasm from somewhere else.
  */
 export async function loadKernels(source?: WasmSource): Promise<Kernels> {
-  let module: Promise<WebAssembly.Module>;
-  if (source === undefined) module = cachedModule ??= compile(defaultWasmUrl);
-  else module = compile(source);
+  const module = source === undefined ? compileUrl(defaultWasmUrl) : source instanceof URL ? compileUrl(source) : compile(source);
   const { instance } = await instantiate(await module, {});
   // Raw exports, not the loader's wrappers: one direct call per kernel.
   return instance.exports as unknown as Kernels;

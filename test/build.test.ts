@@ -36,4 +36,11 @@ describe("build/lenet.wasm", () => {
   it("has no fused multiply-add (relaxed SIMD would make results hardware-dependent)", () => {
     expect(wat).not.toMatch(/relaxed/);
   });
+
+  it("has a relaxed-SIMD twin (--fast-math) whose GEMM and dense kernels use relaxed_madd", () => {
+    const relaxed = readFileSync(new URL("../build/lenet.relaxed.wat", import.meta.url), "utf8");
+    const gemm = relaxed.split(/\n (?=\(func \$)/).find((f) => f.startsWith("(func $assembly/gemm/gemm_nn "));
+    expect(gemm).toMatch(/f32x4\.relaxed_madd/);
+    expect(relaxed.match(/f32x4\.relaxed_madd/g)!.length).toBeGreaterThan(10);
+  });
 });

@@ -112,6 +112,20 @@ describe("lenet-wasm CLI", () => {
     expect(x).toEqual(y);
   });
 
+  it("--fast-math falls back to the deterministic build where the engine lacks relaxed SIMD", () => {
+    const out = join(dir, "fast.safetensors");
+    const r = run("train", "--data", dir, "--epochs", "1", "--validation", "300", "--out", out, "--fast-math", "--json");
+    expect(r.code, r.stderr).toBe(0);
+    const result = JSON.parse(r.stdout.trim().split("\n").pop()!);
+    if (Number(process.versions.node.split(".")[0]) < 22) {
+      // Node 20 has relaxed SIMD only behind --experimental-wasm-relaxed-simd.
+      expect(r.stderr).toMatch(/no relaxed SIMD.*using the default deterministic build/);
+      expect(result.settings.fast_math).toBe(false);
+    } else {
+      expect(result.settings.fast_math).toBe(true);
+    }
+  });
+
   it("a corrupt model file: exit 1 naming the file", () => {
     const bad = join(dir, "bad.safetensors");
     writeFileSync(bad, Buffer.from("not a model at all"));

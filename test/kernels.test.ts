@@ -8,7 +8,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 
 import type { Kernels } from "../src/wasm.js";
-import { loadKernels } from "../src/wasm.js";
+import { loadKernels, relaxedWasmUrl } from "../src/wasm.js";
 import {
   Arena, expectClose, expectSameBits, randF32, randInt, range, rngFor, sumAtol,
 } from "./kernel-harness.js";
@@ -31,9 +31,12 @@ import {
 
 const RTOL = 1e-5;
 
+// vitest.config.ts runs this file twice: against the default build and (LENET_KERNELS=relaxed)
+// against the relaxed-SIMD build that --fast-math uses.
+const RELAXED = process.env.LENET_KERNELS === "relaxed";
 let k: Kernels;
 beforeAll(async () => {
-  k = await loadKernels();
+  k = await loadKernels(RELAXED ? relaxedWasmUrl : undefined);
 });
 
 /** Elementwise a + b (accumulating kernels: initial contents plus the reference result). */

@@ -1,0 +1,22 @@
+import { defineConfig } from "vitest/config";
+
+// Node 20 has relaxed SIMD behind a flag; Node >= 22 has it on by default.
+const relaxedFlag = Number(process.versions.node.split(".")[0]) < 22 ? ["--experimental-wasm-relaxed-simd"] : [];
+
+export default defineConfig({
+  test: {
+    projects: [
+      // Everything, against the default (deterministic) build.
+      { test: { name: "default", include: ["test/**/*.test.ts"] } },
+      // The kernel tests again, against the relaxed-SIMD (--fast-math) build.
+      {
+        test: {
+          name: "relaxed-simd",
+          include: ["test/kernels.test.ts"],
+          env: { LENET_KERNELS: "relaxed" },
+          execArgv: relaxedFlag,
+        },
+      },
+    ],
+  },
+});
