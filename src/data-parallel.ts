@@ -29,6 +29,15 @@ export interface WorkerSetup {
   error: Uint8Array; // UTF-8 message of a worker's failure
 }
 
+/**
+ * Waits until control[slot] != value, or `timeoutMs`. Spins briefly first: the waits here are a
+ * fraction of a millisecond, shorter than waking a blocked thread takes.
+ */
+export function spinWait(control: Int32Array, slot: number, value: number, timeoutMs: number): void {
+  for (let i = 0; i < 20000; i++) if (Atomics.load(control, slot) !== value) return;
+  Atomics.wait(control, slot, value, timeoutMs);
+}
+
 /** The contiguous shards [first, end) of participant p out of `threads`, for a batch of `shards`. */
 export function shardRange(p: number, threads: number, shards: number): [number, number] {
   return [Math.floor((p * shards) / threads), Math.floor(((p + 1) * shards) / threads)];
@@ -143,7 +152,7 @@ export class DataParallel {
       }
       if (done >= this.threads - 1) return;
       if (Date.now() - started > 120_000) throw new Error("training workers stopped responding (no progress for 120 s)");
-      Atomics.wait(control, CTL.done, done, 1000);
+      spinWait(control, CTL.done, done, 1000);
     }
   }
 

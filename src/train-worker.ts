@@ -1,7 +1,7 @@
 // A data-parallel training worker (see data-parallel.ts): waits for a batch, computes the gradients
 // of its shards, each into its own shared slot, and reports back. Node worker_threads only.
 import { parentPort, workerData } from "node:worker_threads";
-import { COMMAND, CTL, shardRange, type WorkerSetup } from "./data-parallel.js";
+import { COMMAND, CTL, shardRange, spinWait, type WorkerSetup } from "./data-parallel.js";
 import { LeNet5, PARAMETER_BLOCK, SHARD_SIZE } from "./lenet.js";
 
 const w = workerData as WorkerSetup;
@@ -10,7 +10,7 @@ parentPort!.postMessage("ready");
 
 let generation = 0;
 for (;;) {
-  Atomics.wait(w.control, CTL.generation, generation);
+  spinWait(w.control, CTL.generation, generation, Infinity);
   generation = Atomics.load(w.control, CTL.generation);
   if (Atomics.load(w.control, CTL.command) === COMMAND.exit) break;
   try {
