@@ -84,7 +84,8 @@ export class DataParallel {
     const script = new URL("../build/train-worker.js", import.meta.url); // from src/ (tests) and build/ alike
     const ready: Promise<void>[] = [];
     for (let index = 1; index < threads; index++) {
-      const worker = new Worker(script, { workerData: { ...team.setup, index } satisfies WorkerSetup });
+      // Workers allocate almost nothing in JS (their tensors live in WASM memory): a small young generation.
+      const worker = new Worker(script, { workerData: { ...team.setup, index } satisfies WorkerSetup, resourceLimits: { maxYoungGenerationSizeMb: 2 } });
       team.workers.push(worker);
       ready.push(new Promise((resolve, reject) => {
         worker.once("message", () => resolve());
@@ -106,11 +107,15 @@ export class DataParallel {
     this.setup.order.set(order);
   }
 
+  /** Summed loss and correct predictions of the last batch given to gradients(). */
+  loss = 0;
+  correct = 0;
+
   /**
    * Gradient of the batch-mean loss of images order[start .. start + B) into the model's gradient
-   * block; returns [summed loss, correct predictions]. The model's weights are the ones used.
+   * block; sets `loss` and `correct`. The model's weights are the ones used.
    */
-  gradients(start: number, B: number, order: Uint32Array, images: Uint8Array, labels: Uint8Array): [number, number] {
+  gradients(start: number, B: number, order: Uint32Array, images: Uint8Array, labels: Uint8Array): void {
     const { control, params, slots, stats } = this.setup;
     const model = this.model;
     params.set(model.parameterBlock());
@@ -138,7 +143,8 @@ export class DataParallel {
       loss += stats[2 * s]!;
       correct += stats[2 * s + 1]!;
     }
-    return [loss, correct];
+    this.loss = loss;
+    this.correct = correct;
   }
 
   private wait(): void {

@@ -20,7 +20,7 @@ export interface TrainOptions {
   threads?: number;
   /** Evaluated after every epoch when given. */
   validation?: Dataset;
-  /** Called after every batch (keep it cheap). */
+  /** Called after every batch (keep it cheap). The same object is passed every time, updated: copy what you keep. */
   onBatchEnd?: (progress: BatchProgress) => void;
   /** Called after every epoch, with its metrics. */
   onEpochEnd?: (metrics: EpochMetrics) => void;
@@ -106,6 +106,7 @@ function runEpochs(
   const order = Uint32Array.from({ length: data.count }, (_, i) => i);
   const batches = Math.ceil(data.count / batchSize);
   const history: EpochMetrics[] = [];
+  const progress: BatchProgress = { epoch: 1, epochs, batch: 0, batches, images: 0, loss: 0, accuracy: 0, seconds: 0 };
   const runStart = performance.now();
   let trainSeconds = 0;
 
@@ -118,20 +119,23 @@ function runEpochs(
       const start = batch * batchSize;
       const B = Math.min(batchSize, data.count - start);
       if (team) {
-        const [loss, right] = team.gradients(start, B, order, data.images, data.labels);
+        team.gradients(start, B, order, data.images, data.labels);
         model.applyAdam(adam);
-        lossSum += loss;
-        correct += right;
+        lossSum += team.loss;
+        correct += team.correct;
       } else {
         model.setBatch(data.images, data.labels, B, start, order);
         lossSum += model.trainStep(B, adam) * B;
         correct += model.correctInBatch(B);
       }
       seen += B;
-      options.onBatchEnd?.({
-        epoch, epochs, batch: batch + 1, batches, images: seen,
-        loss: lossSum / seen, accuracy: correct / seen, seconds: (performance.now() - epochStart) / 1000,
-      });
+      if (options.onBatchEnd) {
+        // One object, updated in place: nothing is allocated per batch.
+        progress.epoch = epoch; progress.batch = batch + 1; progress.images = seen;
+        progress.loss = lossSum / seen; progress.accuracy = correct / seen;
+        progress.seconds = (performance.now() - epochStart) / 1000;
+        options.onBatchEnd(progress);
+      }
     }
     const seconds = (performance.now() - epochStart) / 1000;
     trainSeconds += seconds;
