@@ -6,7 +6,7 @@ export { dense_fwd, dense_bwd_input, dense_bwd_weight } from "./dense";
 export { tanh_fwd, tanh_bwd } from "./activation";
 export { softmax_fwd, softmax_xent_fwd, softmax_xent_bwd } from "./softmax_xent";
 export { adam_step } from "./adam";
-export { add_f32 } from "./simd";
+export { add_f32, count_nonfinite } from "./simd";
 
 /** First byte after the module's static data: the arena starts here (16-byte aligned). */
 export function heap_base(): usize {

@@ -45,3 +45,21 @@ export function add_f32(dst: usize, src: usize, n: i32): void {
   if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
   return f32x4.add(f32x4.mul(a, b), c);
 }
+
+// x (n) -> how many of its values are NaN or +-Infinity (the training loop's numerical guard).
+export function count_nonfinite(x: usize, n: i32): i32 {
+  // x - x is 0 for finite x and NaN for NaN or +-Infinity; NaN != NaN marks a lane all ones (-1).
+  let bad = i32x4.splat(0);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const v = v128.load(at(x, i));
+    const d = f32x4.sub(v, v);
+    bad = i32x4.sub(bad, f32x4.ne(d, d));
+  }
+  let count = i32x4.extract_lane(bad, 0) + i32x4.extract_lane(bad, 1) + i32x4.extract_lane(bad, 2) + i32x4.extract_lane(bad, 3);
+  for (; i < n; i++) {
+    const v = load<f32>(at(x, i));
+    if (!isFinite(v)) count++;
+  }
+  return count;
+}

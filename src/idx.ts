@@ -9,6 +9,9 @@
  */
 import { gunzipSync, gzipSync } from "fflate";
 
+/** Deflate's largest possible compression ratio (258-byte matches coded in ~2 bits each). */
+const MAX_DEFLATE_RATIO = 1032;
+
 /** Element type of an IDX array. */
 export type IdxDtype = "u8" | "i8" | "i16" | "i32" | "f32" | "f64";
 
@@ -145,6 +148,11 @@ export function parseIdx(bytes: Uint8Array, options: ParseIdxOptions = {}): IdxA
         `gzip trailer says the data inflates to ${isize} bytes, more than maxBytes = ${maxBytes}. ` +
           `Raise the maxBytes option if this is expected; otherwise the gzip file is truncated or corrupt.`,
       );
+    }
+    // Deflate cannot expand data more than 1032:1, so a larger claim is a corrupt trailer: refuse
+    // it before fflate allocates that much.
+    if (isize > (n - 18) * MAX_DEFLATE_RATIO + 1024) {
+      throw fail("gzip", n - 4, `gzip trailer says ${n} compressed bytes inflate to ${isize}, more than deflate can encode. The file is corrupt; re-download it.`);
     }
     let out: Uint8Array;
     try {

@@ -195,22 +195,29 @@ export class LeNet5 {
 
   /** A copy of every parameter tensor. */
   getWeights(): Weights {
-    const w = {} as Weights;
-    for (const p of PARAMETERS) {
-      const start = this.P[p.name] / 4;
-      w[p.name] = this.f32.slice(start, start + sizeOf(p.shape));
-    }
-    return w;
+    return this.tensors("params");
   }
 
   /** Replaces every parameter tensor (lengths must match PARAMETERS' shapes). */
   setWeights(weights: Weights): void {
+    this.setTensors("params", weights);
+  }
+
+  /** Copies of the tensors of a parameter-shaped block (params, adamM, adamV). */
+  private tensors(block: string): Weights {
+    const w = {} as Weights, base = this.region(block).offset / 4;
+    for (const p of PARAMETERS) w[p.name] = this.f32.slice(base + PARAM_LAYOUT.at[p.name], base + PARAM_LAYOUT.at[p.name] + sizeOf(p.shape));
+    return w;
+  }
+
+  private setTensors(block: string, tensors: Weights): void {
+    const base = this.region(block).offset / 4;
     for (const p of PARAMETERS) {
-      const data = weights[p.name];
+      const data = tensors[p.name];
       if (!data || data.length !== sizeOf(p.shape)) {
-        throw new RangeError(`setWeights: ${p.name} needs ${sizeOf(p.shape)} values (shape ${p.shape.join("x")}), got ${data?.length ?? "none"}`);
+        throw new RangeError(`${block}: ${p.name} needs ${sizeOf(p.shape)} values (shape ${p.shape.join("x")}), got ${data?.length ?? "none"}`);
       }
-      this.f32.set(data, this.P[p.name] / 4);
+      this.f32.set(data, base + PARAM_LAYOUT.at[p.name]);
     }
   }
 
@@ -322,6 +329,29 @@ export class LeNet5 {
       this.backward(n, s, 1 / batchSize);
     }
     return loss;
+  }
+
+  /** Whether every value in the gradient block is a finite number. */
+  gradientsFinite(): boolean {
+    const g = this.region("grads");
+    return this.k.count_nonfinite(g.offset, PARAM_LAYOUT.total) === 0;
+  }
+
+  /** The parameter tensors whose gradient holds a NaN or Infinity, in PARAMETERS order. */
+  nonFiniteGradients(): ParameterName[] {
+    return PARAMETERS.filter((p) => this.k.count_nonfinite(this.G[p.name], sizeOf(p.shape)) > 0).map((p) => p.name);
+  }
+
+  /** Copies of Adam's first and second moments, per tensor, and its step count. */
+  getAdamState(): { m: Weights; v: Weights; steps: number } {
+    return { m: this.tensors("adamM"), v: this.tensors("adamV"), steps: this.adamSteps };
+  }
+
+  /** Restores Adam's state (from a checkpoint). */
+  setAdamState(state: { m: Weights; v: Weights; steps: number }): void {
+    this.setTensors("adamM", state.m);
+    this.setTensors("adamV", state.v);
+    this.adamSteps = state.steps;
   }
 
   /** Adds a gradient block computed elsewhere (another thread's shard) to this one, in f32. */

@@ -2,6 +2,7 @@
 // with `safetensors.torch.load_file` into the equivalent nn.Module. Metadata (all strings, as the
 // format requires) records the format version, the architecture, training settings and metrics.
 import { PARAMETERS, type Weights } from "./lenet.js";
+import type { TrainState } from "./train.js";
 import { decodeSafetensors, encodeSafetensors, SafetensorsError, type Tensor } from "./safetensors.js";
 
 export const MODEL_FORMAT_VERSION = 1;
@@ -61,4 +62,68 @@ export function decodeModel(bytes: Uint8Array, file = "model"): { weights: Weigh
   if (training) info.training = training;
   if (metrics) info.metrics = metrics;
   return { weights, info };
+}
+
+/** Everything needed to continue a training run exactly where it stopped. */
+export interface Checkpoint {
+  weights: Weights;
+  adam: { m: Weights; v: Weights; steps: number };
+  state: TrainState;
+  /** The run's settings (epochs, batch size, lr, seed, ...), so that a resume uses the same ones. */
+  settings: Record<string, unknown>;
+}
+
+const ADAM_M = "adam.m.", ADAM_V = "adam.v.";
+
+/** Encodes a checkpoint: the weights as in a model file, Adam's moments as `adam.m.*`/`adam.v.*`, the state in metadata. */
+export function encodeCheckpoint(c: Checkpoint): Uint8Array {
+  const tensors = new Map<string, Tensor>();
+  for (const [prefix, w] of [["", c.weights], [ADAM_M, c.adam.m], [ADAM_V, c.adam.v]] as const) {
+    for (const p of PARAMETERS) tensors.set(prefix + p.name, { shape: [...p.shape], data: w[p.name] });
+  }
+  return encodeSafetensors(tensors, {
+    format_version: String(MODEL_FORMAT_VERSION),
+    architecture: ARCHITECTURE,
+    library: "lenet-wasm",
+    kind: "checkpoint",
+    adam_steps: String(c.adam.steps),
+    state: JSON.stringify(c.state),
+    settings: JSON.stringify(c.settings),
+  });
+}
+
+/**
+ * Decodes and validates a checkpoint written by encodeCheckpoint.
+ * @throws SafetensorsError naming the file and what is wrong
+ */
+export function decodeCheckpoint(bytes: Uint8Array, file = "checkpoint"): Checkpoint {
+  const expect = [...PARAMETERS.map((p) => ({ name: p.name, shape: [...p.shape] })),
+    ...PARAMETERS.map((p) => ({ name: ADAM_M + p.name, shape: [...p.shape] })),
+    ...PARAMETERS.map((p) => ({ name: ADAM_V + p.name, shape: [...p.shape] }))];
+  const { tensors, metadata } = decodeSafetensors(bytes, { file, expect });
+  const fail = (what: string) => new SafetensorsError(`${what}; is this a lenet-wasm checkpoint? Start the run again without --resume`, file);
+  if (metadata.kind !== "checkpoint") throw fail(`metadata "kind" is ${JSON.stringify(metadata.kind)}, not "checkpoint"`);
+  if (metadata.architecture !== ARCHITECTURE) throw fail(`architecture is ${JSON.stringify(metadata.architecture)}`);
+  if (Number(metadata.format_version) !== MODEL_FORMAT_VERSION) throw fail(`format_version ${JSON.stringify(metadata.format_version)} is not supported`);
+  const steps = Number(metadata.adam_steps);
+  if (!Number.isSafeInteger(steps) || steps < 0) throw fail(`adam_steps ${JSON.stringify(metadata.adam_steps)} is not a count`);
+  const json = (key: string): unknown => {
+    try {
+      return JSON.parse(metadata[key] ?? "");
+    } catch {
+      throw fail(`metadata "${key}" is missing or not JSON`);
+    }
+  };
+  const state = json("state") as TrainState, settings = json("settings") as Record<string, unknown>;
+  const count = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 0;
+  const real = (v: unknown) => typeof v === "number" && Number.isFinite(v);
+  if (typeof state !== "object" || state === null || !count(state.epoch) || state.epoch < 1 || !count(state.batch) ||
+    !real(state.lossSum) || !count(state.correct) || !count(state.seen) || !real(state.epochSeconds) ||
+    !real(state.trainSeconds) || !count(state.rngState) || state.rngState > 0xffffffff || !Array.isArray(state.history) ||
+    !state.history.every((h) => typeof h === "object" && h !== null && count(h.epoch) && real(h.loss) && real(h.accuracy))) {
+    throw fail("metadata \"state\" is not a valid training state");
+  }
+  if (typeof settings !== "object" || settings === null || Array.isArray(settings)) throw fail("metadata \"settings\" is not an object");
+  const pick = (prefix: string) => Object.fromEntries(PARAMETERS.map((p) => [p.name, tensors.get(prefix + p.name)!.data])) as Weights;
+  return { weights: pick(""), adam: { m: pick(ADAM_M), v: pick(ADAM_V), steps }, state, settings };
 }

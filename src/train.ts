@@ -24,6 +24,50 @@ export interface TrainOptions {
   onBatchEnd?: (progress: BatchProgress) => void;
   /** Called after every epoch, with its metrics. */
   onEpochEnd?: (metrics: EpochMetrics) => void;
+  /** Stops training after the current batch (the result says `interrupted`; onCheckpoint gets the state). */
+  signal?: AbortSignal;
+  /**
+   * Called with the state to resume from (model weights and Adam state are in `model`): after every
+   * `checkpointEvery` batches, after every epoch, and when interrupted. Training waits for it.
+   */
+  onCheckpoint?: (state: TrainState) => void | Promise<void>;
+  /** Batches between checkpoints within an epoch; 0 (default): only at epoch ends. */
+  checkpointEvery?: number;
+  /**
+   * Continue a run from a checkpoint's state; the model must hold that checkpoint's weights and Adam
+   * state, and every other option must be the run's. The result is bit-identical to a run that was
+   * never interrupted.
+   */
+  resume?: TrainState;
+}
+
+/** Where a run is: enough, with the model's weights and Adam state, to continue it exactly. */
+export interface TrainState {
+  /** Epoch in progress, 1-based (epochs + 1 when the run is complete). */
+  epoch: number;
+  /** Batches of that epoch already trained. */
+  batch: number;
+  /** Running sums over the epoch in progress. */
+  lossSum: number;
+  correct: number;
+  seen: number;
+  /** Training seconds spent in the epoch in progress, and in all completed epochs. */
+  epochSeconds: number;
+  trainSeconds: number;
+  /** Metrics of the completed epochs. */
+  history: EpochMetrics[];
+  /** State of the shuffle generator after shuffling for `epoch`: a resumed run checks it replays the same order. */
+  rngState: number;
+}
+
+/** Training stopped because a loss or gradient stopped being a finite number. */
+export class NumericalError extends Error {
+  override readonly name = "NumericalError";
+  constructor(readonly epoch: number, readonly batch: number, readonly loss: number, readonly tensors: string[]) {
+    super(`training diverged at epoch ${epoch}, batch ${batch}: the loss is ${loss}` +
+      (tensors.length > 0 ? ` and the gradients of ${tensors.join(", ")} are not finite` : "") +
+      ". The weights were not updated with this batch. Try a smaller learning rate.");
+  }
 }
 
 export interface BatchProgress {
@@ -53,6 +97,9 @@ export interface EpochMetrics {
 
 export interface TrainResult {
   history: EpochMetrics[];
+  /** True when options.signal stopped the run early; `state` then says where. */
+  interrupted: boolean;
+  state: TrainState;
   /** Wall seconds of the whole run, validation included. */
   seconds: number;
   /** Training images per second over all epochs (validation excluded). */
@@ -87,71 +134,115 @@ export async function train(model: LeNet5, data: Dataset, options: TrainOptions 
   const epochs = checkInteger("epochs", options.epochs ?? 5, 1, 100000);
   const batchSize = checkInteger("batch size", options.batchSize ?? 32, 1, model.capacity);
   const threads = checkInteger("threads", options.threads ?? 1, 1, 256);
+  checkInteger("checkpointEvery", options.checkpointEvery ?? 0, 0, 1e9);
   const adam = adamConfig(options.adam);
   if (data.count < 1) throw new RangeError("the training set is empty");
   // Node-only module, loaded only when asked for, so single-threaded use stays platform-neutral.
   const team = threads > 1 ? await (await import("./data-parallel.js")).DataParallel.start(model, threads, data, batchSize) : undefined;
   try {
-    return runEpochs(model, data, options, { epochs, batchSize, adam, team });
+    return await runEpochs(model, data, options, { epochs, batchSize, adam, team });
   } finally {
     await team?.close();
   }
 }
 
-function runEpochs(
+/** Lets the event loop run (signal handlers, timers) without a per-batch cost. */
+const yieldToEventLoop = (): Promise<void> =>
+  new Promise((resolve) => (typeof setImmediate === "function" ? setImmediate(resolve) : setTimeout(resolve, 0)));
+const YIELD_EVERY = 32; // batches (~30-60 ms)
+
+async function runEpochs(
   model: LeNet5, data: Dataset, options: TrainOptions,
   { epochs, batchSize, adam, team }: { epochs: number; batchSize: number; adam: AdamConfig; team: import("./data-parallel.js").DataParallel | undefined },
-): TrainResult {
+): Promise<TrainResult> {
   const rng = new Rng(options.seed ?? 1);
   const order = Uint32Array.from({ length: data.count }, (_, i) => i);
   const batches = Math.ceil(data.count / batchSize);
-  const history: EpochMetrics[] = [];
-  const progress: BatchProgress = { epoch: 1, epochs, batch: 0, batches, images: 0, loss: 0, accuracy: 0, seconds: 0 };
+  const every = options.checkpointEvery ?? 0;
+  const s: TrainState = options.resume
+    ? { ...options.resume, history: [...options.resume.history] }
+    : { epoch: 1, batch: 0, lossSum: 0, correct: 0, seen: 0, epochSeconds: 0, trainSeconds: 0, history: [], rngState: 0 };
+  if (s.batch < 0 || s.batch >= batches || s.epoch < 1) throw new RangeError(`cannot resume at epoch ${s.epoch}, batch ${s.batch} of ${batches}: was the checkpoint made with another batch size or data set?`);
+  // The shuffles of the epochs before: a resumed run sees exactly the order the original saw.
+  for (let e = 1; e < Math.min(s.epoch, epochs + 1); e++) rng.shuffle(order);
+  const progress: BatchProgress = { epoch: s.epoch, epochs, batch: 0, batches, images: 0, loss: 0, accuracy: 0, seconds: 0 };
   const runStart = performance.now();
-  let trainSeconds = 0;
+  let interrupted = false;
+  const checkpoint = async () => options.onCheckpoint?.({ ...s, history: [...s.history] });
 
-  for (let epoch = 1; epoch <= epochs; epoch++) {
-    rng.shuffle(order);
+  for (; s.epoch <= epochs && !interrupted; s.epoch++) {
+    if (s.batch === 0) {
+      rng.shuffle(order);
+      s.rngState = rng.state;
+    } else {
+      rng.shuffle(order); // resuming mid-epoch: this epoch's order, checked against the checkpoint
+      if (rng.state !== s.rngState) throw new RangeError("this checkpoint was made with another seed or training set: its shuffle order cannot be replayed");
+    }
     team?.setOrder(order);
-    const epochStart = performance.now();
-    let lossSum = 0, correct = 0, seen = 0;
-    for (let batch = 0; batch < batches; batch++) {
-      const start = batch * batchSize;
+    let clock = performance.now();
+    while (s.batch < batches) {
+      const start = s.batch * batchSize;
       const B = Math.min(batchSize, data.count - start);
+      let loss: number, right: number;
       if (team) {
         team.gradients(start, B, order, data.images, data.labels);
-        model.applyAdam(adam);
-        lossSum += team.loss;
-        correct += team.correct;
+        loss = team.loss;
+        right = team.correct;
       } else {
         model.setBatch(data.images, data.labels, B, start, order);
-        lossSum += model.trainStep(B, adam) * B;
-        correct += model.correctInBatch(B);
+        model.zeroGradients();
+        loss = model.accumulateGradients(B, B);
+        right = model.correctInBatch(B);
       }
-      seen += B;
+      if (!Number.isFinite(loss) || !model.gradientsFinite()) throw new NumericalError(s.epoch, s.batch + 1, loss / B, model.nonFiniteGradients());
+      model.applyAdam(adam);
+      s.batch++;
+      s.lossSum += loss;
+      s.correct += right;
+      s.seen += B;
       if (options.onBatchEnd) {
         // One object, updated in place: nothing is allocated per batch.
-        progress.epoch = epoch; progress.batch = batch + 1; progress.images = seen;
-        progress.loss = lossSum / seen; progress.accuracy = correct / seen;
-        progress.seconds = (performance.now() - epochStart) / 1000;
+        progress.epoch = s.epoch; progress.batch = s.batch; progress.images = s.seen;
+        progress.loss = s.lossSum / s.seen; progress.accuracy = s.correct / s.seen;
+        progress.seconds = s.epochSeconds + (performance.now() - clock) / 1000;
         options.onBatchEnd(progress);
       }
+      if (options.signal && s.batch % YIELD_EVERY === 0) await yieldToEventLoop(); // lets a signal handler run
+      const stop = options.signal?.aborted === true;
+      if (s.batch < batches && (stop || (every > 0 && s.batch % every === 0))) {
+        s.epochSeconds += (performance.now() - clock) / 1000;
+        await checkpoint();
+        clock = performance.now();
+        if (stop) {
+          interrupted = true;
+          break;
+        }
+      }
     }
-    const seconds = (performance.now() - epochStart) / 1000;
-    trainSeconds += seconds;
-    const metrics: EpochMetrics = { epoch, loss: lossSum / seen, accuracy: correct / seen, seconds, imagesPerSecond: seen / seconds };
+    if (interrupted) break;
+    s.epochSeconds += (performance.now() - clock) / 1000;
+    const metrics: EpochMetrics = { epoch: s.epoch, loss: s.lossSum / s.seen, accuracy: s.correct / s.seen, seconds: s.epochSeconds, imagesPerSecond: s.seen / s.epochSeconds };
     if (options.validation && options.validation.count > 0) {
       const v = evaluate(model, options.validation);
       metrics.valLoss = v.loss;
       metrics.valAccuracy = v.accuracy;
     }
-    history.push(metrics);
+    s.history.push(metrics);
+    s.trainSeconds += s.epochSeconds;
+    Object.assign(s, { batch: 0, lossSum: 0, correct: 0, seen: 0, epochSeconds: 0 });
     options.onEpochEnd?.(metrics);
+    s.epoch++; // the checkpoint resumes at the next epoch
+    await checkpoint();
+    s.epoch--;
+    if (options.signal?.aborted && s.epoch < epochs) interrupted = true;
   }
+  const trained = s.history.reduce((n, h) => n + h.seconds * h.imagesPerSecond, 0);
   return {
-    history,
+    history: s.history,
+    interrupted,
+    state: { ...s, history: [...s.history] },
     seconds: (performance.now() - runStart) / 1000,
-    trainImagesPerSecond: (epochs * data.count) / trainSeconds,
+    trainImagesPerSecond: s.trainSeconds > 0 ? trained / s.trainSeconds : 0,
   };
 }
 

@@ -20,6 +20,7 @@ export interface Kernels {
   softmax_xent_fwd(probs: number, logits: number, labels: number, B: number, N: number): number;
   softmax_xent_bwd(dlogits: number, probs: number, labels: number, B: number, N: number, scale: number): void;
   add_f32(dst: number, src: number, n: number): void;
+  count_nonfinite(x: number, n: number): number;
   adam_step(params: number, grads: number, m: number, v: number, n: number, alpha: number, beta1: number, beta2: number, eps: number): void;
 }
 

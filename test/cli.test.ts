@@ -5,10 +5,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
-import { writeIdx } from "../src/idx.js";
 import { decodeModel } from "../src/model-file.js";
-import { subset, type Dataset } from "../src/mnist.js";
-import { mnist } from "./helpers.js";
+import { writeMnistDir } from "./helpers.js";
 
 const CLI = fileURLToPath(new URL("../build/cli.js", import.meta.url));
 
@@ -18,15 +16,7 @@ function run(...args: string[]) {
 }
 
 /** A small MNIST-shaped folder: 1,500 train and 500 test images, the test files gzipped. */
-function writeSmallMnist(dir: string): void {
-  const { train, test } = mnist();
-  const put = (name: string, d: Dataset, gzip: boolean) => {
-    writeFileSync(join(dir, name.replace("?", "images-idx3") + (gzip ? ".gz" : "")), writeIdx({ dtype: "u8", dims: [d.count, 28, 28], data: d.images }, { gzip }));
-    writeFileSync(join(dir, name.replace("?", "labels-idx1") + (gzip ? ".gz" : "")), writeIdx({ dtype: "u8", dims: [d.count], data: d.labels }, { gzip }));
-  };
-  put("train-?-ubyte", subset(train, 0, 1500), false);
-  put("t10k-?-ubyte", subset(test, 0, 500), true);
-}
+const writeSmallMnist = (dir: string) => writeMnistDir(dir, 1500, 500);
 
 describe("lenet-wasm CLI", () => {
   let dir: string;

