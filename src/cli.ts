@@ -3,12 +3,14 @@
 // Exit codes: 0 success, 1 runtime failure (bad data, unreadable files), 2 usage error.
 import { access, constants, mkdir, readFile } from "node:fs/promises";
 import { availableParallelism, cpus } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { IdxError } from "./idx.js";
 import { DEFAULT_ADAM, LeNet5, PARAMETER_COUNT } from "./lenet.js";
 import { DatasetError, splitValidation } from "./mnist.js";
-import { decodeCheckpoint, decodeModel, encodeCheckpoint, encodeModel, type Checkpoint } from "./model-file.js";
+import { evaluateDetailed, formatConfusion } from "./metrics.js";
+import { decodeCheckpoint, decodeModel, encodeCheckpoint, encodeModel, type Checkpoint, type ModelInfo } from "./model-file.js";
+import { renderReport, reportInput } from "./report.js";
 import { readMnist, writeFileAtomic } from "./node-io.js";
 import { SafetensorsError } from "./safetensors.js";
 import { evaluate, NumericalError, train, type BatchProgress, type EpochMetrics, type TrainState } from "./train.js";
@@ -20,7 +22,8 @@ const USAGE = `lenet-wasm ${VERSION}: LeNet-5 on MNIST, in WebAssembly SIMD
 
 Usage:
   lenet-wasm train [options]            train on MNIST, evaluate on the test set, save the model
-  lenet-wasm evaluate --model FILE      test accuracy and loss of a saved model
+  lenet-wasm evaluate --model FILE      test accuracy, loss and confusion matrix of a saved model
+  lenet-wasm report --model FILE        an HTML report of a saved model (curves, mistakes, filters)
   lenet-wasm help | --help | --version
 
 train options:
@@ -39,12 +42,15 @@ train options:
                       every epoch and every --checkpoint-every batches (default 500)
   --resume DIR        continue the run saved in DIR, with its settings; the result is bit-identical
                       to a run that was never stopped. Ctrl-C saves a checkpoint and says how to resume
+  --report FILE       also write an HTML report (curves, confusion matrix, mistakes, filters)
+  --history FILE      also write the per-epoch metrics as JSON
   --json              print one JSON object with the results as the last line of stdout
   --quiet             no progress output
   --verbose           stack traces on errors
 
-evaluate options:
+evaluate and report options:
   --model FILE        model file written by train (required)
+  --out FILE          report: where to write the HTML (default report.html)
   --data DIR, --json, --quiet, --verbose   as above
 
 Examples:
@@ -53,6 +59,7 @@ Examples:
   npx lenet-wasm train --checkpoint-dir runs/ckpt      (then, after a crash or Ctrl-C:)
   npx lenet-wasm train --resume runs/ckpt
   npx lenet-wasm evaluate --model lenet5.safetensors
+  npx lenet-wasm report --model lenet5.safetensors --out report.html
 `;
 
 /** A mistake in how the command was called: usage message, exit code 2. */
@@ -80,6 +87,8 @@ const OPTIONS = {
   "checkpoint-dir": { type: "string" },
   "checkpoint-every": { type: "string" },
   resume: { type: "string" },
+  report: { type: "string" },
+  history: { type: "string" },
   quiet: { type: "boolean" },
   verbose: { type: "boolean" },
   help: { type: "boolean", short: "h" },
@@ -115,8 +124,9 @@ function stringFlag(flags: Flags, name: keyof typeof OPTIONS): string | undefine
 }
 
 const ALLOWED: Record<string, (keyof typeof OPTIONS)[]> = {
-  train: ["epochs", "batch-size", "lr", "seed", "threads", "validation", "data", "out", "fast-math", "checkpoint-dir", "checkpoint-every", "resume", "json", "quiet", "verbose", "help"],
+  train: ["epochs", "batch-size", "lr", "seed", "threads", "validation", "data", "out", "fast-math", "checkpoint-dir", "checkpoint-every", "resume", "report", "history", "json", "quiet", "verbose", "help"],
   evaluate: ["model", "data", "fast-math", "json", "quiet", "verbose", "help"],
+  report: ["model", "data", "out", "quiet", "verbose", "help"],
 };
 
 /** Keras-style progress: one line per epoch, redrawn in place on a terminal. */
@@ -322,7 +332,13 @@ async function commandTrain(flags: Flags): Promise<number> {
     train_loss: last.loss,
   };
   const training = { epochs, batch_size: batchSize, threads, fast_math: model.fastMath, lr, beta1: DEFAULT_ADAM.beta1, beta2: DEFAULT_ADAM.beta2, eps: DEFAULT_ADAM.eps, seed, validation: settings.validation, train_images: trainSet.count };
-  await writeFileAtomic(out, encodeModel(model.getWeights(), { training, metrics }));
+  await writeFileAtomic(out, encodeModel(model.getWeights(), { training, metrics, history: result.history }));
+  const historyFile = stringFlag(flags, "history"), reportFile = stringFlag(flags, "report");
+  if (historyFile !== undefined) await writeFileAtomic(resolve(historyFile), new TextEncoder().encode(JSON.stringify(result.history, null, 2) + "\n"));
+  if (reportFile !== undefined) {
+    const input = reportInput(model, data.test, { history: result.history, settings: { ...training, data: data.dir, model: out }, environment: environment() });
+    await writeFileAtomic(resolve(reportFile), new TextEncoder().encode(renderReport(input)));
+  }
   const seconds = (performance.now() - started) / 1000;
   if (!json || !quiet) {
     const lines = [`Test accuracy: ${percent(test.accuracy)} (loss ${test.loss.toFixed(4)}) on ${test.count} images`,
@@ -341,25 +357,49 @@ async function commandTrain(flags: Flags): Promise<number> {
   return 0;
 }
 
-async function commandEvaluate(flags: Flags): Promise<void> {
+/** The model named by --model, with what its file says about itself. */
+async function loadModelFlag(flags: Flags): Promise<{ model: LeNet5; info: ModelInfo; path: string }> {
   const file = stringFlag(flags, "model");
-  if (file === undefined) throw new UsageError("evaluate needs --model FILE");
+  if (file === undefined) throw new UsageError("this command needs --model FILE");
   const path = resolve(file);
   const bytes = await readFile(path).catch((err: NodeJS.ErrnoException) => {
     throw new CliError(`cannot read model file ${path}: ${err.code === "ENOENT" ? "no such file" : err.message}. Train one with: npx lenet-wasm train --out ${file}`);
   });
   const { weights, info } = decodeModel(bytes, path);
-  const data = await readMnist(stringFlag(flags, "data"));
-  const model = await LeNet5.create({ batchSize: 256, fastMath: flags["fast-math"] === true });
+  const model = await LeNet5.create({ batchSize: 32, fastMath: flags["fast-math"] === true });
   model.setWeights(weights);
+  return { model, info, path };
+}
+
+async function commandEvaluate(flags: Flags): Promise<void> {
+  const { model, info, path } = await loadModelFlag(flags);
+  const data = await readMnist(stringFlag(flags, "data"));
   const started = performance.now();
-  const test = evaluate(model, data.test);
+  const test = evaluateDetailed(model, data.test);
   const seconds = (performance.now() - started) / 1000;
   if (flags.json === true) {
-    process.stdout.write(JSON.stringify({ command: "evaluate", model: path, test_accuracy: test.accuracy, test_loss: test.loss, count: test.count, seconds, images_per_second: test.count / seconds, training: info.training ?? null }) + "\n");
+    process.stdout.write(JSON.stringify({
+      command: "evaluate", model: path, test_accuracy: test.accuracy, test_loss: test.loss, count: test.count, seconds,
+      images_per_second: test.count / seconds, confusion: test.confusion, per_class: test.perClass, worst: test.worst.slice(0, 10),
+      training: info.training ?? null,
+    }) + "\n");
   } else {
-    process.stdout.write(`Test accuracy: ${percent(test.accuracy)} (loss ${test.loss.toFixed(4)}) on ${test.count} images from ${data.dir}\n`);
+    process.stdout.write(`Test accuracy: ${percent(test.accuracy)} (loss ${test.loss.toFixed(4)}) on ${test.count} images from ${data.dir}\n\n${formatConfusion(test)}\n`);
   }
+}
+
+async function commandReport(flags: Flags): Promise<void> {
+  const { model, info, path } = await loadModelFlag(flags);
+  const data = await readMnist(stringFlag(flags, "data"));
+  const out = resolve(stringFlag(flags, "out") ?? "report.html");
+  const input = reportInput(model, data.test, {
+    title: `LeNet-5: ${basename(path)}`,
+    history: info.history ?? [],
+    settings: { model: path, data: data.dir, ...(info.training ?? {}) },
+    environment: environment(),
+  });
+  await writeFileAtomic(out, new TextEncoder().encode(renderReport(input)));
+  if (flags.quiet !== true) process.stdout.write(`Report written to ${out} (test accuracy ${percent(input.evaluation.accuracy)})\n`);
 }
 
 /** Errors from the file system (full disk, permissions, ...): their message names the file. */
@@ -398,7 +438,8 @@ export async function main(argv: string[]): Promise<number> {
     const wrong = Object.keys(flags).find((f) => !ALLOWED[command]!.includes(f as keyof typeof OPTIONS));
     if (wrong) throw new UsageError(`--${wrong} is not an option of ${command}`);
     if (command === "train") return await commandTrain(flags);
-    await commandEvaluate(flags);
+    if (command === "report") await commandReport(flags);
+    else await commandEvaluate(flags);
     return 0;
   } catch (err) {
     const e = err as Error;

@@ -404,6 +404,23 @@ export class LeNet5 {
     return this.forwardLoss(B, 0, false);
   }
 
+  /** Live view of the class probabilities of the last batch evaluated (B x 10); copy what you keep. */
+  batchProbabilities(B: number): Float32Array {
+    const probs = this.region("probs").offset / 4;
+    return this.f32.subarray(probs, probs + B * CLASSES);
+  }
+
+  /**
+   * What the convolutions see in one image: the tanh outputs of c1 (6 x 28 x 28) and c3
+   * (16 x 10 x 10), as copies. For plots of feature maps.
+   */
+  featureMaps(image: Images): { c1: Float32Array; c3: Float32Array } {
+    this.setBatch(image, null, 1);
+    this.forward(1, 0, false);
+    const c1 = this.region("c1").offset / 4, c3 = this.region("c3").offset / 4;
+    return { c1: this.f32.slice(c1, c1 + ACT.c1), c3: this.f32.slice(c3, c3 + ACT.c3) };
+  }
+
   /** How many of the last batch's predictions (argmax of probabilities) equal their labels. */
   correctInBatch(B: number, first = 0): number {
     const probs = this.at("probs", first) / 4, labels = this.at("labels", first) / 4;

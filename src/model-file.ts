@@ -2,7 +2,7 @@
 // with `safetensors.torch.load_file` into the equivalent nn.Module. Metadata (all strings, as the
 // format requires) records the format version, the architecture, training settings and metrics.
 import { PARAMETERS, type Weights } from "./lenet.js";
-import type { TrainState } from "./train.js";
+import type { EpochMetrics, TrainState } from "./train.js";
 import { decodeSafetensors, encodeSafetensors, SafetensorsError, type Tensor } from "./safetensors.js";
 
 export const MODEL_FORMAT_VERSION = 1;
@@ -16,10 +16,12 @@ export interface ModelInfo {
   training?: Record<string, unknown>;
   /** Final metrics (test accuracy, ...) when known. */
   metrics?: Record<string, unknown>;
+  /** Per-epoch metrics of the run that made it, when known (for reports). */
+  history?: EpochMetrics[];
 }
 
 /** Encodes weights and their story as safetensors bytes. */
-export function encodeModel(weights: Weights, info: Pick<ModelInfo, "training" | "metrics"> = {}): Uint8Array {
+export function encodeModel(weights: Weights, info: Pick<ModelInfo, "training" | "metrics" | "history"> = {}): Uint8Array {
   const tensors = new Map<string, Tensor>();
   for (const p of PARAMETERS) tensors.set(p.name, { shape: [...p.shape], data: weights[p.name] });
   const metadata: Record<string, string> = {
@@ -29,6 +31,7 @@ export function encodeModel(weights: Weights, info: Pick<ModelInfo, "training" |
   };
   if (info.training) metadata.training = JSON.stringify(info.training);
   if (info.metrics) metadata.metrics = JSON.stringify(info.metrics);
+  if (info.history) metadata.history = JSON.stringify(info.history);
   return encodeSafetensors(tensors, metadata);
 }
 
@@ -58,9 +61,14 @@ export function decodeModel(bytes: Uint8Array, file = "model"): { weights: Weigh
     }
   };
   const info: ModelInfo = { formatVersion, architecture };
-  const training = parse("training"), metrics = parse("metrics");
+  const training = parse("training"), metrics = parse("metrics"), history = parse("history") as unknown;
   if (training) info.training = training;
   if (metrics) info.metrics = metrics;
+  if (history !== undefined) {
+    const ok = Array.isArray(history) && history.every((h) => typeof h === "object" && h !== null && Number.isFinite(h.epoch) && Number.isFinite(h.loss) && Number.isFinite(h.accuracy));
+    if (!ok) throw new SafetensorsError(`metadata "history" is not a list of epoch metrics`, file);
+    info.history = history as EpochMetrics[];
+  }
   return { weights, info };
 }
 

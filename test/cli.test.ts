@@ -41,7 +41,8 @@ describe("lenet-wasm CLI", () => {
     [["train", "--lr", "abc"], /--lr must be a number/],
     [["train", "--nope"], /unknown option --nope/],
     [["train", "--model", "x"], /--model is not an option of train/],
-    [["evaluate"], /evaluate needs --model FILE/],
+    [["evaluate"], /this command needs --model FILE/],
+    [["report", "--epochs", "2"], /--epochs is not an option of report/],
     [["train", "extra"], /unexpected argument "extra"/],
   ])("usage error %j -> exit 2", (args, message) => {
     const r = run(...(args as string[]));

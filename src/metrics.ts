@@ -1,0 +1,80 @@
+// What a trained model gets right and wrong: confusion matrix, per-class precision and recall, and
+// the most confident mistakes. Runs in Node and browsers.
+import { argmax, CLASSES, type LeNet5 } from "./lenet.js";
+import type { Dataset } from "./mnist.js";
+import type { Evaluation } from "./train.js";
+
+export interface ClassMetrics {
+  /** Of the images predicted as this class, the fraction that are. */
+  precision: number;
+  /** Of the images of this class, the fraction predicted as it (per-class accuracy). */
+  recall: number;
+  /** Images of this class. */
+  support: number;
+}
+
+export interface Mistake {
+  /** Index of the image in the dataset. */
+  index: number;
+  label: number;
+  predicted: number;
+  /** Probability the model gave its (wrong) prediction. */
+  confidence: number;
+}
+
+export interface DetailedEvaluation extends Evaluation {
+  /** confusion[label][predicted] = number of images. */
+  confusion: number[][];
+  perClass: ClassMetrics[];
+  /** The most confident mistakes, most confident first. */
+  worst: Mistake[];
+}
+
+/** Loss, accuracy, confusion matrix, per-class metrics and the `worstCount` most confident mistakes. */
+export function evaluateDetailed(model: LeNet5, data: Dataset, worstCount = 36): DetailedEvaluation {
+  const confusion = Array.from({ length: CLASSES }, () => new Array<number>(CLASSES).fill(0));
+  const worst: Mistake[] = [];
+  let lossSum = 0, correct = 0;
+  const chunk = Math.min(model.capacity, 32);
+  for (let start = 0; start < data.count; start += chunk) {
+    const B = Math.min(chunk, data.count - start);
+    model.setBatch(data.images, data.labels, B, start);
+    lossSum += model.evaluateBatch(B);
+    const probs = model.batchProbabilities(B);
+    for (let b = 0; b < B; b++) {
+      const label = data.labels[start + b]!, predicted = argmax(probs, b * CLASSES, CLASSES);
+      confusion[label]![predicted]!++;
+      if (predicted === label) {
+        correct++;
+        continue;
+      }
+      const confidence = probs[b * CLASSES + predicted]!;
+      if (worst.length < worstCount || confidence > worst[worst.length - 1]!.confidence) {
+        worst.push({ index: start + b, label, predicted, confidence });
+        worst.sort((x, y) => y.confidence - x.confidence || x.index - y.index);
+        if (worst.length > worstCount) worst.pop();
+      }
+    }
+  }
+  const perClass = confusion.map((row, c) => {
+    const support = row.reduce((a, b) => a + b, 0);
+    const predictedAs = confusion.reduce((a, r) => a + r[c]!, 0);
+    return { precision: predictedAs === 0 ? 0 : row[c]! / predictedAs, recall: support === 0 ? 0 : row[c]! / support, support };
+  });
+  return { loss: lossSum / data.count, accuracy: correct / data.count, correct, count: data.count, confusion, perClass, worst };
+}
+
+/** The confusion matrix and per-class metrics as a compact text table (for the terminal). */
+export function formatConfusion(e: DetailedEvaluation, classNames: readonly string[] = DIGITS): string {
+  const w = Math.max(5, ...e.confusion.flat().map((n) => String(n).length + 1));
+  const pad = (s: string, n = w) => s.padStart(n);
+  const lines = ["true\\pred".padEnd(10) + classNames.map((c) => pad(c)).join("") + pad("recall", 9) + pad("precision", 11)];
+  e.confusion.forEach((row, c) => {
+    const m = e.perClass[c]!;
+    lines.push(pad(classNames[c]!, 9).padEnd(10) + row.map((n) => pad(String(n))).join("") +
+      pad(`${(100 * m.recall).toFixed(1)}%`, 9) + pad(`${(100 * m.precision).toFixed(1)}%`, 11));
+  });
+  return lines.join("\n");
+}
+
+export const DIGITS = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"] as const;
