@@ -11,6 +11,14 @@ export default tseslint.config(
     languageOptions: { globals: { process: "readonly", console: "readonly", performance: "readonly", URL: "readonly", WebAssembly: "readonly" } },
   },
   {
+    // The web demo runs in browsers (pages and a module worker).
+    files: ["examples/web/**/*.js"],
+    languageOptions: {
+      globals: Object.fromEntries(["self", "document", "fetch", "requestAnimationFrame", "ImageData", "crossOriginIsolated", "Worker", "Blob", "URL",
+        "setTimeout", "performance", "console"].map((name) => [name, "readonly"])),
+    },
+  },
+  {
     rules: {
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_" }],
     },

@@ -5,8 +5,10 @@ import { access, constants, mkdir, readFile } from "node:fs/promises";
 import { availableParallelism, cpus } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { IdxError } from "./idx.js";
-import { DEFAULT_ADAM, LeNet5, PARAMETER_COUNT } from "./lenet.js";
+import { IdxError, parseIdx } from "./idx.js";
+import { digitImageFromPng, ImageError } from "./image-file.js";
+import { preprocessDigit } from "./preprocess.js";
+import { CLASSES, DEFAULT_ADAM, IMAGE_SIDE, LeNet5, PARAMETER_COUNT, PIXELS } from "./lenet.js";
 import { DatasetError, splitValidation } from "./mnist.js";
 import { evaluateDetailed, formatConfusion } from "./metrics.js";
 import { decodeCheckpoint, decodeModel, encodeCheckpoint, encodeModel, type Checkpoint, type ModelInfo } from "./model-file.js";
@@ -24,6 +26,8 @@ Usage:
   lenet-wasm train [options]            train on MNIST, evaluate on the test set, save the model
   lenet-wasm evaluate --model FILE      test accuracy, loss and confusion matrix of a saved model
   lenet-wasm report --model FILE        an HTML report of a saved model (curves, mistakes, filters)
+  lenet-wasm predict --model FILE IMAGE.png [...]   classify pictures of digits (any size, PNG)
+  lenet-wasm predict --model FILE --idx FILE --index N   classify image N of an IDX file
   lenet-wasm help | --help | --version
 
 train options:
@@ -51,6 +55,8 @@ train options:
 evaluate and report options:
   --model FILE        model file written by train (required)
   --out FILE          report: where to write the HTML (default report.html)
+  --top K             predict: how many classes to show (default 3)
+  --idx FILE, --index N  predict: image N of an IDX images file (plain or .gz)
   --data DIR, --json, --quiet, --verbose   as above
 
 Examples:
@@ -60,6 +66,7 @@ Examples:
   npx lenet-wasm train --resume runs/ckpt
   npx lenet-wasm evaluate --model lenet5.safetensors
   npx lenet-wasm report --model lenet5.safetensors --out report.html
+  npx lenet-wasm predict --model lenet5.safetensors my-seven.png
 `;
 
 /** A mistake in how the command was called: usage message, exit code 2. */
@@ -89,6 +96,9 @@ const OPTIONS = {
   resume: { type: "string" },
   report: { type: "string" },
   history: { type: "string" },
+  top: { type: "string" },
+  idx: { type: "string" },
+  index: { type: "string" },
   quiet: { type: "boolean" },
   verbose: { type: "boolean" },
   help: { type: "boolean", short: "h" },
@@ -127,6 +137,7 @@ const ALLOWED: Record<string, (keyof typeof OPTIONS)[]> = {
   train: ["epochs", "batch-size", "lr", "seed", "threads", "validation", "data", "out", "fast-math", "checkpoint-dir", "checkpoint-every", "resume", "report", "history", "json", "quiet", "verbose", "help"],
   evaluate: ["model", "data", "fast-math", "json", "quiet", "verbose", "help"],
   report: ["model", "data", "out", "quiet", "verbose", "help"],
+  predict: ["model", "top", "idx", "index", "fast-math", "json", "verbose", "help"],
 };
 
 /** Keras-style progress: one line per epoch, redrawn in place on a terminal. */
@@ -402,6 +413,47 @@ async function commandReport(flags: Flags): Promise<void> {
   if (flags.quiet !== true) process.stdout.write(`Report written to ${out} (test accuracy ${percent(input.evaluation.accuracy)})\n`);
 }
 
+async function commandPredict(flags: Flags, files: string[]): Promise<void> {
+  const top = intFlag(flags, "top", 3, 1, CLASSES);
+  const idxFile = stringFlag(flags, "idx");
+  if (idxFile === undefined && flags.index !== undefined) throw new UsageError("--index needs --idx FILE");
+  if (idxFile !== undefined && flags.index === undefined) throw new UsageError("--idx needs --index N (which image)");
+  if (idxFile === undefined && files.length === 0) throw new UsageError("predict needs PNG files, or --idx FILE --index N");
+  const { model } = await loadModelFlag(flags);
+  const inputs: { name: string; pixels: Uint8Array }[] = [];
+  const read = (file: string) => readFile(file).catch((err: NodeJS.ErrnoException) => {
+    throw new CliError(`cannot read ${file}: ${err.code === "ENOENT" ? "no such file" : err.message}`);
+  });
+  if (idxFile !== undefined) {
+    const index = intFlag(flags, "index", 0, 0, 2 ** 32 - 1);
+    const array = parseIdx(await read(idxFile), { file: idxFile });
+    const [count, rows, cols] = array.dims;
+    if (array.dtype !== "u8" || array.dims.length !== 3 || rows !== IMAGE_SIDE || cols !== IMAGE_SIDE) {
+      throw new CliError(`${idxFile}: expected u8 images of 28x28 (an MNIST images file), found ${array.dtype} [${array.dims.join(", ")}]`);
+    }
+    if (index >= count!) throw new UsageError(`--index ${index} is past the last image of ${idxFile} (${count! - 1})`);
+    inputs.push({ name: `${idxFile}[${index}]`, pixels: (array.data as Uint8Array).subarray(index * PIXELS, (index + 1) * PIXELS) });
+  }
+  for (const file of files) inputs.push({ name: file, pixels: preprocessDigit(digitImageFromPng(await read(file), file)) });
+  const images = new Uint8Array(inputs.length * PIXELS);
+  inputs.forEach((x, i) => images.set(x.pixels, i * PIXELS));
+  const probs = model.predict(images);
+  const results = inputs.map((x, i) => {
+    const p = Array.from(probs.subarray(i * CLASSES, (i + 1) * CLASSES));
+    const ranked = p.map((probability, digit) => ({ class: digit, probability })).sort((a, b) => b.probability - a.probability).slice(0, top);
+    return { input: x.name, prediction: ranked[0]!.class, top: ranked, probabilities: p };
+  });
+  if (flags.json === true) {
+    process.stdout.write(JSON.stringify({ command: "predict", predictions: results }) + "\n");
+    return;
+  }
+  const width = Math.max(...results.map((r) => r.input.length));
+  for (const r of results) {
+    const rest = r.top.slice(1).map((t) => `${t.class} ${percent(t.probability)}`).join(", ");
+    process.stdout.write(`${r.input.padEnd(width)}  ${r.prediction}  (${percent(r.top[0]!.probability)})${rest ? `   then ${rest}` : ""}\n`);
+  }
+}
+
 /** Errors from the file system (full disk, permissions, ...): their message names the file. */
 function isFileError(e: Error): boolean {
   const code = (e as NodeJS.ErrnoException).code;
@@ -434,11 +486,12 @@ export async function main(argv: string[]): Promise<number> {
       return command === undefined && !flags.help ? 2 : 0;
     }
     if (!(command in ALLOWED)) throw new UsageError(`unknown command "${command}"`);
-    if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
+    if (extra.length > 0 && command !== "predict") throw new UsageError(`unexpected argument "${extra[0]}"`);
     const wrong = Object.keys(flags).find((f) => !ALLOWED[command]!.includes(f as keyof typeof OPTIONS));
     if (wrong) throw new UsageError(`--${wrong} is not an option of ${command}`);
     if (command === "train") return await commandTrain(flags);
-    if (command === "report") await commandReport(flags);
+    if (command === "predict") await commandPredict(flags, extra);
+    else if (command === "report") await commandReport(flags);
     else await commandEvaluate(flags);
     return 0;
   } catch (err) {
@@ -448,7 +501,7 @@ export async function main(argv: string[]): Promise<number> {
       return 2;
     }
     const known = e instanceof IdxError || e instanceof DatasetError || e instanceof SafetensorsError || e instanceof WasmSupportError ||
-      e instanceof RangeError || e instanceof CliError || e instanceof NumericalError || isFileError(e);
+      e instanceof RangeError || e instanceof CliError || e instanceof NumericalError || e instanceof ImageError || isFileError(e);
     process.stderr.write(`lenet-wasm: ${known ? e.message : `unexpected error: ${e.message}`}\n`);
     if (flags.verbose || !known) process.stderr.write(`${e.stack}\n`);
     return 1;

@@ -18,3 +18,5 @@ export {
 export { encodeSafetensors, decodeSafetensors, SafetensorsError, type Tensor, type TensorSpec, type DecodeOptions } from "./safetensors.js";
 export { loadKernels, defaultWasmUrl, relaxedWasmUrl, relaxedSimdSupported, WasmSupportError, type Kernels, type WasmSource } from "./wasm.js";
 export { Rng } from "./rng.js";
+export { preprocessDigit, type DigitImage } from "./preprocess.js";
+export { digitImageFromPng, ImageError } from "./image-file.js";

@@ -1,6 +1,9 @@
 // Loads and instantiates the kernel module (build/lenet.wasm) in Node or a browser, and gives it a
-// typed interface. The only file that knows how the module is found and instantiated.
+// typed interface. Where the module is found is wasm-files.ts (Node) or wasm-files.browser.ts (bundle).
 import { instantiate } from "@assemblyscript/loader";
+import { defaultWasm, defaultWasmUrl, readLocal, relaxedWasmUrl } from "./wasm-files.js";
+
+export { defaultWasmUrl, relaxedWasmUrl };
 
 /** Pointers are byte offsets into the module's memory; dimensions are element counts. */
 export interface Kernels {
@@ -32,32 +35,27 @@ export class WasmSupportError extends Error {
   override readonly name = "WasmSupportError";
 }
 
-/** The module next to this file in build/ (the same path works from src/ under the test runner). */
-export const defaultWasmUrl = new URL("../build/lenet.wasm", import.meta.url);
+const compiled = new Map<string | Uint8Array, Promise<WebAssembly.Module>>();
 
-/**
- * The same kernels built with relaxed SIMD (f32x4.relaxed_madd: fused multiply-add where the
- * hardware has it). Faster on some machines, but its results depend on the hardware: opt-in only.
- */
-export const relaxedWasmUrl = new URL("../build/lenet.relaxed.wasm", import.meta.url);
-
-const compiled = new Map<string, Promise<WebAssembly.Module>>();
-
-/** Compiles the module at `url` once per process. */
-function compileUrl(url: URL): Promise<WebAssembly.Module> {
-  let module = compiled.get(url.href);
+/** Compiles the module at a URL (or the inlined default bytes) once per process. */
+function compileOnce(source: URL | Uint8Array): Promise<WebAssembly.Module> {
+  const key = source instanceof URL ? source.href : source;
+  let module = compiled.get(key);
   if (module === undefined) {
-    module = compile(url);
-    module.catch(() => compiled.delete(url.href)); // let a later call retry
-    compiled.set(url.href, module);
+    module = compile(source);
+    module.catch(() => compiled.delete(key)); // let a later call retry
+    compiled.set(key, module);
   }
   return module;
 }
 
-/** Whether this engine runs the relaxed-SIMD build (Node >= 22, Chrome >= 114). */
+/**
+ * Whether this engine runs the relaxed-SIMD build (f32x4.relaxed_madd: fused multiply-add where the
+ * hardware has it; Node >= 22, Chrome >= 114). Its results depend on the hardware: opt-in only.
+ */
 export async function relaxedSimdSupported(): Promise<boolean> {
   try {
-    await compileUrl(relaxedWasmUrl);
+    await compileOnce(relaxedWasmUrl);
     return true;
   } catch {
     return false;
@@ -65,13 +63,9 @@ export async function relaxedSimdSupported(): Promise<boolean> {
 }
 
 async function readSource(source: URL | string): Promise<Uint8Array> {
-  const url = typeof source === "string" && !/^[a-z]+:/i.test(source) ? undefined : new URL(source);
-  const isNode = typeof process !== "undefined" && process.versions?.node !== undefined;
-  if (isNode && (url === undefined || url.protocol === "file:")) {
-    const { readFile } = await import("node:fs/promises");
-    return new Uint8Array(await readFile(url ?? source));
-  }
-  const response = await fetch(url ?? source);
+  const local = await readLocal(source);
+  if (local !== undefined) return local;
+  const response = await fetch(source);
   if (!response.ok) throw new WasmSupportError(`cannot fetch ${String(source)}: HTTP ${response.status}`);
   return new Uint8Array(await response.arrayBuffer());
 }
@@ -94,7 +88,7 @@ async function compile(source: WasmSource): Promise<WebAssembly.Module> {
  * further instances are cheap. Pass `source` to load the .wasm from somewhere else.
  */
 export async function loadKernels(source?: WasmSource): Promise<Kernels> {
-  const module = source === undefined ? compileUrl(defaultWasmUrl) : source instanceof URL ? compileUrl(source) : compile(source);
+  const module = source === undefined ? compileOnce(defaultWasm) : source instanceof URL ? compileOnce(source) : compile(source);
   const { instance } = await instantiate(await module, {});
   // Raw exports, not the loader's wrappers: one direct call per kernel.
   return instance.exports as unknown as Kernels;

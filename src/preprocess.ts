@@ -1,0 +1,123 @@
+// A drawing or photo of a digit -> a 28x28 MNIST-style image, as MNIST's digits were made: the
+// digit's bounding box scaled into 20x20 keeping its aspect ratio (area averaging, so edges come out
+// grey, anti-aliased), then placed in 28x28 so that its centre of mass is at the centre (pixel 14,
+// 14, where MNIST's sits). White digit on black, like MNIST. Platform-neutral: plain arrays in and out.
+import { IMAGE_SIDE, PIXELS } from "./lenet.js";
+
+/** Pixels, row-major: one grey value 0..255 each, or four (RGBA, as in a canvas's ImageData). */
+export interface DigitImage {
+  width: number;
+  height: number;
+  data: ArrayLike<number>;
+}
+
+/** Side of the box the digit is scaled into, as in MNIST. */
+const BOX = 20;
+
+/**
+ * The 28x28 uint8 MNIST-style image of the digit in `image` (either polarity: a light background is
+ * detected and inverted). Any pixel brighter than the background (after inversion) is ink; contrast is
+ * stretched so the darkest ink is 255. A blank image gives all zeros.
+ */
+export function preprocessDigit(image: DigitImage): Uint8Array {
+  const { width, height } = image;
+  const ink = inkOf(image);
+  // Bounding box of the ink.
+  let x0 = width, y0 = height, x1 = -1, y1 = -1, max = 0;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const v = ink[y * width + x]!;
+      if (v <= 0) continue;
+      if (x < x0) x0 = x;
+      if (x > x1) x1 = x;
+      if (y < y0) y0 = y;
+      if (y > y1) y1 = y;
+      if (v > max) max = v;
+    }
+  }
+  const out = new Uint8Array(PIXELS);
+  if (x1 < 0) return out;
+  // Into BOX x BOX, aspect ratio kept.
+  const bw = x1 - x0 + 1, bh = y1 - y0 + 1;
+  const scale = BOX / Math.max(bw, bh);
+  const ow = Math.max(1, Math.round(bw * scale)), oh = Math.max(1, Math.round(bh * scale));
+  const rows = new Float32Array(bh * ow); // horizontal pass, then vertical
+  const wx = areaWeights(bw, ow), wy = areaWeights(bh, oh);
+  for (let y = 0; y < bh; y++) {
+    for (let ox = 0; ox < ow; ox++) {
+      let s = 0;
+      for (const [j, w] of wx[ox]!) s += w * ink[(y0 + y) * width + x0 + j]!;
+      rows[y * ow + ox] = s;
+    }
+  }
+  const box = new Float32Array(oh * ow);
+  let mass = 0, mx = 0, my = 0;
+  for (let oy = 0; oy < oh; oy++) {
+    for (let ox = 0; ox < ow; ox++) {
+      let s = 0;
+      for (const [j, w] of wy[oy]!) s += w * rows[j * ow + ox]!;
+      const v = (s * 255) / max;
+      box[oy * ow + ox] = v;
+      mass += v; mx += v * ox; my += v * oy;
+    }
+  }
+  // Centre of mass (pixel-index coordinates) onto pixel (14, 14).
+  const dx = Math.round(IMAGE_SIDE / 2 - mx / mass), dy = Math.round(IMAGE_SIDE / 2 - my / mass);
+  for (let oy = 0; oy < oh; oy++) {
+    const y = oy + dy;
+    if (y < 0 || y >= IMAGE_SIDE) continue;
+    for (let ox = 0; ox < ow; ox++) {
+      const x = ox + dx;
+      if (x >= 0 && x < IMAGE_SIDE) out[y * IMAGE_SIDE + x] = Math.min(255, Math.round(box[oy * ow + ox]!));
+    }
+  }
+  return out;
+}
+
+/**
+ * Ink per pixel, >= 0 (0 = background). RGBA with any transparency: the alpha channel (strokes on
+ * a transparent canvas). Otherwise the grey level (luminance for RGBA), inverted when the background
+ * (the median of the border pixels) is light, minus the background.
+ */
+function inkOf({ width, height, data }: DigitImage): Float32Array {
+  const n = width * height;
+  if (!(Number.isInteger(width) && Number.isInteger(height) && width > 0 && height > 0) || (data.length !== n && data.length !== 4 * n)) {
+    throw new RangeError(`preprocessDigit: ${width}x${height} needs ${n} grey or ${4 * n} RGBA values, got ${data.length}`);
+  }
+  const ink = new Float32Array(n);
+  if (data.length === 4 * n) {
+    let transparent = false;
+    for (let i = 0; i < n && !transparent; i++) transparent = data[4 * i + 3]! < 255;
+    for (let i = 0; i < n; i++) {
+      ink[i] = transparent ? data[4 * i + 3]! : 0.299 * data[4 * i]! + 0.587 * data[4 * i + 1]! + 0.114 * data[4 * i + 2]!;
+    }
+    if (transparent) return ink;
+  } else {
+    for (let i = 0; i < n; i++) ink[i] = data[i]!;
+  }
+  const border: number[] = [];
+  for (let x = 0; x < width; x++) border.push(ink[x]!, ink[n - width + x]!);
+  for (let y = 0; y < height; y++) border.push(ink[y * width]!, ink[y * width + width - 1]!);
+  border.sort((a, b) => a - b);
+  const background = border[border.length >> 1]!;
+  const light = background > 127.5;
+  for (let i = 0; i < n; i++) ink[i] = Math.max(0, light ? background - ink[i]! : ink[i]! - background);
+  return ink;
+}
+
+/**
+ * For each of `nOut` output cells, the input cells it overlaps and their weights (overlap / cell
+ * width), when `nIn` cells are resampled to `nOut` by area averaging.
+ */
+function areaWeights(nIn: number, nOut: number): [number, number][][] {
+  const f = nIn / nOut;
+  return Array.from({ length: nOut }, (_, i) => {
+    const from = i * f, to = (i + 1) * f;
+    const cells: [number, number][] = [];
+    for (let j = Math.floor(from); j < Math.min(nIn, Math.ceil(to)); j++) {
+      const overlap = Math.min(j + 1, to) - Math.max(j, from);
+      if (overlap > 0) cells.push([j, overlap / f]);
+    }
+    return cells;
+  });
+}
