@@ -2,7 +2,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["build/", "node_modules/", "assembly/", "bench/ceiling/", "bench/peers/node_modules/"] },
+  { ignores: ["build/", "docs/api/", "node_modules/", "assembly/", "bench/ceiling/", "bench/peers/node_modules/"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

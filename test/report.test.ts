@@ -73,6 +73,30 @@ describe("report", () => {
     await page.close();
   });
 
+  it("a report from a real 5-epoch run on the full MNIST shows every part in Chromium", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "lenet-report-real-"));
+    const report = join(dir, "report.html");
+    const r = spawnSync(process.execPath, [CLI, "train", "--out", join(dir, "m.safetensors"), "--report", report, "--json", "--quiet"], { encoding: "utf8", timeout: 240_000 });
+    expect(r.status, r.stderr).toBe(0);
+    const result = JSON.parse(r.stdout.trim().split("\n").pop()!);
+    expect(result.epochs).toBe(5);
+    expect(result.test_accuracy).toBeGreaterThan(0.98);
+    const page = await browser.newPage();
+    const problems: string[] = [];
+    page.on("console", (m) => m.type() === "error" && problems.push(m.text()));
+    await page.goto(pathToFileURL(report).href);
+    for (const series of ["train loss", "validation loss", "train accuracy", "validation accuracy"]) {
+      expect(await page.locator(`[data-series="${series}"] circle`).count(), series).toBe(5);
+    }
+    expect(await page.locator(".confusion .cell").count()).toBe(100);
+    expect(await page.locator(".mistake").count()).toBe(36);
+    expect(await page.locator("img.filter").count()).toBe(6);
+    expect(await page.locator("img.map.c1").count() + await page.locator("img.map.c3").count()).toBe(22);
+    expect(await page.locator("#summary .big").textContent()).toBe(`${(100 * result.test_accuracy).toFixed(2)}%`);
+    expect(problems).toEqual([]);
+    await page.close();
+  }, 240_000);
+
   it("train --report/--history and report --model write them from the CLI", () => {
     const dir = mkdtempSync(join(tmpdir(), "lenet-report-cli-"));
     writeMnistDir(dir, 1500, 300);
