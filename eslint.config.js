@@ -15,7 +15,7 @@ export default tseslint.config(
     files: ["examples/web/**/*.js"],
     languageOptions: {
       globals: Object.fromEntries(["self", "document", "fetch", "requestAnimationFrame", "ImageData", "crossOriginIsolated", "Worker", "Blob", "URL",
-        "setTimeout", "performance", "console"].map((name) => [name, "readonly"])),
+        "setTimeout", "performance", "console", "navigator", "AbortController"].map((name) => [name, "readonly"])),
     },
   },
   {

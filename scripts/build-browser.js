@@ -27,6 +27,8 @@ const options = {
 
 mkdirSync(out, { recursive: true });
 await build({ ...options, entryPoints: ["src/index.ts"], outfile: `${out}/lenet-wasm.js` });
+// The data-parallel training worker, started by train({ threads > 1 }) from beside the bundle.
+await build({ ...options, entryPoints: ["src/train-worker.browser.ts"], outfile: `${out}/train-worker.js` });
 for (const f of ["lenet.wasm", "lenet.relaxed.wasm"]) copyFileSync(`build/${f}`, `${out}/${f}`);
 
 // What an inference-only page loads: lenet-wasm/inference (model, model file, preprocessing).
@@ -39,7 +41,8 @@ const row = (name, bytes) => {
   return gz;
 };
 const bundle = readFileSync(`${out}/lenet-wasm.js`), inference = readFileSync(`${out}/inference.js`);
-for (const [name, bytes] of [["lenet-wasm.js", bundle], ["inference.js", inference]]) {
+const worker = readFileSync(`${out}/train-worker.js`);
+for (const [name, bytes] of [["lenet-wasm.js", bundle], ["inference.js", inference], ["train-worker.js", worker]]) {
   for (const bad of ["node:", "eval(", "new Function"]) if (bytes.includes(bad)) throw new Error(`${out}/${name} contains "${bad}"`);
 }
 console.log(`${out}/ (JS with the default wasm inlined):`);

@@ -1,13 +1,14 @@
-// Data-parallel training on several cores (Node worker_threads). Each worker owns a LeNet5 instance
-// (its own WASM module and memory). A batch is cut into fixed shards of SHARD_SIZE images and every
+// Data-parallel training on several cores: Node worker_threads or Web Workers (spawned by
+// worker-spawn.ts / worker-spawn.browser.ts; this file is platform-neutral). Each worker owns a LeNet5
+// instance (its own WASM module and memory). A batch is cut into fixed shards of SHARD_SIZE images and every
 // participant (this thread is participant 0) takes a contiguous run of them. This thread accumulates
 // its own shards in place; each worker shard's gradient comes back separately through shared memory
 // and is added in shard order, so the sum is rounded exactly as when one thread does everything:
 // bit-identical weights for any thread count. Synchronisation is Atomics.wait/notify on a shared
 // control block: no messages, no allocation per batch.
-import { Worker } from "node:worker_threads";
 import { LeNet5, PARAMETER_BLOCK, SHARD_SIZE } from "./lenet.js";
 import type { Dataset } from "./mnist.js";
+import { spawnTrainingWorker, type TrainingWorker } from "./worker-spawn.js";
 
 /** Slots of the shared control block (Int32Array). */
 export const CTL = { generation: 0, done: 1, command: 2, batchStart: 3, batchSize: 4, failed: 5, length: 8 } as const;
@@ -58,7 +59,7 @@ function toShared(a: Uint8Array): Uint8Array {
 /** A team of worker threads that, with the calling thread, computes one batch's gradient. */
 export class DataParallel {
   private readonly setup: Omit<WorkerSetup, "index">;
-  private readonly workers: Worker[] = [];
+  private readonly workers: TrainingWorker[] = [];
   private readonly shardsPerBatch: number;
 
   private constructor(private readonly model: LeNet5, readonly threads: number, data: Dataset, batchSize: number) {
@@ -80,21 +81,13 @@ export class DataParallel {
 
   /** Starts threads - 1 workers and waits until each has built its model. */
   static async start(model: LeNet5, threads: number, data: Dataset, batchSize: number): Promise<DataParallel> {
-    const team = new DataParallel(model, threads, data, batchSize);
-    const script = new URL("../build/train-worker.js", import.meta.url); // from src/ (tests) and build/ alike
-    const ready: Promise<void>[] = [];
-    for (let index = 1; index < threads; index++) {
-      // Workers allocate almost nothing in JS (their tensors live in WASM memory): a small young generation.
-      const worker = new Worker(script, { workerData: { ...team.setup, index } satisfies WorkerSetup, resourceLimits: { maxYoungGenerationSizeMb: 2 } });
-      team.workers.push(worker);
-      ready.push(new Promise((resolve, reject) => {
-        worker.once("message", () => resolve());
-        worker.once("error", reject);
-        worker.once("exit", (code) => reject(new Error(`training worker ${index} exited (code ${code}) before it was ready`)));
-      }));
+    if (typeof SharedArrayBuffer === "undefined") {
+      throw new Error("training on several threads needs SharedArrayBuffer: in a browser, a cross-origin isolated page (COOP/COEP headers); or use threads: 1");
     }
+    const team = new DataParallel(model, threads, data, batchSize);
     try {
-      await Promise.all(ready);
+      for (let index = 1; index < threads; index++) team.workers.push(spawnTrainingWorker({ ...team.setup, index }));
+      await Promise.all(team.workers.map((w) => w.ready));
     } catch (err) {
       await team.close();
       throw err;
@@ -169,5 +162,42 @@ export class DataParallel {
     Atomics.add(control, CTL.generation, 1);
     Atomics.notify(control, CTL.generation);
     await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}
+
+/**
+ * A worker's life (the body of train-worker.ts and train-worker.browser.ts): build a model, say
+ * ready, then for every batch compute the gradients of this worker's shards, each into its own
+ * shared slot, until told to exit. Blocks in Atomics.wait between batches (allowed in workers).
+ */
+export async function workerLoop(w: WorkerSetup, ready: () => void): Promise<void> {
+  const model = await LeNet5.create({ batchSize: w.capacity, fastMath: w.fastMath });
+  ready();
+  let generation = 0;
+  for (;;) {
+    spinWait(w.control, CTL.generation, generation, Infinity);
+    generation = Atomics.load(w.control, CTL.generation);
+    if (Atomics.load(w.control, CTL.command) === COMMAND.exit) return;
+    try {
+      const start = Atomics.load(w.control, CTL.batchStart), B = Atomics.load(w.control, CTL.batchSize);
+      const [first, end] = shardRange(w.index, w.threads, Math.ceil(B / SHARD_SIZE));
+      if (first < end) {
+        model.parameterBlock().set(w.params);
+        const firstImage = first * SHARD_SIZE, count = Math.min(end * SHARD_SIZE, B) - firstImage;
+        model.setBatch(w.images, w.labels, count, start + firstImage, w.order);
+        for (let s = first; s < end; s++) {
+          const local = (s - first) * SHARD_SIZE, n = Math.min(SHARD_SIZE, B - s * SHARD_SIZE);
+          model.zeroGradients();
+          w.stats[2 * s] = model.accumulateGradients(n, B, local);
+          w.stats[2 * s + 1] = model.correctInBatch(n, local);
+          w.slots.set(model.gradientBlock(), s * PARAMETER_BLOCK);
+        }
+      }
+    } catch (err) {
+      new TextEncoder().encodeInto(String((err as Error).stack ?? err).slice(0, 1000), w.error);
+      Atomics.store(w.control, CTL.failed, 1);
+    }
+    Atomics.add(w.control, CTL.done, 1);
+    Atomics.notify(w.control, CTL.done);
   }
 }

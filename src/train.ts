@@ -1,5 +1,6 @@
 // The training loop: seeded shuffle each epoch, batches, Adam, validation, callbacks, metrics.
 // Nothing is allocated per batch: one index array per run, all tensors live in WASM memory.
+import { DataParallel } from "./data-parallel.js";
 import { DEFAULT_ADAM, LeNet5, type AdamConfig } from "./lenet.js";
 import type { Dataset } from "./mnist.js";
 import { Rng } from "./rng.js";
@@ -31,6 +32,11 @@ export interface TrainOptions {
    * `checkpointEvery` batches, after every epoch, and when interrupted. Training waits for it.
    */
   onCheckpoint?: (state: TrainState) => void | Promise<void>;
+  /**
+   * Called every few dozen batches (~50 ms) after letting the event loop run; training waits for the
+   * promise it returns (a UI can pause here).
+   */
+  onYield?: () => void | Promise<void>;
   /** Batches between checkpoints within an epoch; 0 (default): only at epoch ends. */
   checkpointEvery?: number;
   /**
@@ -137,8 +143,7 @@ export async function train(model: LeNet5, data: Dataset, options: TrainOptions 
   checkInteger("checkpointEvery", options.checkpointEvery ?? 0, 0, 1e9);
   const adam = adamConfig(options.adam);
   if (data.count < 1) throw new RangeError("the training set is empty");
-  // Node-only module, loaded only when asked for, so single-threaded use stays platform-neutral.
-  const team = threads > 1 ? await (await import("./data-parallel.js")).DataParallel.start(model, threads, data, batchSize) : undefined;
+  const team = threads > 1 ? await DataParallel.start(model, threads, data, batchSize) : undefined;
   try {
     return await runEpochs(model, data, options, { epochs, batchSize, adam, team });
   } finally {
@@ -153,7 +158,7 @@ const YIELD_EVERY = 32; // batches (~30-60 ms)
 
 async function runEpochs(
   model: LeNet5, data: Dataset, options: TrainOptions,
-  { epochs, batchSize, adam, team }: { epochs: number; batchSize: number; adam: AdamConfig; team: import("./data-parallel.js").DataParallel | undefined },
+  { epochs, batchSize, adam, team }: { epochs: number; batchSize: number; adam: AdamConfig; team: DataParallel | undefined },
 ): Promise<TrainResult> {
   const rng = new Rng(options.seed ?? 1);
   const order = Uint32Array.from({ length: data.count }, (_, i) => i);
@@ -207,7 +212,12 @@ async function runEpochs(
         progress.seconds = s.epochSeconds + (performance.now() - clock) / 1000;
         options.onBatchEnd(progress);
       }
-      if (options.signal && s.batch % YIELD_EVERY === 0) await yieldToEventLoop(); // lets a signal handler run
+      if ((options.signal || options.onYield) && s.batch % YIELD_EVERY === 0) {
+        await yieldToEventLoop(); // lets a signal handler or a message run
+        const paused = performance.now();
+        await options.onYield?.();
+        clock += performance.now() - paused; // time spent paused is not training time
+      }
       const stop = options.signal?.aborted === true;
       if (s.batch < batches && (stop || (every > 0 && s.batch % every === 0))) {
         s.epochSeconds += (performance.now() - clock) / 1000;

@@ -59,8 +59,13 @@ describe("checkpoints and resume", () => {
     const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on("exit", (_code, signal) => resolve(signal)));
     // Into epoch 2, so that resuming must replay epoch 1's shuffle too; then a random moment.
     const file = join(ckpt, "checkpoint.safetensors");
-    await waitFor(() => existsSync(file) && decodeCheckpoint(readFileSync(file)).state.epoch === 2, "a checkpoint in epoch 2");
-    await sleep(Math.floor(Math.random() * 150));
+    // Early in epoch 2 (batch <= 60 of 172), and at most 100 ms (~30 batches) later: still in epoch 2.
+    await waitFor(() => {
+      if (!existsSync(file)) return false;
+      const { state } = decodeCheckpoint(readFileSync(file));
+      return state.epoch === 2 && state.batch <= 60;
+    }, "a checkpoint early in epoch 2");
+    await sleep(Math.floor(Math.random() * 100));
     child.kill("SIGKILL");
     expect(await exited, "the run ended before it could be killed: make it longer").toBe("SIGKILL");
     expect(existsSync(out)).toBe(false);

@@ -1,10 +1,12 @@
-// Trains LeNet-5 in a Web Worker, batch by batch, in exactly the steps and order of lenet-wasm's
-// train() with one thread (seeded shuffle per epoch, setBatch, trainStep), so the weights are the
-// same bits as Node's (the browser tests check it). It yields to its message queue every 100 ms, so
-// pause and stop answer at once.
-import { LeNet5, Rng, adamConfig, datasetFromIdx, encodeModel, evaluate, parseIdx, splitValidation, subset } from "./lenet-wasm/lenet-wasm.js";
+// Trains LeNet-5 in a Web Worker with lenet-wasm's own train(): the same steps, order and bits as
+// Node's (the browser tests check it). On a cross-origin isolated page it shares each batch with more
+// workers (SharedArrayBuffer + Atomics, as in Node: the same weights for any thread count); otherwise
+// it runs alone. train() lets this worker's message queue run every few dozen batches, so pause, stop
+// and save answer at once.
+import { LeNet5, adamConfig, datasetFromIdx, encodeModel, evaluate, parseIdx, splitValidation, subset, train } from "./lenet-wasm/lenet-wasm.js";
 
-let model, settings, metrics = {}, paused = false, stopped = false, resume = () => {};
+let model, settings, metrics = {}, paused = false, resume = () => {};
+const stop = new AbortController();
 const post = (message) => self.postMessage(message);
 
 self.onmessage = ({ data: m }) => {
@@ -12,7 +14,7 @@ self.onmessage = ({ data: m }) => {
   if (m.type === "pause") paused = true;
   if (m.type === "resume" || m.type === "stop") {
     paused = false;
-    stopped ||= m.type === "stop";
+    if (m.type === "stop") stop.abort();
     resume();
   }
   if (m.type === "save" && model) {
@@ -36,7 +38,7 @@ function datasets(files) {
   return { all: sets[0], test: sets[1] };
 }
 
-async function run({ files, epochs, batchSize, lr, seed, limit, validation: held }) {
+async function run({ files, epochs, batchSize, lr, seed, limit, validation: held, threads }) {
   files ??= await Promise.all(MNIST.map(async (name) => {
     const response = await fetch(`mnist/${name}`);
     if (!response.ok) throw new Error(`mnist/${name}: HTTP ${response.status}`);
@@ -45,52 +47,36 @@ async function run({ files, epochs, batchSize, lr, seed, limit, validation: held
   const { all, test } = datasets(files.map((f) => ({ name: f.name, bytes: new Uint8Array(f.bytes) })));
   const split = held > 0 ? splitValidation(all, held) : { train: all, validation: undefined };
   const data = subset(split.train, 0, Math.min(limit, split.train.count));
-  const adam = adamConfig({ lr });
-  settings = { epochs, batch_size: batchSize, lr, seed, train_images: data.count, validation_images: held, trainer: "lenet-wasm web worker" };
+  // Several threads need shared memory: a cross-origin isolated page.
+  threads = crossOriginIsolated ? Math.max(1, Math.min(threads ?? navigator.hardwareConcurrency ?? 1, 8)) : 1;
+  settings = { epochs, batch_size: batchSize, lr, seed, threads, train_images: data.count, validation_images: held, trainer: "lenet-wasm web worker" };
   model = await LeNet5.create({ seed, batchSize });
-  post({ type: "info", train: data.count, validation: split.validation?.count ?? 0, test: test?.count ?? 0 });
+  post({ type: "info", train: data.count, validation: split.validation?.count ?? 0, test: test?.count ?? 0, threads });
 
-  // train()'s loop, one thread, yielding now and then.
-  const rng = new Rng(seed);
-  const order = Uint32Array.from({ length: data.count }, (_, i) => i);
-  const batches = Math.ceil(data.count / batchSize);
-  let trainedSeconds = 0, trained = 0;
-  for (let epoch = 1; epoch <= epochs && !stopped; epoch++) {
-    rng.shuffle(order);
-    let lossSum = 0, correct = 0, seen = 0, since = performance.now();
-    const progress = () => {
+  let before = 0, beforeSeconds = 0, last = 0; // images and seconds of the finished epochs
+  const result = await train(model, data, {
+    epochs, batchSize, seed, threads, adam: adamConfig({ lr }), validation: split.validation, signal: stop.signal,
+    onBatchEnd: (p) => {
       const now = performance.now();
-      trainedSeconds += (now - since) / 1000;
-      since = now;
-      post({ type: "progress", epoch, epochs, batch: seen / batchSize, batches, seen, loss: lossSum / seen, accuracy: correct / seen,
-        imagesPerSecond: (trained + seen) / trainedSeconds, remainingImages: epochs * data.count - trained - seen });
-    };
-    for (let b = 0; b < batches && !stopped; b++) {
-      const start = b * batchSize, B = Math.min(batchSize, data.count - start);
-      model.setBatch(data.images, data.labels, B, start, order);
-      lossSum += model.trainStep(B, adam) * B;
-      correct += model.correctInBatch(B);
-      seen += B;
-      if (performance.now() - since > 100) {
-        progress();
-        await new Promise((r) => setTimeout(r)); // let pause/stop/save in
-        if (paused) await new Promise((r) => (resume = r));
-        since = performance.now(); // paused time does not count
-      }
-    }
-    progress();
-    trained += seen;
-    const done = { type: "epoch", epoch, loss: lossSum / seen, accuracy: correct / seen, stopped };
-    if (split.validation && !stopped) {
-      const v = evaluate(model, split.validation);
-      Object.assign(done, { valLoss: v.loss, valAccuracy: v.accuracy });
-    }
-    metrics = { train_loss: done.loss, train_accuracy: done.accuracy, validation_loss: done.valLoss, validation_accuracy: done.valAccuracy };
-    post(done);
-  }
+      if (now - last < 100 && p.batch < p.batches) return;
+      last = now;
+      const imagesPerSecond = (before + p.images) / (beforeSeconds + p.seconds);
+      post({ type: "progress", epoch: p.epoch, epochs, batch: p.batch, batches: p.batches, seen: p.images, loss: p.loss, accuracy: p.accuracy,
+        imagesPerSecond, remainingImages: epochs * data.count - before - p.images });
+    },
+    onEpochEnd: (m) => {
+      before += data.count;
+      beforeSeconds += m.seconds;
+      metrics = { train_loss: m.loss, train_accuracy: m.accuracy, validation_loss: m.valLoss, validation_accuracy: m.valAccuracy };
+      post({ type: "epoch", epoch: m.epoch, loss: m.loss, accuracy: m.accuracy, valLoss: m.valLoss, valAccuracy: m.valAccuracy, stopped: false });
+    },
+    onYield: () => (paused ? new Promise((r) => (resume = r)) : undefined),
+  });
   if (test) {
     const t = evaluate(model, test);
     Object.assign(metrics, { test_loss: t.loss, test_accuracy: t.accuracy });
   }
-  post({ type: "done", stopped, metrics, seconds: trainedSeconds, imagesPerSecond: trained / trainedSeconds });
+  const trained = result.history.reduce((n, h) => n + h.seconds * h.imagesPerSecond, 0) + (result.interrupted ? result.state.seen : 0);
+  const seconds = result.history.reduce((n, h) => n + h.seconds, 0) + (result.interrupted ? result.state.epochSeconds : 0);
+  post({ type: "done", stopped: result.interrupted, metrics, seconds, imagesPerSecond: trained / seconds });
 }

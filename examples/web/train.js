@@ -5,8 +5,10 @@ const number = (id) => Number($(id).value);
 let files = [], worker, paused = false;
 const points = []; // { x: images so far, loss, accuracy }
 
-$("mode").textContent = `Mode: one training worker. This page is ${crossOriginIsolated ? "" : "not "}cross-origin isolated` +
-  ` (SharedArrayBuffer ${crossOriginIsolated ? "available" : "unavailable"}); multi-worker training is for Node only so far.`;
+const mode = (threads) => `Mode: ${threads === 1 ? "one training worker" : `${threads} training workers sharing each batch`}. ` +
+  `This page is ${crossOriginIsolated ? "" : "not "}cross-origin isolated (SharedArrayBuffer ${crossOriginIsolated ? "available" : "unavailable"}` +
+  `${crossOriginIsolated ? "" : ": serve it with COOP/COEP headers for several workers"}). Any number of workers gives the same weights.`;
+$("mode").textContent = mode(crossOriginIsolated ? Math.min(navigator.hardwareConcurrency ?? 1, 8) : 1);
 
 function pick(list) {
   files = [...list];
@@ -51,8 +53,9 @@ $("save").addEventListener("click", () => worker?.postMessage({ type: "save" }))
 
 let epochSize = 0;
 const handle = {
-  info({ train, validation, test }) {
+  info({ train, validation, test, threads }) {
     epochSize = train;
+    $("mode").textContent = mode(threads);
     $("stats").textContent = `${train} training, ${validation} validation, ${test} test images.`;
   },
   progress(p) {

@@ -1,0 +1,11 @@
+// Entry of a browser data-parallel training worker (build/browser/train-worker.js): its shared
+// memory arrives in the first message; see workerLoop in data-parallel.ts.
+import { workerLoop, type WorkerSetup } from "./data-parallel.js";
+
+/** The dedicated worker's global scope (the DOM typings describe a window's). */
+const scope = self as unknown as { onmessage: ((e: MessageEvent<WorkerSetup>) => void) | null; postMessage(message: unknown): void };
+
+scope.onmessage = (event) => {
+  scope.onmessage = null;
+  void workerLoop(event.data, () => scope.postMessage("ready"));
+};
