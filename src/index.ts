@@ -8,9 +8,9 @@ export {
   train, evaluate, adamConfig, NumericalError,
   type TrainOptions, type TrainResult, type TrainState, type BatchProgress, type EpochMetrics, type Evaluation,
 } from "./train.js";
-export { evaluateDetailed, formatConfusion, DIGITS, type DetailedEvaluation, type ClassMetrics, type Mistake } from "./metrics.js";
+export { evaluateDetailed, formatConfusion, type DetailedEvaluation, type ClassMetrics, type Mistake } from "./metrics.js";
 export { renderReport, reportInput, type ReportInput } from "./report.js";
-export { datasetFromIdx, splitValidation, subset, DatasetError, type Dataset } from "./mnist.js";
+export { datasetFromIdx, splitValidation, subset, DatasetError, CLASS_NAMES, type Dataset, type DatasetName } from "./mnist.js";
 export { parseIdx, writeIdx, isGzip, IdxError, type IdxArray, type IdxDtype, type IdxData, type IdxErrorCode, type ParseIdxOptions } from "./idx.js";
 export {
   encodeModel, decodeModel, encodeCheckpoint, decodeCheckpoint, MODEL_FORMAT_VERSION, ARCHITECTURE, type ModelInfo, type Checkpoint,

@@ -1,7 +1,7 @@
 // What a trained model gets right and wrong: confusion matrix, per-class precision and recall, and
 // the most confident mistakes. Runs in Node and browsers.
 import { argmax, CLASSES, type LeNet5 } from "./lenet.js";
-import type { Dataset } from "./mnist.js";
+import { CLASS_NAMES, type Dataset } from "./mnist.js";
 import type { Evaluation } from "./train.js";
 
 export interface ClassMetrics {
@@ -65,16 +65,17 @@ export function evaluateDetailed(model: LeNet5, data: Dataset, worstCount = 36):
 }
 
 /** The confusion matrix and per-class metrics as a compact text table (for the terminal). */
-export function formatConfusion(e: DetailedEvaluation, classNames: readonly string[] = DIGITS): string {
+export function formatConfusion(e: DetailedEvaluation, classNames: readonly string[] = CLASS_NAMES.mnist): string {
   const w = Math.max(5, ...e.confusion.flat().map((n) => String(n).length + 1));
   const pad = (s: string, n = w) => s.padStart(n);
-  const lines = ["true\\pred".padEnd(10) + classNames.map((c) => pad(c)).join("") + pad("recall", 9) + pad("precision", 11)];
+  // Columns are class numbers; rows add the name when it is not just the number.
+  const name = (c: number) => (classNames[c] === String(c) ? "" : `  ${classNames[c]}`);
+  const lines = ["true\\pred".padEnd(10) + e.confusion.map((_, c) => pad(String(c))).join("") + pad("recall", 9) + pad("precision", 11)];
   e.confusion.forEach((row, c) => {
     const m = e.perClass[c]!;
-    lines.push(pad(classNames[c]!, 9).padEnd(10) + row.map((n) => pad(String(n))).join("") +
-      pad(`${(100 * m.recall).toFixed(1)}%`, 9) + pad(`${(100 * m.precision).toFixed(1)}%`, 11));
+    lines.push(pad(String(c), 9).padEnd(10) + row.map((n) => pad(String(n))).join("") +
+      pad(`${(100 * m.recall).toFixed(1)}%`, 9) + pad(`${(100 * m.precision).toFixed(1)}%`, 11) + name(c));
   });
   return lines.join("\n");
 }
 
-export const DIGITS = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"] as const;

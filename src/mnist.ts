@@ -3,6 +3,14 @@
 import { parseIdx, type IdxArray } from "./idx.js";
 import { CLASSES, IMAGE_SIDE, PIXELS } from "./lenet.js";
 
+/** The datasets lenet-wasm knows by name, and their class names (index = label). */
+export const CLASS_NAMES = {
+  mnist: ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"],
+  "fashion-mnist": ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"],
+} as const satisfies Record<string, readonly string[]>;
+
+export type DatasetName = keyof typeof CLASS_NAMES;
+
 /** `count` images of 28x28 uint8 pixels (row-major, one after another) and their labels. */
 export interface Dataset {
   images: Uint8Array;

