@@ -4,7 +4,7 @@
 // dout . col^T. 'same' padding is done by the caller laying the input out pre-padded (src/lenet.ts),
 // so these kernels never branch on borders.
 import { gemm_nn, gemm_nt_acc } from "./gemm";
-import { at, hsum, zero_f32 } from "./simd";
+import { add_f32, at, hsum, zero_f32 } from "./simd";
 
 // Copies OW contiguous f32 from src to dst: SIMD body, scalar tail.
 // @ts-ignore: decorator
@@ -47,12 +47,7 @@ export function conv2d_bwd_input(dinp: usize, dcol: usize, dout: usize, weight: 
       for (let kh = 0; kh < K; kh++) {
         for (let kw = 0; kw < K; kw++) {
           const row = at(dcol, ((c * K + kh) * K + kw) * P);
-          for (let oh = 0; oh < OH; oh++) {
-            const src = at(row, oh * OW), dst = at(dinp, ((b * C + c) * H + oh + kh) * W + kw);
-            let ow = 0;
-            for (; ow + 4 <= OW; ow += 4) v128.store(at(dst, ow), f32x4.add(v128.load(at(dst, ow)), v128.load(at(src, ow))));
-            for (; ow < OW; ow++) store<f32>(at(dst, ow), load<f32>(at(dst, ow)) + load<f32>(at(src, ow)));
-          }
+          for (let oh = 0; oh < OH; oh++) add_f32(at(dinp, ((b * C + c) * H + oh + kh) * W + kw), at(row, oh * OW), OW);
         }
       }
     }

@@ -1,12 +1,6 @@
 // Inline helpers shared by the kernels. Every kernel sums in the same fixed order whether a value is
 // computed in a SIMD lane or in a scalar tail, so results do not depend on which path ran.
 
-/** Bytes per f32 and per f32x4 vector. */
-// @ts-ignore: decorator
-@inline export const F32: usize = 4;
-// @ts-ignore: decorator
-@inline export const VEC: usize = 16;
-
 /** Horizontal sum in a fixed order: (l0 + l1) + (l2 + l3). */
 // @ts-ignore: decorator
 @inline export function hsum(v: v128): f32 {

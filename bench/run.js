@@ -42,7 +42,7 @@ const B = 32;
 const k = await loadKernels();
 const conv = (C, H, OC, K = 5) => ({ C, H, OC, K, OH: H - K + 1, flops: 2 * B * OC * (H - K + 1) ** 2 * C * K * K });
 const c1 = conv(1, 32, 6), c3 = conv(6, 14, 16);
-const r = allocateRegions(k.memory, k.heap_base(), { a: B * 6 * 32 * 32, col: B * 150 * 100 + B * 25 * 784, b: B * 6 * 28 * 28, w: 48000, bias: 120, g: 48000, gb: 120, d: B * 400, e: B * 120, dcol: 150 * 100 });
+const r = allocateRegions(k.memory, k.heap_base(), { a: B * 6 * 32 * 32, col: B * 150 * 100 + B * 25 * 784, b: B * 6 * 28 * 28, w: 61720, bias: 120, g: 61720, gb: 120, d: B * 400, e: B * 120, dcol: 150 * 100 });
 const f32 = new Float32Array(k.memory.buffer);
 for (let i = 0; i < f32.length - r.a.offset / 4; i++) f32[r.a.offset / 4 + i] = Math.sin(i) * 0.5; // finite data everywhere
 const o = (n) => r[n].offset;
@@ -85,7 +85,7 @@ const order = Uint32Array.from({ length: train.count }, (_, i) => i);
 team.setOrder(order);
 next = 0;
 const parallelStepSeconds = time(() => {
-  team.gradients(next, B, order, train.images, train.labels);
+  team.gradients(next, B);
   parallel.applyAdam();
   next = (next + B) % (train.count - B);
 });

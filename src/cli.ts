@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `lenet-wasm` command line (Node only): train and evaluate LeNet-5 on MNIST.
 // Exit codes: 0 success, 1 runtime failure (bad data, unreadable files), 2 usage error.
-import { access, constants, mkdir, readFile } from "node:fs/promises";
+import { readFileSync } from "node:fs";
+import { access, constants, mkdir, readFile, stat } from "node:fs/promises";
 import { availableParallelism, cpus } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -12,13 +13,14 @@ import { CLASSES, DEFAULT_ADAM, IMAGE_SIDE, LeNet5, PARAMETER_COUNT, PIXELS } fr
 import { CLASS_NAMES, DatasetError, splitValidation, type DatasetName } from "./mnist.js";
 import { evaluateDetailed, formatConfusion } from "./metrics.js";
 import { decodeCheckpoint, decodeModel, encodeCheckpoint, encodeModel, type Checkpoint, type ModelInfo } from "./model-file.js";
+import { encodeOnnx, ONNX_OPSET } from "./onnx.js";
 import { renderReport, reportInput } from "./report.js";
 import { readMnist, writeFileAtomic } from "./node-io.js";
 import { SafetensorsError } from "./safetensors.js";
 import { evaluate, NumericalError, train, type BatchProgress, type EpochMetrics, type TrainState } from "./train.js";
 import { WasmSupportError } from "./wasm.js";
 
-const VERSION = "0.1.0";
+const VERSION = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }).version;
 
 const USAGE = `lenet-wasm ${VERSION}: LeNet-5 on MNIST, in WebAssembly SIMD
 
@@ -28,6 +30,7 @@ Usage:
   lenet-wasm report --model FILE        an HTML report of a saved model (curves, mistakes, filters)
   lenet-wasm predict --model FILE IMAGE.png [...]   classify pictures of digits (any size, PNG)
   lenet-wasm predict --model FILE --idx FILE --index N   classify image N of an IDX file
+  lenet-wasm export --format onnx --model FILE [-o OUT]  the model as ONNX (onnxruntime, PyTorch, ...)
   lenet-wasm help | --help | --version
 
 train options:
@@ -60,6 +63,12 @@ evaluate and report options:
   --idx FILE, --index N  predict: image N of an IDX images file (plain or .gz)
   --data DIR, --json, --quiet, --verbose   as above
 
+export options:
+  --format onnx       ONNX (opset 13), the only format for now (default)
+  --model FILE        the model file to export (or give it as an argument: export FILE)
+  --out FILE, -o FILE where to write it (default: the model's path with .onnx)
+  --quiet, --verbose  as above
+
 Examples:
   npx lenet-wasm train
   npx lenet-wasm train --epochs 10 --seed 7 --out runs/seed7.safetensors --json
@@ -68,6 +77,7 @@ Examples:
   npx lenet-wasm evaluate --model lenet5.safetensors
   npx lenet-wasm report --model lenet5.safetensors --out report.html
   npx lenet-wasm predict --model lenet5.safetensors my-seven.png
+  npx lenet-wasm export --format onnx lenet5.safetensors -o lenet5.onnx
   npx lenet-wasm train --dataset fashion-mnist --out fashion.safetensors
 `;
 
@@ -89,7 +99,7 @@ const OPTIONS = {
   threads: { type: "string" },
   validation: { type: "string" },
   data: { type: "string" },
-  out: { type: "string" },
+  out: { type: "string", short: "o" },
   model: { type: "string" },
   json: { type: "boolean" },
   "fast-math": { type: "boolean" },
@@ -100,6 +110,7 @@ const OPTIONS = {
   history: { type: "string" },
   top: { type: "string" },
   dataset: { type: "string" },
+  format: { type: "string" },
   idx: { type: "string" },
   index: { type: "string" },
   quiet: { type: "boolean" },
@@ -133,7 +144,11 @@ function numberFlag(flags: Flags, name: keyof typeof OPTIONS, fallback: number, 
 /** --dataset, else what the model was trained on, else MNIST. */
 function datasetFlag(flags: Flags, fromModel?: unknown): DatasetName {
   const name = stringFlag(flags, "dataset") ?? (typeof fromModel === "string" ? fromModel : "mnist");
-  if (!(name in CLASS_NAMES)) throw new UsageError(`--dataset must be one of ${Object.keys(CLASS_NAMES).join(", ")}, got "${name}"`);
+  if (!Object.hasOwn(CLASS_NAMES, name)) {
+    const known = Object.keys(CLASS_NAMES).join(", ");
+    if (stringFlag(flags, "dataset") === undefined) throw new CliError(`the model says it was trained on "${name}", which this lenet-wasm does not know (${known}); pass --dataset`);
+    throw new UsageError(`--dataset must be one of ${known}, got "${name}"`);
+  }
   return name as DatasetName;
 }
 
@@ -148,6 +163,7 @@ const ALLOWED: Record<string, (keyof typeof OPTIONS)[]> = {
   evaluate: ["model", "data", "dataset", "fast-math", "json", "quiet", "verbose", "help"],
   report: ["model", "data", "dataset", "out", "quiet", "verbose", "help"],
   predict: ["model", "top", "idx", "index", "dataset", "fast-math", "json", "verbose", "help"],
+  export: ["format", "model", "out", "quiet", "verbose", "help"],
 };
 
 /** Keras-style progress: one line per epoch, redrawn in place on a terminal. */
@@ -271,10 +287,17 @@ async function commandTrain(flags: Flags): Promise<number> {
   const interruptDir = checkpointDir ?? out.replace(/\.safetensors$/, "") + ".checkpoint";
   const json = flags.json === true, quiet = flags.quiet === true;
 
-  // Fail before training, not after minutes of it, when the model or checkpoints cannot be saved.
-  await access(dirname(out), constants.W_OK).catch(() => {
-    throw new CliError(`cannot write the model to ${out}: folder ${dirname(out)} does not exist or is not writable. Choose another --out.`);
-  });
+  // Fail before training, not after minutes of it, when the model, report or checkpoints cannot be saved.
+  const outputs = [["--out", out], ["--report", stringFlag(flags, "report")], ["--history", stringFlag(flags, "history")]] as const;
+  for (const [flag, file] of outputs) {
+    if (file === undefined) continue;
+    const path = resolve(file);
+    const isFolder = await stat(path).then((st) => st.isDirectory(), () => false);
+    await access(dirname(path), constants.W_OK).catch(() => {
+      throw new CliError(`cannot write ${path}: folder ${dirname(path)} does not exist or is not writable. Choose another ${flag}.`);
+    });
+    if (isFolder) throw new CliError(`cannot write ${path}: it is a folder. Give ${flag} a file name.`);
+  }
   if (checkpointDir !== undefined) {
     await mkdir(checkpointDir, { recursive: true }).then(() => access(checkpointDir, constants.W_OK)).catch(() => {
       throw new CliError(`cannot write checkpoints to ${checkpointDir}: not a writable folder. Choose another --checkpoint-dir.`);
@@ -368,13 +391,13 @@ async function commandTrain(flags: Flags): Promise<number> {
   const seconds = (performance.now() - started) / 1000;
   if (!json || !quiet) {
     const lines = [`Test accuracy: ${percent(test.accuracy)} (loss ${test.loss.toFixed(4)}) on ${test.count} images`,
-      `Trained ${epochs} epoch${epochs > 1 ? "s" : ""} in ${result.seconds.toFixed(1)} s, ${Math.round(result.trainImagesPerSecond).toLocaleString("en-US")} images/s`,
+      `Trained ${epochs} epoch${epochs > 1 ? "s" : ""} in ${result.state.trainSeconds.toFixed(1)} s, ${Math.round(result.trainImagesPerSecond).toLocaleString("en-US")} images/s`,
       `Model saved to ${out}`];
     (json ? log : process.stdout).write(lines.join("\n") + "\n");
   }
   if (json) {
     process.stdout.write(JSON.stringify({
-      command: "train", ...metrics, epochs, seconds, train_seconds: result.seconds,
+      command: "train", ...metrics, epochs, seconds, train_seconds: result.state.trainSeconds, run_seconds: result.seconds,
       train_images_per_second: result.trainImagesPerSecond, model: out, settings: training,
       resumed_from: resumeDir === undefined ? null : resolve(resumeDir),
       history: result.history, environment: environment(),
@@ -474,6 +497,32 @@ async function commandPredict(flags: Flags, files: string[]): Promise<void> {
   }
 }
 
+/** `export`: the model file (--model or the one argument) as ONNX, written atomically. */
+async function commandExport(flags: Flags, args: string[]): Promise<void> {
+  const format = stringFlag(flags, "format") ?? "onnx";
+  if (format !== "onnx") throw new UsageError(`--format must be onnx (the only export format for now), got "${format}"`);
+  if (args.length > 1) throw new UsageError(`unexpected argument "${args[1]}"`);
+  const given = stringFlag(flags, "model");
+  if (given !== undefined && args.length > 0) throw new UsageError(`give the model once: --model ${given} or ${args[0]}, not both`);
+  const file = given ?? args[0];
+  if (file === undefined) throw new UsageError("export needs the model file: --model FILE (or export FILE)");
+  const path = resolve(file);
+  const out = resolve(stringFlag(flags, "out") ?? path.replace(/\.safetensors$/, "") + ".onnx");
+  if (out === path) throw new UsageError(`--out ${out} is the model file itself; choose another --out`);
+  const bytes = await readFile(path).catch((err: NodeJS.ErrnoException) => {
+    throw new CliError(`cannot read model file ${path}: ${err.code === "ENOENT" ? "no such file" : err.message}. Train one with: npx lenet-wasm train --out ${file}`);
+  });
+  const { weights, info } = decodeModel(bytes, path);
+  const onnx = encodeOnnx(weights, info);
+  await writeFileAtomic(out, onnx).catch((err: NodeJS.ErrnoException) => {
+    throw new CliError(`cannot write ${out}: ${err.code === "ENOENT" ? `folder ${dirname(out)} does not exist` : err.message}. Choose another --out.`);
+  });
+  if (flags.quiet !== true) {
+    process.stdout.write(`ONNX model (opset ${ONNX_OPSET}, ${(onnx.length / 1024).toFixed(1)} KB) written to ${out}\n` +
+      `  input "images": float32 [N,1,28,28], pixels in [0,1]; outputs "probabilities" and "logits": [N,10]\n`);
+  }
+}
+
 /** Errors from the file system (full disk, permissions, ...): their message names the file. */
 function isFileError(e: Error): boolean {
   const code = (e as NodeJS.ErrnoException).code;
@@ -506,11 +555,12 @@ export async function main(argv: string[]): Promise<number> {
       return command === undefined && !flags.help ? 2 : 0;
     }
     if (!(command in ALLOWED)) throw new UsageError(`unknown command "${command}"`);
-    if (extra.length > 0 && command !== "predict") throw new UsageError(`unexpected argument "${extra[0]}"`);
+    if (extra.length > 0 && command !== "predict" && command !== "export") throw new UsageError(`unexpected argument "${extra[0]}"`);
     const wrong = Object.keys(flags).find((f) => !ALLOWED[command]!.includes(f as keyof typeof OPTIONS));
     if (wrong) throw new UsageError(`--${wrong} is not an option of ${command}`);
     if (command === "train") return await commandTrain(flags);
     if (command === "predict") await commandPredict(flags, extra);
+    else if (command === "export") await commandExport(flags, extra);
     else if (command === "report") await commandReport(flags);
     else await commandEvaluate(flags);
     return 0;

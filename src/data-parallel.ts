@@ -11,8 +11,8 @@ import type { Dataset } from "./mnist.js";
 import { spawnTrainingWorker, type TrainingWorker } from "./worker-spawn.js";
 
 /** Slots of the shared control block (Int32Array). */
-export const CTL = { generation: 0, done: 1, command: 2, batchStart: 3, batchSize: 4, failed: 5, length: 8 } as const;
-export const COMMAND = { step: 1, exit: 2 } as const;
+const CTL = { generation: 0, done: 1, command: 2, batchStart: 3, batchSize: 4, failed: 5, length: 8 } as const;
+const COMMAND = { step: 1, exit: 2 } as const;
 
 /** Everything a worker needs, all in shared memory. */
 export interface WorkerSetup {
@@ -34,13 +34,13 @@ export interface WorkerSetup {
  * Waits until control[slot] != value, or `timeoutMs`. Spins briefly first: the waits here are a
  * fraction of a millisecond, shorter than waking a blocked thread takes.
  */
-export function spinWait(control: Int32Array, slot: number, value: number, timeoutMs: number): void {
+function spinWait(control: Int32Array, slot: number, value: number, timeoutMs: number): void {
   for (let i = 0; i < 20000; i++) if (Atomics.load(control, slot) !== value) return;
   Atomics.wait(control, slot, value, timeoutMs);
 }
 
 /** The contiguous shards [first, end) of participant p out of `threads`, for a batch of `shards`. */
-export function shardRange(p: number, threads: number, shards: number): [number, number] {
+function shardRange(p: number, threads: number, shards: number): [number, number] {
   return [Math.floor((p * shards) / threads), Math.floor(((p + 1) * shards) / threads)];
 }
 
@@ -66,7 +66,7 @@ export class DataParallel {
     this.shardsPerBatch = Math.ceil(batchSize / SHARD_SIZE);
     this.setup = {
       threads,
-      capacity: batchSize,
+      capacity: Math.ceil(this.shardsPerBatch / threads) * SHARD_SIZE, // a worker's share of a batch, at most
       fastMath: model.fastMath,
       control: new Int32Array(shared(CTL.length * 4)),
       order: new Uint32Array(shared(data.count * 4)),
@@ -105,11 +105,12 @@ export class DataParallel {
   correct = 0;
 
   /**
-   * Gradient of the batch-mean loss of images order[start .. start + B) into the model's gradient
-   * block; sets `loss` and `correct`. The model's weights are the ones used.
+   * Gradient of the batch-mean loss of images order[start .. start + B) (the data given to start()
+   * and the order given to setOrder()) into the model's gradient block; sets `loss` and `correct`.
+   * The model's weights are the ones used.
    */
-  gradients(start: number, B: number, order: Uint32Array, images: Uint8Array, labels: Uint8Array): void {
-    const { control, params, slots, stats } = this.setup;
+  gradients(start: number, B: number): void {
+    const { control, params, slots, stats, order, images, labels } = this.setup;
     const model = this.model;
     params.set(model.parameterBlock());
     Atomics.store(control, CTL.batchStart, start);
@@ -150,7 +151,7 @@ export class DataParallel {
         throw new Error(`a training worker failed: ${message}`);
       }
       if (done >= this.threads - 1) return;
-      if (Date.now() - started > 120_000) throw new Error("training workers stopped responding (no progress for 120 s)");
+      if (Date.now() - started > 120_000) throw new Error("training workers stopped responding (a batch took over 120 s)");
       spinWait(control, CTL.done, done, 1000);
     }
   }

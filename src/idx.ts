@@ -9,6 +9,18 @@
  */
 import { gunzipSync, gzipSync } from "fflate";
 
+/** CRC-32 (IEEE, as gzip uses), table-driven. */
+const CRC_TABLE = Uint32Array.from({ length: 256 }, (_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  return c >>> 0;
+});
+function crc32(bytes: Uint8Array): number {
+  let c = 0xffffffff;
+  for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+
 /** Deflate's largest possible compression ratio (258-byte matches coded in ~2 bits each). */
 const MAX_DEFLATE_RATIO = 1032;
 
@@ -165,6 +177,11 @@ export function parseIdx(bytes: Uint8Array, options: ParseIdxOptions = {}): IdxA
     // of which fflate's gunzipSync reads only the first).
     if (out.length !== isize) {
       throw fail("gzip", undefined, `gzip trailer says ${isize} bytes but the data inflates to ${out.length}. The file is corrupt; re-download it.`);
+    }
+    // fflate neither checks the CRC nor notices output longer than ISIZE (it truncates): the CRC does.
+    const crc = (bytes[n - 8]! | (bytes[n - 7]! << 8) | (bytes[n - 6]! << 16) | (bytes[n - 5]! << 24)) >>> 0;
+    if (crc32(out) !== crc) {
+      throw fail("gzip", n - 8, `the gzip checksum (CRC-32) does not match the data. The file is corrupt; re-download it.`);
     }
     bytes = out;
     inflated = true;

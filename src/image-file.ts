@@ -42,6 +42,18 @@ export function digitImageFromPng(bytes: Uint8Array, file?: string): DigitImage 
     shift = 0;
     scale = 1;
   }
+  if (png.depth < 8 && !png.palette) {
+    // 1, 2 and 4-bit grey come packed, several pixels per byte, each row starting on a byte.
+    const d = png.depth, rowBytes = Math.ceil((width * d) / 8), packed = png.data;
+    const unpacked = new Uint8Array(n);
+    for (let y = 0; y < height; y++) {
+      for (let x = 0; x < width; x++) {
+        const bit = x * d;
+        unpacked[y * width + x] = (packed[y * rowBytes + (bit >> 3)]! >> (8 - d - (bit & 7))) & ((1 << d) - 1);
+      }
+    }
+    data = unpacked;
+  }
   const rgba = new Uint8Array(n * 4);
   for (let i = 0; i < n; i++) {
     const v = (c: number) => Math.round(((data[i * channels + c]! >>> shift) & 0xffff) * scale);

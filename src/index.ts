@@ -1,5 +1,6 @@
 // lenet-wasm: LeNet-5 on MNIST with WebAssembly SIMD kernels. Runs in Node and browsers.
-// Node-only helpers (reading MNIST folders, atomic file writes) are in "lenet-wasm/node".
+// Node-only helpers (reading MNIST folders, atomic file writes) are in "lenet-wasm/node"; ONNX export
+// in "lenet-wasm/onnx" (kept apart: its protobuf code would triple the browser bundle).
 export {
   LeNet5, PARAMETERS, PARAMETER_COUNT, PARAMETER_BLOCK, SHARD_SIZE, DEFAULT_ADAM, CLASSES, IMAGE_SIDE, PIXELS, argmax,
   type AdamConfig, type Images, type LeNet5Options, type ParameterName, type Weights,

@@ -65,8 +65,7 @@ export function decodeModel(bytes: Uint8Array, file = "model"): { weights: Weigh
   if (training) info.training = training;
   if (metrics) info.metrics = metrics;
   if (history !== undefined) {
-    const ok = Array.isArray(history) && history.every((h) => typeof h === "object" && h !== null && Number.isFinite(h.epoch) && Number.isFinite(h.loss) && Number.isFinite(h.accuracy));
-    if (!ok) throw new SafetensorsError(`metadata "history" is not a list of epoch metrics`, file);
+    if (!isHistory(history)) throw new SafetensorsError(`metadata "history" is not a list of epoch metrics`, file);
     info.history = history as EpochMetrics[];
   }
   return { weights, info };
@@ -127,11 +126,18 @@ export function decodeCheckpoint(bytes: Uint8Array, file = "checkpoint"): Checkp
   const real = (v: unknown) => typeof v === "number" && Number.isFinite(v);
   if (typeof state !== "object" || state === null || !count(state.epoch) || state.epoch < 1 || !count(state.batch) ||
     !real(state.lossSum) || !count(state.correct) || !count(state.seen) || !real(state.epochSeconds) ||
-    !real(state.trainSeconds) || !count(state.rngState) || state.rngState > 0xffffffff || !Array.isArray(state.history) ||
-    !state.history.every((h) => typeof h === "object" && h !== null && count(h.epoch) && real(h.loss) && real(h.accuracy))) {
+    !real(state.trainSeconds) || !count(state.rngState) || state.rngState > 0xffffffff || !isHistory(state.history)) {
     throw fail("metadata \"state\" is not a valid training state");
   }
   if (typeof settings !== "object" || settings === null || Array.isArray(settings)) throw fail("metadata \"settings\" is not an object");
   const pick = (prefix: string) => Object.fromEntries(PARAMETERS.map((p) => [p.name, tensors.get(prefix + p.name)!.data])) as Weights;
   return { weights: pick(""), adam: { m: pick(ADAM_M), v: pick(ADAM_V), steps }, state, settings };
+}
+
+/** Whether `h` is a list of EpochMetrics: every field a finite number (validation ones optional). */
+function isHistory(h: unknown): h is EpochMetrics[] {
+  const real = (v: unknown) => typeof v === "number" && Number.isFinite(v);
+  return Array.isArray(h) && h.every((m) => typeof m === "object" && m !== null &&
+    Number.isSafeInteger(m.epoch) && real(m.loss) && real(m.accuracy) && real(m.seconds) && real(m.imagesPerSecond) &&
+    (m.valLoss === undefined || real(m.valLoss)) && (m.valAccuracy === undefined || real(m.valAccuracy)));
 }

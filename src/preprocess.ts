@@ -75,8 +75,8 @@ export function preprocessDigit(image: DigitImage): Uint8Array {
 }
 
 /**
- * Ink per pixel, >= 0 (0 = background). RGBA with any transparency: the alpha channel (strokes on
- * a transparent canvas). Otherwise the grey level (luminance for RGBA), inverted when the background
+ * Ink per pixel, >= 0 (0 = background). RGBA whose border is mostly transparent: the alpha channel
+ * (strokes on a transparent canvas). Otherwise the grey level (luminance for RGBA), inverted when the background
  * (the median of the border pixels) is light, minus the background.
  */
 function inkOf({ width, height, data }: DigitImage): Float32Array {
@@ -86,8 +86,15 @@ function inkOf({ width, height, data }: DigitImage): Float32Array {
   }
   const ink = new Float32Array(n);
   if (data.length === 4 * n) {
-    let transparent = false;
-    for (let i = 0; i < n && !transparent; i++) transparent = data[4 * i + 3]! < 255;
+    // Strokes on a transparent canvas: most of the border is (nearly) transparent.
+    let clear = 0, edge = 0;
+    for (let i = 0; i < n; i++) {
+      const x = i % width, y = (i - x) / width;
+      if (x > 0 && y > 0 && x < width - 1 && y < height - 1) continue;
+      edge++;
+      if (data[4 * i + 3]! < 128) clear++;
+    }
+    const transparent = clear > edge / 2;
     for (let i = 0; i < n; i++) {
       ink[i] = transparent ? data[4 * i + 3]! : 0.299 * data[4 * i]! + 0.587 * data[4 * i + 1]! + 0.114 * data[4 * i + 2]!;
     }

@@ -7,5 +7,6 @@ const scope = self as unknown as { onmessage: ((e: MessageEvent<WorkerSetup>) =>
 
 scope.onmessage = (event) => {
   scope.onmessage = null;
-  void workerLoop(event.data, () => scope.postMessage("ready"));
+  // A failure before "ready" (say, the module does not compile) must reach the spawner, not vanish.
+  workerLoop(event.data, () => scope.postMessage("ready")).catch((err: unknown) => scope.postMessage({ error: String((err as Error)?.stack ?? err) }));
 };

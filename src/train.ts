@@ -1,7 +1,7 @@
 // The training loop: seeded shuffle each epoch, batches, Adam, validation, callbacks, metrics.
 // Nothing is allocated per batch: one index array per run, all tensors live in WASM memory.
 import { DataParallel } from "./data-parallel.js";
-import { DEFAULT_ADAM, LeNet5, type AdamConfig } from "./lenet.js";
+import { DEFAULT_ADAM, LeNet5, SHARD_SIZE, type AdamConfig } from "./lenet.js";
 import type { Dataset } from "./mnist.js";
 import { Rng } from "./rng.js";
 
@@ -139,7 +139,8 @@ export function adamConfig(adam: Partial<AdamConfig> = {}): AdamConfig {
 export async function train(model: LeNet5, data: Dataset, options: TrainOptions = {}): Promise<TrainResult> {
   const epochs = checkInteger("epochs", options.epochs ?? 5, 1, 100000);
   const batchSize = checkInteger("batch size", options.batchSize ?? 32, 1, model.capacity);
-  const threads = checkInteger("threads", options.threads ?? 1, 1, 256);
+  // More threads than a batch has shards would only wait: cap them (the weights do not depend on it).
+  const threads = Math.min(checkInteger("threads", options.threads ?? 1, 1, 1024), Math.ceil(batchSize / SHARD_SIZE));
   checkInteger("checkpointEvery", options.checkpointEvery ?? 0, 0, 1e9);
   const adam = adamConfig(options.adam);
   if (data.count < 1) throw new RangeError("the training set is empty");
@@ -170,6 +171,9 @@ async function runEpochs(
   if (s.batch < 0 || s.batch >= batches || s.epoch < 1) throw new RangeError(`cannot resume at epoch ${s.epoch}, batch ${s.batch} of ${batches}: was the checkpoint made with another batch size or data set?`);
   // The shuffles of the epochs before: a resumed run sees exactly the order the original saw.
   for (let e = 1; e < Math.min(s.epoch, epochs + 1); e++) rng.shuffle(order);
+  if (options.resume && s.batch === 0 && s.epoch > 1 && s.epoch <= epochs && rng.state !== s.rngState) {
+    throw new RangeError("this checkpoint was made with another seed or training set: its shuffle order cannot be replayed");
+  }
   const progress: BatchProgress = { epoch: s.epoch, epochs, batch: 0, batches, images: 0, loss: 0, accuracy: 0, seconds: 0 };
   const runStart = performance.now();
   let interrupted = false;
@@ -190,7 +194,7 @@ async function runEpochs(
       const B = Math.min(batchSize, data.count - start);
       let loss: number, right: number;
       if (team) {
-        team.gradients(start, B, order, data.images, data.labels);
+        team.gradients(start, B);
         loss = team.loss;
         right = team.correct;
       } else {

@@ -66,10 +66,15 @@ describe("lenet-wasm CLI", () => {
     expect(existsSync(join(broken, "m.safetensors"))).toBe(false);
   });
 
-  it("an unwritable --out fails before training, writing nothing", () => {
+  it("an unwritable --out, --report or a folder as --out fails before training, writing nothing", () => {
     const r = run("train", "--data", dir, "--out", join(dir, "no", "such", "m.safetensors"));
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/cannot write the model/);
+    expect(r.stderr).toMatch(/cannot write .*m\.safetensors: folder .* does not exist or is not writable\. Choose another --out/);
+    const folder = run("train", "--data", dir, "--out", dir);
+    expect(folder.code).toBe(1);
+    expect(folder.stderr).toMatch(/it is a folder\. Give --out a file name/);
+    expect(run("train", "--data", dir, "--report", join(dir, "nope", "r.html")).stderr).toMatch(/Choose another --report/);
+    expect(run("train", "--dataset", "constructor").code).toBe(2); // not a property of the class-name table
   });
 
   it("trains, saves a loadable model, reports JSON; evaluate agrees", () => {

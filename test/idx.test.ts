@@ -322,3 +322,13 @@ describe("real MNIST files", () => {
     expect(parseIdx(writeIdx(labels, { gzip: true })).data).toEqual(labels.data);
   });
 });
+
+describe("gzip integrity", () => {
+  it("a flipped byte in the compressed data or the CRC is caught by the checksum", () => {
+    const gz = writeIdx({ dtype: "u8", dims: [50], data: Uint8Array.from({ length: 50 }, (_, i) => i) }, { gzip: true });
+    expect(parseIdx(gz).dims).toEqual([50]);
+    const crc = gz.slice();
+    crc[crc.length - 8]! ^= 1;
+    expect(() => parseIdx(crc, { file: "c.gz" })).toThrow(/CRC-32/);
+  });
+});

