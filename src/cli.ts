@@ -10,6 +10,7 @@ import { IdxError, parseIdx } from "./idx.js";
 import { digitImageFromPng, ImageError } from "./image-file.js";
 import { preprocessDigit } from "./preprocess.js";
 import { CLASSES, DEFAULT_ADAM, IMAGE_SIDE, LeNet5, PARAMETER_COUNT, PIXELS } from "./lenet.js";
+import { DEFAULT_DISTORTION } from "./augment.js";
 import { CLASS_NAMES, DatasetError, splitValidation, type DatasetName } from "./mnist.js";
 import { evaluateDetailed, formatConfusion } from "./metrics.js";
 import { decodeCheckpoint, decodeModel, encodeCheckpoint, encodeModel, type Checkpoint, type ModelInfo } from "./model-file.js";
@@ -37,6 +38,9 @@ train options:
   --epochs N          passes over the training images (default 5)
   --batch-size N      images per Adam step (default 32)
   --lr X              Adam learning rate (default 0.001)
+  --lr-decay X        multiply the learning rate by X after every epoch (default 1: constant)
+  --augment           distort training images at random (rotation, scale, shear, shift), seeded
+  --recipe augmented  --augment --lr 0.002 --lr-decay 0.6: 99.13% in 5 epochs with seed 1
   --seed N            seed of the initial weights and the shuffles (default 1)
   --threads N         threads sharing each batch (default: all cores); any N gives the same weights
   --fast-math         use relaxed SIMD (fused multiply-add) where the engine has it (Node >= 22):
@@ -110,6 +114,9 @@ const OPTIONS = {
   history: { type: "string" },
   top: { type: "string" },
   dataset: { type: "string" },
+  augment: { type: "boolean" },
+  "lr-decay": { type: "string" },
+  recipe: { type: "string" },
   format: { type: "string" },
   idx: { type: "string" },
   index: { type: "string" },
@@ -159,7 +166,7 @@ function stringFlag(flags: Flags, name: keyof typeof OPTIONS): string | undefine
 }
 
 const ALLOWED: Record<string, (keyof typeof OPTIONS)[]> = {
-  train: ["epochs", "batch-size", "lr", "seed", "threads", "validation", "data", "out", "fast-math", "checkpoint-dir", "checkpoint-every", "resume", "report", "history", "dataset", "json", "quiet", "verbose", "help"],
+  train: ["epochs", "batch-size", "lr", "seed", "threads", "validation", "data", "out", "fast-math", "checkpoint-dir", "checkpoint-every", "resume", "report", "history", "dataset", "augment", "lr-decay", "recipe", "json", "quiet", "verbose", "help"],
   evaluate: ["model", "data", "dataset", "fast-math", "json", "quiet", "verbose", "help"],
   report: ["model", "data", "dataset", "out", "quiet", "verbose", "help"],
   predict: ["model", "top", "idx", "index", "dataset", "fast-math", "json", "verbose", "help"],
@@ -225,6 +232,8 @@ interface RunSettings {
   data: string | null;
   out: string;
   fast_math: boolean;
+  augment: boolean;
+  lr_decay: number;
 }
 
 async function readCheckpoint(dir: string): Promise<Checkpoint> {
@@ -236,22 +245,34 @@ async function readCheckpoint(dir: string): Promise<Checkpoint> {
 }
 
 /** Settings from the flags; when resuming, from the checkpoint, and a flag that disagrees is a usage error. */
+/**
+ * --recipe augmented: the article's model and data, trained with random distortions and a
+ * learning rate that starts at 2e-3 and is multiplied by 0.6 after every epoch (README: results).
+ */
+const RECIPES = { augmented: { lr: 2e-3, lrDecay: 0.6 } } as const;
+
 function runSettings(flags: Flags, resumed: Checkpoint | undefined): RunSettings {
+  const recipeName = stringFlag(flags, "recipe");
+  if (recipeName !== undefined && !Object.hasOwn(RECIPES, recipeName)) throw new UsageError(`--recipe must be one of ${Object.keys(RECIPES).join(", ")}, got "${recipeName}"`);
+  const recipe = recipeName === undefined ? undefined : RECIPES[recipeName as keyof typeof RECIPES];
   const fromFlags: RunSettings = {
     epochs: intFlag(flags, "epochs", 5, 1, 10000),
     batch_size: intFlag(flags, "batch-size", 32, 1, 4096),
-    lr: numberFlag(flags, "lr", DEFAULT_ADAM.lr, 0, 10),
+    lr: numberFlag(flags, "lr", recipe?.lr ?? DEFAULT_ADAM.lr, 0, 10),
     seed: intFlag(flags, "seed", 1, 0, 2 ** 32 - 1),
     validation: intFlag(flags, "validation", 5000, 0, 59999),
     dataset: datasetFlag(flags),
     data: stringFlag(flags, "data") === undefined ? null : resolve(stringFlag(flags, "data")!),
     out: resolve(stringFlag(flags, "out") ?? "lenet5.safetensors"),
     fast_math: flags["fast-math"] === true,
+    augment: flags.augment === true || recipe !== undefined,
+    lr_decay: numberFlag(flags, "lr-decay", recipe?.lrDecay ?? 1, 0, 1.000001),
   };
   if (!resumed) return fromFlags;
   const saved = resumed.settings as Partial<RunSettings>;
   const flagOf: Record<keyof RunSettings, keyof typeof OPTIONS> = {
     epochs: "epochs", batch_size: "batch-size", lr: "lr", seed: "seed", validation: "validation", dataset: "dataset", data: "data", out: "out", fast_math: "fast-math",
+    augment: "augment", lr_decay: "lr-decay",
   };
   const settings = { ...fromFlags };
   for (const key of Object.keys(flagOf) as (keyof RunSettings)[]) {
@@ -341,7 +362,8 @@ async function commandTrain(flags: Flags): Promise<number> {
   let result;
   try {
     result = await train(model, trainSet, {
-      epochs, batchSize, seed, threads, adam: { lr },
+      epochs, batchSize, seed, threads, adam: { lr }, lrDecay: settings.lr_decay,
+      ...(settings.augment ? { distort: DEFAULT_DISTORTION } : {}),
       validation,
       signal: controller.signal,
       checkpointEvery: checkpointDir === undefined ? 0 : checkpointEvery,
@@ -377,7 +399,7 @@ async function commandTrain(flags: Flags): Promise<number> {
     train_accuracy: last.accuracy,
     train_loss: last.loss,
   };
-  const training = { dataset: settings.dataset, epochs, batch_size: batchSize, threads, fast_math: model.fastMath, lr, beta1: DEFAULT_ADAM.beta1, beta2: DEFAULT_ADAM.beta2, eps: DEFAULT_ADAM.eps, seed, validation: settings.validation, train_images: trainSet.count };
+  const training = { dataset: settings.dataset, epochs, batch_size: batchSize, threads, fast_math: model.fastMath, lr, lr_decay: settings.lr_decay, augment: settings.augment, beta1: DEFAULT_ADAM.beta1, beta2: DEFAULT_ADAM.beta2, eps: DEFAULT_ADAM.eps, seed, validation: settings.validation, train_images: trainSet.count };
   await writeFileAtomic(out, encodeModel(model.getWeights(), { training, metrics, history: result.history }));
   const historyFile = stringFlag(flags, "history"), reportFile = stringFlag(flags, "report");
   if (historyFile !== undefined) await writeFileAtomic(resolve(historyFile), new TextEncoder().encode(JSON.stringify(result.history, null, 2) + "\n"));

@@ -6,12 +6,13 @@
 // and is added in shard order, so the sum is rounded exactly as when one thread does everything:
 // bit-identical weights for any thread count. Synchronisation is Atomics.wait/notify on a shared
 // control block: no messages, no allocation per batch.
-import { LeNet5, PARAMETER_BLOCK, SHARD_SIZE } from "./lenet.js";
+import type { Distortion } from "./augment.js";
+import { LeNet5, PARAMETER_BLOCK, SHARD_SIZE, type DistortBatch } from "./lenet.js";
 import type { Dataset } from "./mnist.js";
 import { spawnTrainingWorker, type TrainingWorker } from "./worker-spawn.js";
 
 /** Slots of the shared control block (Int32Array). */
-const CTL = { generation: 0, done: 1, command: 2, batchStart: 3, batchSize: 4, failed: 5, length: 8 } as const;
+const CTL = { generation: 0, done: 1, command: 2, batchStart: 3, batchSize: 4, failed: 5, epoch: 6, distort: 7, length: 8 } as const;
 const COMMAND = { step: 1, exit: 2 } as const;
 
 /** Everything a worker needs, all in shared memory. */
@@ -28,6 +29,8 @@ export interface WorkerSetup {
   images: Uint8Array;
   labels: Uint8Array;
   error: Uint8Array; // UTF-8 message of a worker's failure
+  distortion: Distortion | null; // with the seed and CTL.epoch, how training images are distorted
+  seed: number;
 }
 
 /**
@@ -62,7 +65,7 @@ export class DataParallel {
   private readonly workers: TrainingWorker[] = [];
   private readonly shardsPerBatch: number;
 
-  private constructor(private readonly model: LeNet5, readonly threads: number, data: Dataset, batchSize: number) {
+  private constructor(private readonly model: LeNet5, readonly threads: number, data: Dataset, batchSize: number, distortion: Distortion | undefined, seed: number) {
     this.shardsPerBatch = Math.ceil(batchSize / SHARD_SIZE);
     this.setup = {
       threads,
@@ -76,15 +79,18 @@ export class DataParallel {
       images: toShared(data.images),
       labels: toShared(data.labels),
       error: new Uint8Array(shared(1024)),
+      distortion: distortion ?? null,
+      seed,
     };
   }
 
   /** Starts threads - 1 workers and waits until each has built its model. */
-  static async start(model: LeNet5, threads: number, data: Dataset, batchSize: number): Promise<DataParallel> {
+  /** `distortion` and `seed`: how the training images are distorted, when they are (see augment.ts). */
+  static async start(model: LeNet5, threads: number, data: Dataset, batchSize: number, distortion?: Distortion, seed = 1): Promise<DataParallel> {
     if (typeof SharedArrayBuffer === "undefined") {
       throw new Error("training on several threads needs SharedArrayBuffer: in a browser, a cross-origin isolated page (COOP/COEP headers); or use threads: 1");
     }
-    const team = new DataParallel(model, threads, data, batchSize);
+    const team = new DataParallel(model, threads, data, batchSize, distortion, seed);
     try {
       for (let index = 1; index < threads; index++) team.workers.push(spawnTrainingWorker({ ...team.setup, index }));
       await Promise.all(team.workers.map((w) => w.ready));
@@ -109,8 +115,11 @@ export class DataParallel {
    * and the order given to setOrder()) into the model's gradient block; sets `loss` and `correct`.
    * The model's weights are the ones used.
    */
-  gradients(start: number, B: number): void {
+  gradients(start: number, B: number, distort?: DistortBatch): void {
     const { control, params, slots, stats, order, images, labels } = this.setup;
+    // Workers know the distortion and seed from start(); they need the epoch.
+    Atomics.store(control, CTL.epoch, distort?.epoch ?? 0);
+    Atomics.store(control, CTL.distort, distort ? 1 : 0);
     const model = this.model;
     params.set(model.parameterBlock());
     Atomics.store(control, CTL.batchStart, start);
@@ -127,7 +136,7 @@ export class DataParallel {
     model.zeroGradients();
     let loss = 0, correct = 0;
     if (count > 0) {
-      model.setBatch(images, labels, count, start, order);
+      model.setBatch(images, labels, count, start, order, distort);
       loss = model.accumulateGradients(count, B);
       correct = model.correctInBatch(count);
     }
@@ -185,7 +194,9 @@ export async function workerLoop(w: WorkerSetup, ready: () => void): Promise<voi
       if (first < end) {
         model.parameterBlock().set(w.params);
         const firstImage = first * SHARD_SIZE, count = Math.min(end * SHARD_SIZE, B) - firstImage;
-        model.setBatch(w.images, w.labels, count, start + firstImage, w.order);
+        const distort = Atomics.load(w.control, CTL.distort) === 1 && w.distortion
+          ? { distortion: w.distortion, seed: w.seed, epoch: Atomics.load(w.control, CTL.epoch) } : undefined;
+        model.setBatch(w.images, w.labels, count, start + firstImage, w.order, distort);
         for (let s = first; s < end; s++) {
           const local = (s - first) * SHARD_SIZE, n = Math.min(SHARD_SIZE, B - s * SHARD_SIZE);
           model.zeroGradients();

@@ -3,7 +3,7 @@
 // in "lenet-wasm/onnx" (kept apart: its protobuf code would triple the browser bundle).
 export {
   LeNet5, PARAMETERS, PARAMETER_COUNT, PARAMETER_BLOCK, SHARD_SIZE, DEFAULT_ADAM, CLASSES, IMAGE_SIDE, PIXELS, argmax,
-  type AdamConfig, type Images, type LeNet5Options, type ParameterName, type Weights,
+  type AdamConfig, type Images, type LeNet5Options, type ParameterName, type Weights, type DistortBatch,
 } from "./lenet.js";
 export {
   train, evaluate, adamConfig, NumericalError,
@@ -19,5 +19,6 @@ export {
 export { encodeSafetensors, decodeSafetensors, SafetensorsError, type Tensor, type TensorSpec, type DecodeOptions } from "./safetensors.js";
 export { loadKernels, defaultWasmUrl, relaxedWasmUrl, relaxedSimdSupported, WasmSupportError, type Kernels, type WasmSource } from "./wasm.js";
 export { Rng } from "./rng.js";
+export { distortInto, DEFAULT_DISTORTION, type Distortion } from "./augment.js";
 export { preprocessDigit, type DigitImage } from "./preprocess.js";
 export { digitImageFromPng, ImageError } from "./image-file.js";

@@ -3,6 +3,7 @@
 // dense 84 tanh -> dense 10 softmax. Parameters use PyTorch's state_dict names and layouts.
 // Forward and backward are flat lists of kernel calls over regions planned once in WASM memory.
 import { allocateRegions, alignedLength, type Region } from "./arena.js";
+import { distortInto, type Distortion } from "./augment.js";
 import { Rng } from "./rng.js";
 import { loadKernels, relaxedSimdSupported, relaxedWasmUrl, type Kernels, type WasmSource } from "./wasm.js";
 
@@ -81,6 +82,13 @@ export interface LeNet5Options {
    * same bits everywhere. `model.fastMath` says whether it is in use.
    */
   fastMath?: boolean;
+}
+
+/** Training-time distortion of a batch: which distortions, and the (seed, epoch) they are drawn for. */
+export interface DistortBatch {
+  distortion: Distortion;
+  seed: number;
+  epoch: number;
 }
 
 /** Images the caller hands in: uint8 pixels 0..255 (MNIST bytes) or floats already in [0,1]. */
@@ -222,10 +230,11 @@ export class LeNet5 {
   }
 
   /**
-   * Copies `count` images into the input region, scaled to [0,1], and their labels if given.
-   * Image i of the batch is `images` image number `order[start + i]` (or `start + i` without order).
+   * Copies `count` images into the input region, scaled to [0,1] (uint8 images distorted when
+   * `distort` is given), and their labels if given. Image i of the batch is `images` image number
+   * `order[start + i]` (or `start + i` without order).
    */
-  setBatch(images: Images, labels: Uint8Array | null, count: number, start = 0, order?: Uint32Array): void {
+  setBatch(images: Images, labels: Uint8Array | null, count: number, start = 0, order?: Uint32Array, distort?: DistortBatch): void {
     if (count < 1 || count > this.capacity) throw new RangeError(`batch of ${count} images: must be 1..${this.capacity}`);
     const input = this.region("input").offset / 4;
     const labelAt = this.region("labels").offset / 4;
@@ -236,7 +245,8 @@ export class LeNet5 {
       if (src + PIXELS > images.length) throw new RangeError(`image ${n} is past the end of the images (${images.length / PIXELS} images)`);
       // Interior of the 32x32 slot; its 2-pixel zero border is never written.
       let dst = input + i * ACT.input + PAD * PADDED_SIDE + PAD;
-      for (let row = 0; row < IMAGE_SIDE; row++, dst += PADDED_SIDE) {
+      if (distort && images instanceof Uint8Array) distortInto(f32, dst, PADDED_SIDE, images, n, distort.distortion, distort.seed, distort.epoch);
+      else for (let row = 0; row < IMAGE_SIDE; row++, dst += PADDED_SIDE) {
         const s = src + row * IMAGE_SIDE;
         if (images instanceof Uint8Array) {
           for (let c = 0; c < IMAGE_SIDE; c++) f32[dst + c] = BYTE_TO_UNIT[images[s + c]!]!;

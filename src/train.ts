@@ -1,5 +1,6 @@
 // The training loop: seeded shuffle each epoch, batches, Adam, validation, callbacks, metrics.
 // Nothing is allocated per batch: one index array per run, all tensors live in WASM memory.
+import type { Distortion } from "./augment.js";
 import { DataParallel } from "./data-parallel.js";
 import { DEFAULT_ADAM, LeNet5, SHARD_SIZE, type AdamConfig } from "./lenet.js";
 import type { Dataset } from "./mnist.js";
@@ -12,8 +13,12 @@ export interface TrainOptions {
   batchSize?: number;
   /** Adam settings; defaults lr 1e-3, beta1 0.9, beta2 0.999, eps 1e-7. */
   adam?: Partial<AdamConfig>;
-  /** Seed of the per-epoch shuffles. Default 1. */
+  /** Seed of the per-epoch shuffles (and of the distortions). Default 1. */
   seed?: number;
+  /** Distort the training images at random, differently every epoch (see augment.ts). Default: none. */
+  distort?: Distortion;
+  /** The learning rate is multiplied by this after every epoch (0.5: halved each epoch). Default 1. */
+  lrDecay?: number;
   /**
    * Threads that share each batch (Node: worker_threads). Default 1. The trained weights are
    * bit-identical for any thread count (gradients are summed over fixed shards in a fixed order).
@@ -144,7 +149,13 @@ export async function train(model: LeNet5, data: Dataset, options: TrainOptions 
   checkInteger("checkpointEvery", options.checkpointEvery ?? 0, 0, 1e9);
   const adam = adamConfig(options.adam);
   if (data.count < 1) throw new RangeError("the training set is empty");
-  const team = threads > 1 ? await DataParallel.start(model, threads, data, batchSize) : undefined;
+  const decay = options.lrDecay ?? 1;
+  if (!(decay > 0 && decay <= 1)) throw new RangeError(`lrDecay must be in (0, 1], got ${decay}`);
+  const d = options.distort;
+  if (d && ![d.rotate, d.scale, d.shear, d.shift].every((v) => Number.isFinite(v) && v >= 0) || (d && d.scale >= 1)) {
+    throw new RangeError(`distortions must be finite and >= 0 (scale < 1), got ${JSON.stringify(d)}`);
+  }
+  const team = threads > 1 ? await DataParallel.start(model, threads, data, batchSize, options.distort, options.seed ?? 1) : undefined;
   try {
     return await runEpochs(model, data, options, { epochs, batchSize, adam, team });
   } finally {
@@ -188,23 +199,25 @@ async function runEpochs(
       if (rng.state !== s.rngState) throw new RangeError("this checkpoint was made with another seed or training set: its shuffle order cannot be replayed");
     }
     team?.setOrder(order);
+    const epochAdam = { ...adam, lr: adam.lr * (options.lrDecay ?? 1) ** (s.epoch - 1) };
+    const distort = options.distort ? { distortion: options.distort, seed: options.seed ?? 1, epoch: s.epoch } : undefined;
     let clock = performance.now();
     while (s.batch < batches) {
       const start = s.batch * batchSize;
       const B = Math.min(batchSize, data.count - start);
       let loss: number, right: number;
       if (team) {
-        team.gradients(start, B);
+        team.gradients(start, B, distort);
         loss = team.loss;
         right = team.correct;
       } else {
-        model.setBatch(data.images, data.labels, B, start, order);
+        model.setBatch(data.images, data.labels, B, start, order, distort);
         model.zeroGradients();
         loss = model.accumulateGradients(B, B);
         right = model.correctInBatch(B);
       }
       if (!Number.isFinite(loss) || !model.gradientsFinite()) throw new NumericalError(s.epoch, s.batch + 1, loss / B, model.nonFiniteGradients());
-      model.applyAdam(adam);
+      model.applyAdam(epochAdam);
       s.batch++;
       s.lossSum += loss;
       s.correct += right;

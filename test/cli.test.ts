@@ -137,6 +137,15 @@ describe("lenet-wasm CLI", () => {
     expect(run("train", "--dataset", "cifar").stderr).toMatch(/--dataset must be one of mnist, fashion-mnist, got "cifar"/);
   }, 60_000);
 
+  it("--augment, --lr-decay and --recipe reach the training settings; a bad recipe is a usage error", () => {
+    const out = join(dir, "aug.safetensors");
+    const r = run("train", "--data", dir, "--epochs", "2", "--validation", "300", "--recipe", "augmented", "--out", out, "--quiet");
+    expect(r.code, r.stderr).toBe(0);
+    expect(decodeModel(readFileSync(out)).info.training).toMatchObject({ augment: true, lr: 0.002, lr_decay: 0.6 });
+    expect(run("train", "--recipe", "magic").stderr).toMatch(/--recipe must be one of augmented, got "magic"/);
+    expect(run("train", "--lr-decay", "1.5").code).toBe(2);
+  });
+
   it("a corrupt model file: exit 1 naming the file", () => {
     const bad = join(dir, "bad.safetensors");
     writeFileSync(bad, Buffer.from("not a model at all"));
