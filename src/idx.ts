@@ -55,6 +55,11 @@ export interface ParseIdxOptions {
   file?: string;
   /** Largest gunzipped size accepted, in bytes (default 1 GiB). Guards against gzip bombs. */
   maxBytes?: number;
+  /**
+   * Gunzip into a SharedArrayBuffer (when the input is gzipped and the engine has shared memory),
+   * so that training threads can use the u8 data where it is, without another copy.
+   */
+  shared?: boolean;
 }
 
 /** Error thrown for malformed IDX input or invalid arguments. */
@@ -168,7 +173,8 @@ export function parseIdx(bytes: Uint8Array, options: ParseIdxOptions = {}): IdxA
     }
     let out: Uint8Array;
     try {
-      out = gunzipSync(bytes);
+      const into = options.shared && typeof SharedArrayBuffer !== "undefined" ? new Uint8Array(new SharedArrayBuffer(isize)) : undefined;
+      out = into ? gunzipSync(bytes, { out: into }) : gunzipSync(bytes);
     } catch (cause) {
       const why = cause instanceof Error ? cause.message : String(cause);
       throw fail("gzip", undefined, `cannot gunzip (${why}). The file is corrupt or truncated; re-download it.`, cause);

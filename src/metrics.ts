@@ -49,7 +49,7 @@ export function evaluateDetailed(model: LeNet5, data: Dataset, worstCount = 36):
         continue;
       }
       const confidence = probs[b * CLASSES + predicted]!;
-      if (worst.length < worstCount || confidence > worst[worst.length - 1]!.confidence) {
+      if (worstCount > 0 && (worst.length < worstCount || confidence > worst[worst.length - 1]!.confidence)) {
         worst.push({ index: start + b, label, predicted, confidence });
         worst.sort((x, y) => y.confidence - x.confidence || x.index - y.index);
         if (worst.length > worstCount) worst.pop();

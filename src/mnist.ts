@@ -38,8 +38,10 @@ function expectU8(array: IdxArray, rank: number, file: string): Uint8Array {
  * plain or gzipped. Checks shapes, matching counts and that every label is 0..9.
  */
 export function datasetFromIdx(imageBytes: Uint8Array, labelBytes: Uint8Array, names = { images: "images", labels: "labels" }): Dataset {
-  const imagesIdx = parseIdx(imageBytes, { file: names.images });
-  const labelsIdx = parseIdx(labelBytes, { file: names.labels });
+  // Shared when the bytes are (node-io reads files into shared memory): gzipped data stays shared.
+  const shared = imageBytes.buffer instanceof SharedArrayBuffer;
+  const imagesIdx = parseIdx(imageBytes, { file: names.images, shared });
+  const labelsIdx = parseIdx(labelBytes, { file: names.labels, shared });
   const images = expectU8(imagesIdx, 3, names.images);
   const labels = expectU8(labelsIdx, 1, names.labels);
   const [count, rows, cols] = imagesIdx.dims as [number, number, number];

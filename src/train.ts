@@ -1,6 +1,7 @@
 // The training loop: seeded shuffle each epoch, batches, Adam, validation, callbacks, metrics.
 // Nothing is allocated per batch: one index array per run, all tensors live in WASM memory.
 import type { Distortion } from "./augment.js";
+import { evaluateDetailed } from "./metrics.js";
 import { DataParallel } from "./data-parallel.js";
 import { DEFAULT_ADAM, LeNet5, SHARD_SIZE, type AdamConfig } from "./lenet.js";
 import type { Dataset } from "./mnist.js";
@@ -273,15 +274,8 @@ async function runEpochs(
   };
 }
 
-/** Mean cross-entropy loss and accuracy of `model` on `data`. */
+/** Mean cross-entropy loss and accuracy of `model` on `data` (evaluateDetailed without the extras). */
 export function evaluate(model: LeNet5, data: Dataset): Evaluation {
-  let lossSum = 0, correct = 0;
-  const chunk = Math.min(model.capacity, 32); // activations stay in cache
-  for (let start = 0; start < data.count; start += chunk) {
-    const B = Math.min(chunk, data.count - start);
-    model.setBatch(data.images, data.labels, B, start);
-    lossSum += model.evaluateBatch(B);
-    correct += model.correctInBatch(B);
-  }
-  return { loss: lossSum / data.count, accuracy: correct / data.count, correct, count: data.count };
+  const { loss, accuracy, correct, count } = evaluateDetailed(model, data, 0);
+  return { loss, accuracy, correct, count };
 }

@@ -332,3 +332,14 @@ describe("gzip integrity", () => {
     expect(() => parseIdx(crc, { file: "c.gz" })).toThrow(/CRC-32/);
   });
 });
+
+describe("shared memory", () => {
+  it("gunzips into a SharedArrayBuffer when asked (training threads then share the images)", () => {
+    const data = Uint8Array.from({ length: 784 * 3 }, (_, i) => i % 251);
+    const gz = writeIdx({ dtype: "u8", dims: [3, 28, 28], data }, { gzip: true });
+    const shared = parseIdx(gz, { shared: true });
+    expect(shared.data.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(shared.data).toEqual(data);
+    expect(parseIdx(gz).data.buffer).toBeInstanceOf(ArrayBuffer);
+  });
+});
