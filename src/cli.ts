@@ -14,8 +14,6 @@ import { DEFAULT_DISTORTION } from "./augment.js";
 import { CLASS_NAMES, DatasetError, splitValidation, type DatasetName } from "./mnist.js";
 import { evaluateDetailed, formatConfusion } from "./metrics.js";
 import { decodeCheckpoint, decodeModel, encodeCheckpoint, encodeModel, type Checkpoint, type ModelInfo } from "./model-file.js";
-import { encodeOnnx, ONNX_OPSET } from "./onnx.js";
-import { renderReport, reportInput } from "./report.js";
 import { readMnist, writeFileAtomic } from "./node-io.js";
 import { SafetensorsError } from "./safetensors.js";
 import { evaluate, NumericalError, train, type BatchProgress, type EpochMetrics, type TrainState } from "./train.js";
@@ -404,6 +402,7 @@ async function commandTrain(flags: Flags): Promise<number> {
   const historyFile = stringFlag(flags, "history"), reportFile = stringFlag(flags, "report");
   if (historyFile !== undefined) await writeFileAtomic(resolve(historyFile), new TextEncoder().encode(JSON.stringify(result.history, null, 2) + "\n"));
   if (reportFile !== undefined) {
+    const { renderReport, reportInput } = await import("./report.js"); // loaded only when used
     const input = reportInput(model, data.test, {
       title: `LeNet-5 on ${settings.dataset}`, classNames: CLASS_NAMES[settings.dataset],
       history: result.history, settings: { ...training, data: data.dir, model: out }, environment: environment(),
@@ -465,6 +464,7 @@ async function commandReport(flags: Flags): Promise<void> {
   const dataset = datasetFlag(flags, info.training?.dataset);
   const data = await readMnist(stringFlag(flags, "data"), dataset);
   const out = resolve(stringFlag(flags, "out") ?? "report.html");
+  const { renderReport, reportInput } = await import("./report.js");
   const input = reportInput(model, data.test, {
     title: `LeNet-5 on ${dataset}: ${basename(path)}`,
     classNames: CLASS_NAMES[dataset],
@@ -535,6 +535,7 @@ async function commandExport(flags: Flags, args: string[]): Promise<void> {
     throw new CliError(`cannot read model file ${path}: ${err.code === "ENOENT" ? "no such file" : err.message}. Train one with: npx lenet-wasm train --out ${file}`);
   });
   const { weights, info } = decodeModel(bytes, path);
+  const { encodeOnnx, ONNX_OPSET } = await import("./onnx.js"); // protobuf code: loaded only when used
   const onnx = encodeOnnx(weights, info);
   await writeFileAtomic(out, onnx).catch((err: NodeJS.ErrnoException) => {
     throw new CliError(`cannot write ${out}: ${err.code === "ENOENT" ? `folder ${dirname(out)} does not exist` : err.message}. Choose another --out.`);
