@@ -29,6 +29,12 @@ export function allocateRegions<Name extends string>(
   }
   const pageBytes = 65536;
   const needed = Math.ceil(offset / pageBytes) - memory.buffer.byteLength / pageBytes;
-  if (needed > 0) memory.grow(needed);
+  if (needed > 0) {
+    try {
+      memory.grow(needed);
+    } catch {
+      throw new RangeError(`cannot allocate ${(offset / 2 ** 20).toFixed(0)} MB of WebAssembly memory: use a smaller batch size`);
+    }
+  }
   return regions;
 }

@@ -120,6 +120,9 @@ const ACT = {
   dc1: 6 * 28 * 28,
 } as const;
 
+/** Largest batch whose activations (~207 KB an image) fit in 4 GiB of WebAssembly memory, with room to spare. */
+const MAX_BATCH = Math.floor((2 ** 32 - 64 * 2 ** 20) / (4 * Object.values(ACT).reduce((a, b) => a + b, 0)));
+
 export class LeNet5 {
   /** Largest batch per call. */
   readonly capacity: number;
@@ -143,8 +146,8 @@ export class LeNet5 {
   }
 
   private constructor(kernels: Kernels, capacity: number, readonly fastMath: boolean) {
-    if (!Number.isInteger(capacity) || capacity < 1 || capacity > 65536) {
-      throw new RangeError(`batchSize must be an integer in 1..65536, got ${capacity}`);
+    if (!Number.isInteger(capacity) || capacity < 1 || capacity > MAX_BATCH) {
+      throw new RangeError(`batchSize must be an integer in 1..${MAX_BATCH} (WebAssembly memory holds at most 4 GiB), got ${capacity}`);
     }
     this.k = kernels;
     this.capacity = capacity;

@@ -152,6 +152,7 @@ describe("LeNet5 (WASM) vs the float64 reference model", () => {
 
   it("rejects bad arguments with clear errors", async () => {
     await expect(LeNet5.create({ batchSize: 0 })).rejects.toThrow(/batchSize must be an integer/);
+    await expect(LeNet5.create({ batchSize: 50000 })).rejects.toThrow(/batchSize must be an integer in 1\.\.\d+ \(WebAssembly memory holds at most 4 GiB\)/);
     expect(() => model.setBatch(new Uint8Array(784), Uint8Array.of(10), 1)).toThrow(/label 10 of image 0 is outside 0..9/);
     expect(() => model.predict(new Uint8Array(100), 1)).toThrow(/1 images need 784 values/);
     expect(() => model.setWeights({ ...model.getWeights(), "c1.bias": new Float32Array(5) })).toThrow(/c1.bias needs 6 values/);
