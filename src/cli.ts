@@ -9,7 +9,7 @@ import { parseArgs } from "node:util";
 import { IdxError, parseIdx } from "./idx.js";
 import { digitImageFromPng, ImageError } from "./image-file.js";
 import { preprocessDigit } from "./preprocess.js";
-import { CLASSES, DEFAULT_ADAM, IMAGE_SIDE, LeNet5, PARAMETER_COUNT, PIXELS } from "./lenet.js";
+import { CLASSES, DEFAULT_ADAM, IMAGE_SIDE, LeNet5, PARAMETER_COUNT, PIXELS, type Weights } from "./lenet.js";
 import { DEFAULT_DISTORTION } from "./augment.js";
 import { CLASS_NAMES, DatasetError, splitValidation, type DatasetName } from "./mnist.js";
 import { evaluateDetailed, formatConfusion } from "./metrics.js";
@@ -234,21 +234,36 @@ interface RunSettings {
   lr_decay: number;
 }
 
+/**
+ * The bytes of an input file. A missing or unreadable one is a CliError: "cannot `action`: ..."
+ * with `missing` and `hint` when the file does not exist, the system's reason otherwise.
+ */
+async function readInput(path: string, action: string, missing = "no such file", hint = ""): Promise<Buffer> {
+  return readFile(path).catch((err: NodeJS.ErrnoException) => {
+    throw new CliError(`cannot ${action}: ${err.code === "ENOENT" ? `${missing}${hint ? `. ${hint}` : ""}` : err.message}`);
+  });
+}
+
 async function readCheckpoint(dir: string): Promise<Checkpoint> {
   const file = join(dir, CHECKPOINT_FILE);
-  const bytes = await readFile(file).catch((err: NodeJS.ErrnoException) => {
-    throw new CliError(`cannot resume from ${dir}: ${err.code === "ENOENT" ? `no ${CHECKPOINT_FILE} there` : err.message}. Pass the folder given to --checkpoint-dir.`);
-  });
+  const bytes = await readInput(file, `resume from ${dir}`, `no ${CHECKPOINT_FILE} there`, "Pass the folder given to --checkpoint-dir.");
   return decodeCheckpoint(bytes, file);
 }
 
-/** Settings from the flags; when resuming, from the checkpoint, and a flag that disagrees is a usage error. */
+/** A model file: its weights and what it says about itself. */
+async function readModelFile(file: string): Promise<{ weights: Weights; info: ModelInfo; path: string }> {
+  const path = resolve(file);
+  const bytes = await readInput(path, `read model file ${path}`, "no such file", `Train one with: npx lenet-wasm train --out ${file}`);
+  return { ...decodeModel(bytes, path), path };
+}
+
 /**
  * --recipe augmented: the article's model and data, trained with random distortions and a
  * learning rate that starts at 2e-3 and is multiplied by 0.6 after every epoch (README: results).
  */
 const RECIPES = { augmented: { lr: 2e-3, lrDecay: 0.6 } } as const;
 
+/** Settings from the flags; when resuming, from the checkpoint, and a flag that disagrees is a usage error. */
 function runSettings(flags: Flags, resumed: Checkpoint | undefined): RunSettings {
   const recipeName = stringFlag(flags, "recipe");
   if (recipeName !== undefined && !Object.hasOwn(RECIPES, recipeName)) throw new UsageError(`--recipe must be one of ${Object.keys(RECIPES).join(", ")}, got "${recipeName}"`);
@@ -431,11 +446,7 @@ async function commandTrain(flags: Flags): Promise<number> {
 async function loadModelFlag(flags: Flags): Promise<{ model: LeNet5; info: ModelInfo; path: string }> {
   const file = stringFlag(flags, "model");
   if (file === undefined) throw new UsageError("this command needs --model FILE");
-  const path = resolve(file);
-  const bytes = await readFile(path).catch((err: NodeJS.ErrnoException) => {
-    throw new CliError(`cannot read model file ${path}: ${err.code === "ENOENT" ? "no such file" : err.message}. Train one with: npx lenet-wasm train --out ${file}`);
-  });
-  const { weights, info } = decodeModel(bytes, path);
+  const { weights, info, path } = await readModelFile(file);
   const model = await LeNet5.create({ batchSize: 32, fastMath: flags["fast-math"] === true });
   model.setWeights(weights);
   return { model, info, path };
@@ -485,9 +496,7 @@ async function commandPredict(flags: Flags, files: string[]): Promise<void> {
   const { model, info } = await loadModelFlag(flags);
   const names = CLASS_NAMES[datasetFlag(flags, info.training?.dataset)];
   const inputs: { name: string; pixels: Uint8Array }[] = [];
-  const read = (file: string) => readFile(file).catch((err: NodeJS.ErrnoException) => {
-    throw new CliError(`cannot read ${file}: ${err.code === "ENOENT" ? "no such file" : err.message}`);
-  });
+  const read = (file: string) => readInput(file, `read ${file}`);
   if (idxFile !== undefined) {
     const index = intFlag(flags, "index", 0, 0, 2 ** 32 - 1);
     const array = parseIdx(await read(idxFile), { file: idxFile });
@@ -531,10 +540,7 @@ async function commandExport(flags: Flags, args: string[]): Promise<void> {
   const path = resolve(file);
   const out = resolve(stringFlag(flags, "out") ?? path.replace(/\.safetensors$/, "") + ".onnx");
   if (out === path) throw new UsageError(`--out ${out} is the model file itself; choose another --out`);
-  const bytes = await readFile(path).catch((err: NodeJS.ErrnoException) => {
-    throw new CliError(`cannot read model file ${path}: ${err.code === "ENOENT" ? "no such file" : err.message}. Train one with: npx lenet-wasm train --out ${file}`);
-  });
-  const { weights, info } = decodeModel(bytes, path);
+  const { weights, info } = await readModelFile(file);
   const { encodeOnnx, ONNX_OPSET } = await import("./onnx.js"); // protobuf code: loaded only when used
   const onnx = encodeOnnx(weights, info);
   await writeFileAtomic(out, onnx).catch((err: NodeJS.ErrnoException) => {

@@ -54,8 +54,8 @@ export const PARAMETER_BLOCK = PARAM_LAYOUT.total;
  */
 export const SHARD_SIZE = 8;
 
-/** Images per forward call in predict(): small enough that all activations stay in cache. */
-const INFERENCE_CHUNK = 32;
+/** Images per forward call in predict() and evaluation: small enough that all activations stay in cache. */
+export const INFERENCE_CHUNK = 32;
 
 /** Number of trainable parameters (61,706). */
 export const PARAMETER_COUNT = PARAMETERS.reduce((n, p) => n + sizeOf(p.shape), 0);
@@ -452,9 +452,7 @@ export class LeNet5 {
     this.setBatch(images, labels, count);
     this.zeroGradients();
     const loss = this.accumulateGradients(count, count) / count;
-    const gradients = {} as Weights;
-    for (const p of PARAMETERS) gradients[p.name] = this.f32.slice(this.G[p.name] / 4, this.G[p.name] / 4 + sizeOf(p.shape));
-    return { loss, gradients };
+    return { loss, gradients: this.tensors("grads") };
   }
 
   /**

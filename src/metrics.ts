@@ -1,6 +1,6 @@
 // What a trained model gets right and wrong: confusion matrix, per-class precision and recall, and
 // the most confident mistakes. Runs in Node and browsers.
-import { argmax, CLASSES, type LeNet5 } from "./lenet.js";
+import { argmax, CLASSES, INFERENCE_CHUNK, type LeNet5 } from "./lenet.js";
 import { CLASS_NAMES, type Dataset } from "./mnist.js";
 import type { Evaluation } from "./train.js";
 
@@ -35,7 +35,7 @@ export function evaluateDetailed(model: LeNet5, data: Dataset, worstCount = 36):
   const confusion = Array.from({ length: CLASSES }, () => new Array<number>(CLASSES).fill(0));
   const worst: Mistake[] = [];
   let lossSum = 0, correct = 0;
-  const chunk = Math.min(model.capacity, 32);
+  const chunk = Math.min(model.capacity, INFERENCE_CHUNK);
   for (let start = 0; start < data.count; start += chunk) {
     const B = Math.min(chunk, data.count - start);
     model.setBatch(data.images, data.labels, B, start);

@@ -20,15 +20,28 @@ export interface ModelInfo {
   history?: EpochMetrics[];
 }
 
+/** The metadata every file we write starts with. */
+const identity = (): Record<string, string> => ({ format_version: String(MODEL_FORMAT_VERSION), architecture: ARCHITECTURE, library: "lenet-wasm" });
+
+/** Adds one tensor per parameter, named `prefix` + its PyTorch name. */
+function addTensors(tensors: Map<string, Tensor>, prefix: string, w: Weights): void {
+  for (const p of PARAMETERS) tensors.set(prefix + p.name, { shape: [...p.shape], data: w[p.name] });
+}
+
+/** What decodeSafetensors must find: one tensor per parameter for each prefix, with its shape. */
+const specs = (...prefixes: string[]) => prefixes.flatMap((prefix) => PARAMETERS.map((p) => ({ name: prefix + p.name, shape: [...p.shape] })));
+
+/** The parameters stored under `prefix`. */
+const pick = (tensors: Map<string, Tensor>, prefix: string) =>
+  Object.fromEntries(PARAMETERS.map((p) => [p.name, tensors.get(prefix + p.name)!.data])) as Weights;
+
+const isReal = (v: unknown): boolean => typeof v === "number" && Number.isFinite(v);
+
 /** Encodes weights and their story as safetensors bytes. */
 export function encodeModel(weights: Weights, info: Pick<ModelInfo, "training" | "metrics" | "history"> = {}): Uint8Array {
   const tensors = new Map<string, Tensor>();
-  for (const p of PARAMETERS) tensors.set(p.name, { shape: [...p.shape], data: weights[p.name] });
-  const metadata: Record<string, string> = {
-    format_version: String(MODEL_FORMAT_VERSION),
-    architecture: ARCHITECTURE,
-    library: "lenet-wasm",
-  };
+  addTensors(tensors, "", weights);
+  const metadata = identity();
   if (info.training) metadata.training = JSON.stringify(info.training);
   if (info.metrics) metadata.metrics = JSON.stringify(info.metrics);
   if (info.history) metadata.history = JSON.stringify(info.history);
@@ -41,7 +54,7 @@ export function encodeModel(weights: Weights, info: Pick<ModelInfo, "training" |
  * @throws SafetensorsError saying which file, which tensor and what is wrong
  */
 export function decodeModel(bytes: Uint8Array, file = "model"): { weights: Weights; info: ModelInfo } {
-  const { tensors, metadata } = decodeSafetensors(bytes, { file, expect: PARAMETERS.map((p) => ({ name: p.name, shape: [...p.shape] })) });
+  const { tensors, metadata } = decodeSafetensors(bytes, { file, expect: specs("") });
   const architecture = metadata.architecture ?? ARCHITECTURE;
   if (architecture !== ARCHITECTURE) {
     throw new SafetensorsError(`architecture is "${architecture}", this version of lenet-wasm reads "${ARCHITECTURE}" models`, file);
@@ -50,8 +63,7 @@ export function decodeModel(bytes: Uint8Array, file = "model"): { weights: Weigh
   if (!Number.isInteger(formatVersion) || formatVersion < 1 || formatVersion > MODEL_FORMAT_VERSION) {
     throw new SafetensorsError(`format_version "${metadata.format_version}" is not supported (this lenet-wasm reads 1..${MODEL_FORMAT_VERSION}); upgrade lenet-wasm`, file);
   }
-  const weights = {} as Weights;
-  for (const p of PARAMETERS) weights[p.name] = tensors.get(p.name)!.data;
+  const weights = pick(tensors, "");
   const parse = (key: string): Record<string, unknown> | undefined => {
     if (metadata[key] === undefined) return undefined;
     try {
@@ -85,13 +97,11 @@ const ADAM_M = "adam.m.", ADAM_V = "adam.v.";
 /** Encodes a checkpoint: the weights as in a model file, Adam's moments as `adam.m.*`/`adam.v.*`, the state in metadata. */
 export function encodeCheckpoint(c: Checkpoint): Uint8Array {
   const tensors = new Map<string, Tensor>();
-  for (const [prefix, w] of [["", c.weights], [ADAM_M, c.adam.m], [ADAM_V, c.adam.v]] as const) {
-    for (const p of PARAMETERS) tensors.set(prefix + p.name, { shape: [...p.shape], data: w[p.name] });
-  }
+  addTensors(tensors, "", c.weights);
+  addTensors(tensors, ADAM_M, c.adam.m);
+  addTensors(tensors, ADAM_V, c.adam.v);
   return encodeSafetensors(tensors, {
-    format_version: String(MODEL_FORMAT_VERSION),
-    architecture: ARCHITECTURE,
-    library: "lenet-wasm",
+    ...identity(),
     kind: "checkpoint",
     adam_steps: String(c.adam.steps),
     state: JSON.stringify(c.state),
@@ -104,10 +114,7 @@ export function encodeCheckpoint(c: Checkpoint): Uint8Array {
  * @throws SafetensorsError naming the file and what is wrong
  */
 export function decodeCheckpoint(bytes: Uint8Array, file = "checkpoint"): Checkpoint {
-  const expect = [...PARAMETERS.map((p) => ({ name: p.name, shape: [...p.shape] })),
-    ...PARAMETERS.map((p) => ({ name: ADAM_M + p.name, shape: [...p.shape] })),
-    ...PARAMETERS.map((p) => ({ name: ADAM_V + p.name, shape: [...p.shape] }))];
-  const { tensors, metadata } = decodeSafetensors(bytes, { file, expect });
+  const { tensors, metadata } = decodeSafetensors(bytes, { file, expect: specs("", ADAM_M, ADAM_V) });
   const fail = (what: string) => new SafetensorsError(`${what}; is this a lenet-wasm checkpoint? Start the run again without --resume`, file);
   if (metadata.kind !== "checkpoint") throw fail(`metadata "kind" is ${JSON.stringify(metadata.kind)}, not "checkpoint"`);
   if (metadata.architecture !== ARCHITECTURE) throw fail(`architecture is ${JSON.stringify(metadata.architecture)}`);
@@ -123,21 +130,18 @@ export function decodeCheckpoint(bytes: Uint8Array, file = "checkpoint"): Checkp
   };
   const state = json("state") as TrainState, settings = json("settings") as Record<string, unknown>;
   const count = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 0;
-  const real = (v: unknown) => typeof v === "number" && Number.isFinite(v);
   if (typeof state !== "object" || state === null || !count(state.epoch) || state.epoch < 1 || !count(state.batch) ||
-    !real(state.lossSum) || !count(state.correct) || !count(state.seen) || !real(state.epochSeconds) ||
-    !real(state.trainSeconds) || !count(state.rngState) || state.rngState > 0xffffffff || !isHistory(state.history)) {
+    !isReal(state.lossSum) || !count(state.correct) || !count(state.seen) || !isReal(state.epochSeconds) ||
+    !isReal(state.trainSeconds) || !count(state.rngState) || state.rngState > 0xffffffff || !isHistory(state.history)) {
     throw fail("metadata \"state\" is not a valid training state");
   }
   if (typeof settings !== "object" || settings === null || Array.isArray(settings)) throw fail("metadata \"settings\" is not an object");
-  const pick = (prefix: string) => Object.fromEntries(PARAMETERS.map((p) => [p.name, tensors.get(prefix + p.name)!.data])) as Weights;
-  return { weights: pick(""), adam: { m: pick(ADAM_M), v: pick(ADAM_V), steps }, state, settings };
+  return { weights: pick(tensors, ""), adam: { m: pick(tensors, ADAM_M), v: pick(tensors, ADAM_V), steps }, state, settings };
 }
 
 /** Whether `h` is a list of EpochMetrics: every field a finite number (validation ones optional). */
 function isHistory(h: unknown): h is EpochMetrics[] {
-  const real = (v: unknown) => typeof v === "number" && Number.isFinite(v);
   return Array.isArray(h) && h.every((m) => typeof m === "object" && m !== null &&
-    Number.isSafeInteger(m.epoch) && real(m.loss) && real(m.accuracy) && real(m.seconds) && real(m.imagesPerSecond) &&
-    (m.valLoss === undefined || real(m.valLoss)) && (m.valAccuracy === undefined || real(m.valAccuracy)));
+    Number.isSafeInteger(m.epoch) && isReal(m.loss) && isReal(m.accuracy) && isReal(m.seconds) && isReal(m.imagesPerSecond) &&
+    (m.valLoss === undefined || isReal(m.valLoss)) && (m.valAccuracy === undefined || isReal(m.valAccuracy)));
 }

@@ -156,9 +156,10 @@ export async function train(model: LeNet5, data: Dataset, options: TrainOptions 
   if (d && ![d.rotate, d.scale, d.shear, d.shift].every((v) => Number.isFinite(v) && v >= 0) || (d && d.scale >= 1)) {
     throw new RangeError(`distortions must be finite and >= 0 (scale < 1), got ${JSON.stringify(d)}`);
   }
-  const team = threads > 1 ? await DataParallel.start(model, threads, data, batchSize, options.distort, options.seed ?? 1) : undefined;
+  const seed = options.seed ?? 1;
+  const team = threads > 1 ? await DataParallel.start(model, threads, data, batchSize, options.distort, seed) : undefined;
   try {
-    return await runEpochs(model, data, options, { epochs, batchSize, adam, team });
+    return await runEpochs(model, data, options, { epochs, batchSize, adam, decay, seed, team });
   } finally {
     await team?.close();
   }
@@ -171,9 +172,9 @@ const YIELD_EVERY = 32; // batches (~30-60 ms)
 
 async function runEpochs(
   model: LeNet5, data: Dataset, options: TrainOptions,
-  { epochs, batchSize, adam, team }: { epochs: number; batchSize: number; adam: AdamConfig; team: DataParallel | undefined },
+  { epochs, batchSize, adam, decay, seed, team }: { epochs: number; batchSize: number; adam: AdamConfig; decay: number; seed: number; team: DataParallel | undefined },
 ): Promise<TrainResult> {
-  const rng = new Rng(options.seed ?? 1);
+  const rng = new Rng(seed);
   const order = Uint32Array.from({ length: data.count }, (_, i) => i);
   const batches = Math.ceil(data.count / batchSize);
   const every = options.checkpointEvery ?? 0;
@@ -181,9 +182,11 @@ async function runEpochs(
     ? { ...options.resume, history: [...options.resume.history] }
     : { epoch: 1, batch: 0, lossSum: 0, correct: 0, seen: 0, epochSeconds: 0, trainSeconds: 0, history: [], rngState: 0 };
   if (s.batch < 0 || s.batch >= batches || s.epoch < 1) throw new RangeError(`cannot resume at epoch ${s.epoch}, batch ${s.batch} of ${batches}: was the checkpoint made with another batch size or data set?`);
-  // The shuffles of the epochs before: a resumed run sees exactly the order the original saw.
-  for (let e = 1; e < Math.min(s.epoch, epochs + 1); e++) rng.shuffle(order);
-  if (options.resume && s.batch === 0 && s.epoch > 1 && s.epoch <= epochs && rng.state !== s.rngState) {
+  // Replay the shuffles the original run had made by this point (the current epoch's too when
+  // resuming mid-epoch): a resumed run sees exactly its order, and the generator's state proves it.
+  const replayed = Math.min(s.epoch - 1 + (s.batch > 0 ? 1 : 0), epochs);
+  for (let e = 0; e < replayed; e++) rng.shuffle(order);
+  if (options.resume && replayed > 0 && rng.state !== s.rngState) {
     throw new RangeError("this checkpoint was made with another seed or training set: its shuffle order cannot be replayed");
   }
   const progress: BatchProgress = { epoch: s.epoch, epochs, batch: 0, batches, images: 0, loss: 0, accuracy: 0, seconds: 0 };
@@ -192,16 +195,13 @@ async function runEpochs(
   const checkpoint = async () => options.onCheckpoint?.({ ...s, history: [...s.history] });
 
   for (; s.epoch <= epochs && !interrupted; s.epoch++) {
-    if (s.batch === 0) {
+    if (s.batch === 0) { // a new epoch (a mid-epoch resume has replayed this one's shuffle above)
       rng.shuffle(order);
       s.rngState = rng.state;
-    } else {
-      rng.shuffle(order); // resuming mid-epoch: this epoch's order, checked against the checkpoint
-      if (rng.state !== s.rngState) throw new RangeError("this checkpoint was made with another seed or training set: its shuffle order cannot be replayed");
     }
     team?.setOrder(order);
-    const epochAdam = { ...adam, lr: adam.lr * (options.lrDecay ?? 1) ** (s.epoch - 1) };
-    const distort = options.distort ? { distortion: options.distort, seed: options.seed ?? 1, epoch: s.epoch } : undefined;
+    const epochAdam = { ...adam, lr: adam.lr * decay ** (s.epoch - 1) };
+    const distort = options.distort ? { distortion: options.distort, seed, epoch: s.epoch } : undefined;
     let clock = performance.now();
     while (s.batch < batches) {
       const start = s.batch * batchSize;
