@@ -76,3 +76,39 @@ export function tanh_bwd(dinp: usize, dout: usize, out: usize, n: i32): void {
     store<f32>(at(dinp, i), load<f32>(at(dout, i)) * (1 - y * y));
   }
 }
+
+// The 1998 LeNet-5's squashing function f(a) = A tanh(S a), A = 1.7159, S = 2/3 (the paper's
+// appendix A: f(1) = 1, f(-1) = -1, and the second derivative is largest at +-1).
+// @ts-ignore: decorator
+@inline const SQUASH_A: f32 = 1.7159;
+// @ts-ignore: decorator
+@inline const SQUASH_S: f32 = 0.6666666666666666;
+
+// inp (n) -> out (n) = A tanh(S inp); overwrites out.
+export function squash_fwd(out: usize, inp: usize, n: i32): void {
+  const a = f32x4.splat(SQUASH_A), s = f32x4.splat(SQUASH_S);
+  let i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const u = tanh_v(f32x4.mul(s, v128.load(at(inp, i)))), v = tanh_v(f32x4.mul(s, v128.load(at(inp, i + 4))));
+    v128.store(at(out, i), f32x4.mul(a, u));
+    v128.store(at(out, i + 4), f32x4.mul(a, v));
+  }
+  for (; i + 4 <= n; i += 4) v128.store(at(out, i), f32x4.mul(a, tanh_v(f32x4.mul(s, v128.load(at(inp, i))))));
+  for (; i < n; i++) {
+    store<f32>(at(out, i), f32x4.extract_lane(f32x4.mul(a, tanh_v(f32x4.splat(SQUASH_S * load<f32>(at(inp, i))))), 0));
+  }
+}
+
+// dout (n), out = squash(inp) (n) -> dinp (n) = dout * (S/A) (A^2 - out^2); overwrites dinp.
+export function squash_bwd(dinp: usize, dout: usize, out: usize, n: i32): void {
+  const a2 = f32x4.splat(SQUASH_A * SQUASH_A), k = f32x4.splat(SQUASH_S / SQUASH_A);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const y = v128.load(at(out, i));
+    v128.store(at(dinp, i), f32x4.mul(v128.load(at(dout, i)), f32x4.mul(k, f32x4.sub(a2, f32x4.mul(y, y)))));
+  }
+  for (; i < n; i++) {
+    const y = load<f32>(at(out, i));
+    store<f32>(at(dinp, i), load<f32>(at(dout, i)) * ((SQUASH_S / SQUASH_A) * (SQUASH_A * SQUASH_A - y * y)));
+  }
+}

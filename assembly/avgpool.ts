@@ -1,6 +1,26 @@
 // 2x2 average pooling, stride 2, f32 NCHW. OH = H/2, OW = W/2 rounded down (Keras 'valid').
 import { at } from "./simd";
 
+/**
+ * The sums of the four 2x2 blocks whose top-left corners are columns 2ow, 2ow+2, 2ow+4, 2ow+6 of
+ * rows r0 and r1 below it: 8 inputs per row give 4 sums, split into even and odd columns, each
+ * (top pair) + (bottom pair).
+ */
+// @ts-ignore: decorator
+@inline export function block_sums(r0: usize, r1: usize, ow: i32): v128 {
+  const a0 = v128.load(at(r0, 2 * ow)), a1 = v128.load(at(r0, 2 * ow + 4));
+  const b0 = v128.load(at(r1, 2 * ow)), b1 = v128.load(at(r1, 2 * ow + 4));
+  const top = f32x4.add(v128.shuffle<f32>(a0, a1, 0, 2, 4, 6), v128.shuffle<f32>(a0, a1, 1, 3, 5, 7));
+  const bot = f32x4.add(v128.shuffle<f32>(b0, b1, 0, 2, 4, 6), v128.shuffle<f32>(b0, b1, 1, 3, 5, 7));
+  return f32x4.add(top, bot);
+}
+
+/** The same sum for one block, in the same order (the scalar tails). */
+// @ts-ignore: decorator
+@inline export function block_sum(r0: usize, r1: usize, ow: i32): f32 {
+  return (load<f32>(at(r0, 2 * ow)) + load<f32>(at(r0, 2 * ow + 1))) + (load<f32>(at(r1, 2 * ow)) + load<f32>(at(r1, 2 * ow + 1)));
+}
+
 // inp (B,C,H,W) -> out (B,C,OH,OW); overwrites out.
 export function avgpool2d_fwd(out: usize, inp: usize, B: i32, C: i32, H: i32, W: i32): void {
   const OH = H >> 1, OW = W >> 1;
@@ -11,19 +31,8 @@ export function avgpool2d_fwd(out: usize, inp: usize, B: i32, C: i32, H: i32, W:
       const r1 = at(r0, W);
       const o = at(out, (p * OH + oh) * OW);
       let ow = 0;
-      // 8 inputs per row give 4 outputs: split them into even and odd columns.
-      for (; ow + 4 <= OW; ow += 4) {
-        const a0 = v128.load(at(r0, 2 * ow)), a1 = v128.load(at(r0, 2 * ow + 4));
-        const b0 = v128.load(at(r1, 2 * ow)), b1 = v128.load(at(r1, 2 * ow + 4));
-        const top = f32x4.add(v128.shuffle<f32>(a0, a1, 0, 2, 4, 6), v128.shuffle<f32>(a0, a1, 1, 3, 5, 7));
-        const bot = f32x4.add(v128.shuffle<f32>(b0, b1, 0, 2, 4, 6), v128.shuffle<f32>(b0, b1, 1, 3, 5, 7));
-        v128.store(at(o, ow), f32x4.mul(f32x4.add(top, bot), quarter));
-      }
-      for (; ow < OW; ow++) {
-        const top = load<f32>(at(r0, 2 * ow)) + load<f32>(at(r0, 2 * ow + 1));
-        const bot = load<f32>(at(r1, 2 * ow)) + load<f32>(at(r1, 2 * ow + 1));
-        store<f32>(at(o, ow), (top + bot) * 0.25);
-      }
+      for (; ow + 4 <= OW; ow += 4) v128.store(at(o, ow), f32x4.mul(block_sums(r0, r1, ow), quarter));
+      for (; ow < OW; ow++) store<f32>(at(o, ow), block_sum(r0, r1, ow) * 0.25);
     }
   }
 }

@@ -3,10 +3,12 @@
 export { conv2d_fwd, conv2d_bwd_input, conv2d_bwd_filter } from "./conv2d";
 export { avgpool2d_fwd, avgpool2d_bwd } from "./avgpool";
 export { dense_fwd, dense_bwd_input, dense_bwd_weight } from "./dense";
-export { tanh_fwd, tanh_bwd } from "./activation";
+export { tanh_fwd, tanh_bwd, squash_fwd, squash_bwd } from "./activation";
+export { subsample2d_fwd, subsample2d_bwd } from "./subsample";
+export { rbf_fwd, rbf_bwd_input } from "./rbf";
 export { softmax_fwd, softmax_xent_fwd, softmax_xent_bwd } from "./softmax_xent";
 export { adam_step } from "./adam";
-export { add_f32, count_nonfinite } from "./simd";
+export { add_f32, mul_f32, count_nonfinite } from "./simd";
 
 /** First byte after the module's static data: the arena starts here (16-byte aligned). */
 export function heap_base(): usize {

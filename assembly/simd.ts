@@ -29,6 +29,13 @@ export function add_f32(dst: usize, src: usize, n: i32): void {
   for (; i < n; i++) store<f32>(at(dst, i), load<f32>(at(dst, i)) + load<f32>(at(src, i)));
 }
 
+// src (n) -> dst (n) *= src; f32, 16-byte aligned. Applies a fixed 0/1 mask (C3's connection table).
+export function mul_f32(dst: usize, src: usize, n: i32): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) v128.store(at(dst, i), f32x4.mul(v128.load(at(dst, i)), v128.load(at(src, i))));
+  for (; i < n; i++) store<f32>(at(dst, i), load<f32>(at(dst, i)) * load<f32>(at(src, i)));
+}
+
 /**
  * a * b + c. In the default build two rounded operations (identical bits on every engine); in the
  * relaxed-SIMD build (--fast-math) f32x4.relaxed_madd, fused where the hardware has FMA, so the

@@ -9,7 +9,7 @@ import { parseArgs } from "node:util";
 import { IdxError, parseIdx } from "./idx.js";
 import { digitImageFromPng, ImageError } from "./image-file.js";
 import { preprocessDigit } from "./preprocess.js";
-import { CLASSES, DEFAULT_ADAM, IMAGE_SIDE, LeNet5, PARAMETER_COUNT, PIXELS, type Weights } from "./lenet.js";
+import { ARCHITECTURE_NAMES, CLASSES, DEFAULT_ADAM, IMAGE_SIDE, LeNet5, PIXELS, type ArchitectureName, type Weights } from "./lenet.js";
 import { DEFAULT_DISTORTION } from "./augment.js";
 import { CLASS_NAMES, DatasetError, splitValidation, type DatasetName } from "./mnist.js";
 import { evaluateDetailed, formatConfusion } from "./metrics.js";
@@ -33,6 +33,9 @@ Usage:
   lenet-wasm help | --help | --version
 
 train options:
+  --arch NAME         lenet5 (default: the article's Keras model), lenet5-1998 (the paper's:
+                      32x32 input, trainable subsampling, C3 connection table, RBF output) or
+                      lenet5-1998-softmax (the same with a softmax output)
   --epochs N          passes over the training images (default 5)
   --batch-size N      images per Adam step (default 32)
   --lr X              Adam learning rate (default 0.001)
@@ -115,6 +118,7 @@ const OPTIONS = {
   augment: { type: "boolean" },
   "lr-decay": { type: "string" },
   recipe: { type: "string" },
+  arch: { type: "string" },
   format: { type: "string" },
   idx: { type: "string" },
   index: { type: "string" },
@@ -157,6 +161,13 @@ function datasetFlag(flags: Flags, fromModel?: unknown): DatasetName {
   return name as DatasetName;
 }
 
+/** A flag whose value must be one of `choices`. */
+function choiceFlag<T extends string>(flags: Flags, name: keyof typeof OPTIONS, choices: readonly T[], fallback: T): T {
+  const value = stringFlag(flags, name) ?? fallback;
+  if (!(choices as readonly string[]).includes(value)) throw new UsageError(`--${name} must be one of ${choices.join(", ")}, got "${value}"`);
+  return value as T;
+}
+
 function stringFlag(flags: Flags, name: keyof typeof OPTIONS): string | undefined {
   const raw = flags[name];
   if (raw === "") throw new UsageError(`--${name} needs a value`);
@@ -164,7 +175,7 @@ function stringFlag(flags: Flags, name: keyof typeof OPTIONS): string | undefine
 }
 
 const ALLOWED: Record<string, (keyof typeof OPTIONS)[]> = {
-  train: ["epochs", "batch-size", "lr", "seed", "threads", "validation", "data", "out", "fast-math", "checkpoint-dir", "checkpoint-every", "resume", "report", "history", "dataset", "augment", "lr-decay", "recipe", "json", "quiet", "verbose", "help"],
+  train: ["epochs", "batch-size", "lr", "seed", "threads", "validation", "data", "out", "fast-math", "checkpoint-dir", "checkpoint-every", "resume", "report", "history", "dataset", "augment", "lr-decay", "recipe", "arch", "json", "quiet", "verbose", "help"],
   evaluate: ["model", "data", "dataset", "fast-math", "json", "quiet", "verbose", "help"],
   report: ["model", "data", "dataset", "out", "quiet", "verbose", "help"],
   predict: ["model", "top", "idx", "index", "dataset", "fast-math", "json", "verbose", "help"],
@@ -232,6 +243,7 @@ interface RunSettings {
   fast_math: boolean;
   augment: boolean;
   lr_decay: number;
+  arch: ArchitectureName;
 }
 
 /**
@@ -261,7 +273,7 @@ async function readModelFile(file: string): Promise<{ weights: Weights; info: Mo
  * --recipe augmented: the article's model and data, trained with random distortions and a
  * learning rate that starts at 2e-3 and is multiplied by 0.6 after every epoch (README: results).
  */
-const RECIPES = { augmented: { lr: 2e-3, lrDecay: 0.6 } } as const;
+const RECIPES: Record<string, { lr: number; lrDecay: number; arch?: ArchitectureName }> = { augmented: { lr: 2e-3, lrDecay: 0.6 } };
 
 /** Settings from the flags; when resuming, from the checkpoint, and a flag that disagrees is a usage error. */
 function runSettings(flags: Flags, resumed: Checkpoint | undefined): RunSettings {
@@ -280,12 +292,14 @@ function runSettings(flags: Flags, resumed: Checkpoint | undefined): RunSettings
     fast_math: flags["fast-math"] === true,
     augment: flags.augment === true || recipe !== undefined,
     lr_decay: numberFlag(flags, "lr-decay", recipe?.lrDecay ?? 1, 0, 1.000001),
+    arch: choiceFlag(flags, "arch", ARCHITECTURE_NAMES, recipe?.arch ?? "lenet5"),
   };
   if (!resumed) return fromFlags;
-  const saved = resumed.settings as Partial<RunSettings>;
+  // The architecture is in every checkpoint's metadata (settings of older checkpoints lack it).
+  const saved = { ...resumed.settings, arch: resumed.architecture } as Partial<RunSettings>;
   const flagOf: Record<keyof RunSettings, keyof typeof OPTIONS> = {
     epochs: "epochs", batch_size: "batch-size", lr: "lr", seed: "seed", validation: "validation", dataset: "dataset", data: "data", out: "out", fast_math: "fast-math",
-    augment: "augment", lr_decay: "lr-decay",
+    augment: "augment", lr_decay: "lr-decay", arch: "arch",
   };
   const settings = { ...fromFlags };
   for (const key of Object.keys(flagOf) as (keyof RunSettings)[]) {
@@ -341,14 +355,14 @@ async function commandTrain(flags: Flags): Promise<number> {
   if (settings.validation >= data.train.count) throw new UsageError(`--validation ${settings.validation} leaves no training images (the training set has ${data.train.count})`);
   const { train: trainSet, validation } = splitValidation(data.train, settings.validation);
   const log = process.stderr;
-  const model = await LeNet5.create({ seed, batchSize, fastMath: settings.fast_math });
+  const model = await LeNet5.create({ arch: settings.arch, seed, batchSize, fastMath: settings.fast_math });
   if (settings.fast_math && !model.fastMath) log.write("lenet-wasm: --fast-math: this engine has no relaxed SIMD (Node >= 22 has it); using the default deterministic build\n");
   if (resumed) {
     model.setWeights(resumed.weights);
     model.setAdamState(resumed.adam);
   }
   if (!quiet) {
-    log.write(`LeNet-5, ${PARAMETER_COUNT.toLocaleString("en-US")} parameters; ${trainSet.count} training, ${validation.count} validation, ${data.test.count} test images from ${data.dir}; ${threads} thread${threads > 1 ? "s" : ""}${model.fastMath ? ", relaxed SIMD (--fast-math)" : ""}\n`);
+    log.write(`${model.arch.title}, ${model.arch.trainableCount.toLocaleString("en-US")} parameters; ${trainSet.count} training, ${validation.count} validation, ${data.test.count} test images from ${data.dir}; ${threads} thread${threads > 1 ? "s" : ""}${model.fastMath ? ", relaxed SIMD (--fast-math)" : ""}\n`);
     if (resumed) log.write(`Resuming from ${resumeDir} at epoch ${resumed.state.epoch}, batch ${resumed.state.batch}\n`);
   }
 
@@ -366,7 +380,7 @@ async function commandTrain(flags: Flags): Promise<number> {
   const saveCheckpoint = async (state: TrainState) => {
     if (checkpointDir === undefined && signalled === undefined) return;
     await mkdir(interruptDir, { recursive: true });
-    const checkpoint = { weights: model.getWeights(), adam: model.getAdamState(), state, settings: { ...settings } };
+    const checkpoint = { architecture: model.arch.name, weights: model.getWeights(), adam: model.getAdamState(), state, settings: { ...settings } };
     await writeFileAtomic(join(interruptDir, CHECKPOINT_FILE), encodeCheckpoint(checkpoint));
   };
 
@@ -412,14 +426,14 @@ async function commandTrain(flags: Flags): Promise<number> {
     train_accuracy: last.accuracy,
     train_loss: last.loss,
   };
-  const training = { dataset: settings.dataset, epochs, batch_size: batchSize, threads, fast_math: model.fastMath, lr, lr_decay: settings.lr_decay, augment: settings.augment, beta1: DEFAULT_ADAM.beta1, beta2: DEFAULT_ADAM.beta2, eps: DEFAULT_ADAM.eps, seed, validation: settings.validation, train_images: trainSet.count };
-  await writeFileAtomic(out, encodeModel(model.getWeights(), { training, metrics, history: result.history }));
+  const training = { arch: model.arch.name, dataset: settings.dataset, epochs, batch_size: batchSize, threads, fast_math: model.fastMath, lr, lr_decay: settings.lr_decay, augment: settings.augment, beta1: DEFAULT_ADAM.beta1, beta2: DEFAULT_ADAM.beta2, eps: DEFAULT_ADAM.eps, seed, validation: settings.validation, train_images: trainSet.count };
+  await writeFileAtomic(out, encodeModel(model.getWeights(), { architecture: model.arch.name, training, metrics, history: result.history }));
   const historyFile = stringFlag(flags, "history"), reportFile = stringFlag(flags, "report");
   if (historyFile !== undefined) await writeFileAtomic(resolve(historyFile), new TextEncoder().encode(JSON.stringify(result.history, null, 2) + "\n"));
   if (reportFile !== undefined) {
     const { renderReport, reportInput } = await import("./report.js"); // loaded only when used
     const input = reportInput(model, data.test, {
-      title: `LeNet-5 on ${settings.dataset}`, classNames: CLASS_NAMES[settings.dataset],
+      title: `${model.arch.title} on ${settings.dataset}`, classNames: CLASS_NAMES[settings.dataset],
       history: result.history, settings: { ...training, data: data.dir, model: out }, environment: environment(),
     });
     await writeFileAtomic(resolve(reportFile), new TextEncoder().encode(renderReport(input)));
@@ -447,7 +461,7 @@ async function loadModelFlag(flags: Flags): Promise<{ model: LeNet5; info: Model
   const file = stringFlag(flags, "model");
   if (file === undefined) throw new UsageError("this command needs --model FILE");
   const { weights, info, path } = await readModelFile(file);
-  const model = await LeNet5.create({ batchSize: 32, fastMath: flags["fast-math"] === true });
+  const model = await LeNet5.create({ arch: info.architecture, batchSize: 32, fastMath: flags["fast-math"] === true });
   model.setWeights(weights);
   return { model, info, path };
 }

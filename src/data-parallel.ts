@@ -7,7 +7,7 @@
 // bit-identical weights for any thread count. Synchronisation is Atomics.wait/notify on a shared
 // control block: no messages, no allocation per batch.
 import type { Distortion } from "./augment.js";
-import { LeNet5, PARAMETER_BLOCK, SHARD_SIZE, type DistortBatch } from "./lenet.js";
+import { LeNet5, SHARD_SIZE, type ArchitectureName, type DistortBatch } from "./lenet.js";
 import type { Dataset } from "./mnist.js";
 import { spawnTrainingWorker, type TrainingWorker } from "./worker-spawn.js";
 
@@ -20,11 +20,12 @@ export interface WorkerSetup {
   index: number; // participant number, 1..threads-1
   threads: number;
   capacity: number;
+  arch: ArchitectureName;
   fastMath: boolean;
   control: Int32Array;
   order: Uint32Array;
   params: Float32Array;
-  slots: Float32Array; // one PARAMETER_BLOCK per shard of a batch
+  slots: Float32Array; // one parameter block (model.parameterCount floats) per shard of a batch
   stats: Float64Array; // per shard: summed loss, correct predictions
   images: Uint8Array;
   labels: Uint8Array;
@@ -70,11 +71,12 @@ export class DataParallel {
     this.setup = {
       threads,
       capacity: Math.ceil(this.shardsPerBatch / threads) * SHARD_SIZE, // a worker's share of a batch, at most
+      arch: model.arch.name,
       fastMath: model.fastMath,
       control: new Int32Array(shared(CTL.length * 4)),
       order: new Uint32Array(shared(data.count * 4)),
-      params: new Float32Array(shared(PARAMETER_BLOCK * 4)),
-      slots: new Float32Array(shared(this.shardsPerBatch * PARAMETER_BLOCK * 4)),
+      params: new Float32Array(shared(model.parameterCount * 4)),
+      slots: new Float32Array(shared(this.shardsPerBatch * model.parameterCount * 4)),
       stats: new Float64Array(shared(this.shardsPerBatch * 2 * 8)),
       images: toShared(data.images),
       labels: toShared(data.labels),
@@ -142,7 +144,7 @@ export class DataParallel {
     }
     this.wait();
     for (let s = mine; s < shards; s++) {
-      model.addGradients(slots.subarray(s * PARAMETER_BLOCK, (s + 1) * PARAMETER_BLOCK));
+      model.addGradients(slots.subarray(s * model.parameterCount, (s + 1) * model.parameterCount));
       loss += stats[2 * s]!;
       correct += stats[2 * s + 1]!;
     }
@@ -181,7 +183,7 @@ export class DataParallel {
  * shared slot, until told to exit. Blocks in Atomics.wait between batches (allowed in workers).
  */
 export async function workerLoop(w: WorkerSetup, ready: () => void): Promise<void> {
-  const model = await LeNet5.create({ batchSize: w.capacity, fastMath: w.fastMath });
+  const model = await LeNet5.create({ arch: w.arch, batchSize: w.capacity, fastMath: w.fastMath });
   ready();
   let generation = 0;
   for (;;) {
@@ -202,7 +204,7 @@ export async function workerLoop(w: WorkerSetup, ready: () => void): Promise<voi
           model.zeroGradients();
           w.stats[2 * s] = model.accumulateGradients(n, B, local);
           w.stats[2 * s + 1] = model.correctInBatch(n, local);
-          w.slots.set(model.gradientBlock(), s * PARAMETER_BLOCK);
+          w.slots.set(model.gradientBlock(), s * model.parameterCount);
         }
       }
     } catch (err) {

@@ -2,7 +2,8 @@
 // Node-only helpers (reading MNIST folders, atomic file writes) are in "lenet-wasm/node"; ONNX export
 // in "lenet-wasm/onnx" (kept apart: its protobuf code would triple the browser bundle).
 export {
-  LeNet5, PARAMETERS, PARAMETER_COUNT, PARAMETER_BLOCK, SHARD_SIZE, DEFAULT_ADAM, CLASSES, IMAGE_SIDE, PIXELS, argmax,
+  LeNet5, PARAMETERS, PARAMETER_COUNT, PARAMETER_BLOCK, SHARD_SIZE, DEFAULT_ADAM, CLASSES, IMAGE_SIDE, PIXELS, argmax, parameterLayout,
+  ARCHITECTURES, ARCHITECTURE_NAMES, type Architecture, type ArchitectureName, type ParameterSpec,
   type AdamConfig, type Images, type LeNet5Options, type ParameterName, type Weights, type DistortBatch,
 } from "./lenet.js";
 export {
@@ -19,6 +20,7 @@ export {
 export { encodeSafetensors, decodeSafetensors, SafetensorsError, type Tensor, type TensorSpec, type DecodeOptions } from "./safetensors.js";
 export { loadKernels, defaultWasmUrl, relaxedWasmUrl, relaxedSimdSupported, WasmSupportError, type Kernels, type WasmSource } from "./wasm.js";
 export { Rng } from "./rng.js";
+export { C3_MASK, RBF_CODES, RBF_RUBBISH, type Net } from "./architectures.js";
 export { distortInto, DEFAULT_DISTORTION, type Distortion } from "./augment.js";
 export { preprocessDigit, type DigitImage } from "./preprocess.js";
 export { digitImageFromPng, ImageError } from "./image-file.js";

@@ -1,17 +1,18 @@
 // LeNet-5 model files: safetensors with PyTorch state_dict names and layouts, so Python loads them
 // with `safetensors.torch.load_file` into the equivalent nn.Module. Metadata (all strings, as the
 // format requires) records the format version, the architecture, training settings and metrics.
-import { PARAMETERS, type Weights } from "./lenet.js";
+import { ARCHITECTURES, ARCHITECTURE_NAMES, type Architecture, type ArchitectureName, type Weights } from "./lenet.js";
 import type { EpochMetrics, TrainState } from "./train.js";
 import { decodeSafetensors, encodeSafetensors, SafetensorsError, type Tensor } from "./safetensors.js";
 
 export const MODEL_FORMAT_VERSION = 1;
-export const ARCHITECTURE = "lenet5";
+/** The architecture of files that do not say (files saved by PyTorch, and by lenet-wasm before "lenet5-1998"). */
+export const ARCHITECTURE: ArchitectureName = "lenet5";
 
 /** What a model file says about itself besides its weights. */
 export interface ModelInfo {
   formatVersion: number;
-  architecture: string;
+  architecture: ArchitectureName;
   /** Training settings (epochs, batch size, lr, seed, ...) when the file was made by `train`. */
   training?: Record<string, unknown>;
   /** Final metrics (test accuracy, ...) when known. */
@@ -21,27 +22,41 @@ export interface ModelInfo {
 }
 
 /** The metadata every file we write starts with. */
-const identity = (): Record<string, string> => ({ format_version: String(MODEL_FORMAT_VERSION), architecture: ARCHITECTURE, library: "lenet-wasm" });
+const identity = (arch: ArchitectureName): Record<string, string> => ({ format_version: String(MODEL_FORMAT_VERSION), architecture: arch, library: "lenet-wasm" });
+
+/** The architecture a file's metadata names (absent: "lenet5"). */
+function architectureOf(metadata: Record<string, string>, file: string): Architecture {
+  const name = metadata.architecture ?? ARCHITECTURE;
+  if (!(ARCHITECTURE_NAMES as readonly string[]).includes(name)) {
+    throw new SafetensorsError(`architecture is "${name}", this version of lenet-wasm reads ${ARCHITECTURE_NAMES.map((a) => `"${a}"`).join(", ")} models`, file);
+  }
+  return ARCHITECTURES[name as ArchitectureName];
+}
 
 /** Adds one tensor per parameter, named `prefix` + its PyTorch name. */
-function addTensors(tensors: Map<string, Tensor>, prefix: string, w: Weights): void {
-  for (const p of PARAMETERS) tensors.set(prefix + p.name, { shape: [...p.shape], data: w[p.name] });
+function addTensors(tensors: Map<string, Tensor>, arch: Architecture, prefix: string, w: Weights): void {
+  for (const p of arch.parameters) {
+    const data = w[p.name];
+    if (data === undefined) throw new RangeError(`weights of ${arch.name} lack ${p.name}`);
+    tensors.set(prefix + p.name, { shape: [...p.shape], data });
+  }
 }
 
 /** What decodeSafetensors must find: one tensor per parameter for each prefix, with its shape. */
-const specs = (...prefixes: string[]) => prefixes.flatMap((prefix) => PARAMETERS.map((p) => ({ name: prefix + p.name, shape: [...p.shape] })));
+const specs = (arch: Architecture, ...prefixes: string[]) => prefixes.flatMap((prefix) => arch.parameters.map((p) => ({ name: prefix + p.name, shape: [...p.shape] })));
 
 /** The parameters stored under `prefix`. */
-const pick = (tensors: Map<string, Tensor>, prefix: string) =>
-  Object.fromEntries(PARAMETERS.map((p) => [p.name, tensors.get(prefix + p.name)!.data])) as Weights;
+const pick = (tensors: Map<string, Tensor>, arch: Architecture, prefix: string): Weights =>
+  Object.fromEntries(arch.parameters.map((p) => [p.name, tensors.get(prefix + p.name)!.data]));
 
 const isReal = (v: unknown): boolean => typeof v === "number" && Number.isFinite(v);
 
-/** Encodes weights and their story as safetensors bytes. */
-export function encodeModel(weights: Weights, info: Pick<ModelInfo, "training" | "metrics" | "history"> = {}): Uint8Array {
+/** Encodes weights and their story as safetensors bytes (architecture: "lenet5" unless given). */
+export function encodeModel(weights: Weights, info: Partial<Pick<ModelInfo, "architecture" | "training" | "metrics" | "history">> = {}): Uint8Array {
+  const arch = ARCHITECTURES[info.architecture ?? ARCHITECTURE];
   const tensors = new Map<string, Tensor>();
-  addTensors(tensors, "", weights);
-  const metadata = identity();
+  addTensors(tensors, arch, "", weights);
+  const metadata = identity(arch.name);
   if (info.training) metadata.training = JSON.stringify(info.training);
   if (info.metrics) metadata.metrics = JSON.stringify(info.metrics);
   if (info.history) metadata.history = JSON.stringify(info.history);
@@ -54,16 +69,13 @@ export function encodeModel(weights: Weights, info: Pick<ModelInfo, "training" |
  * @throws SafetensorsError saying which file, which tensor and what is wrong
  */
 export function decodeModel(bytes: Uint8Array, file = "model"): { weights: Weights; info: ModelInfo } {
-  const { tensors, metadata } = decodeSafetensors(bytes, { file, expect: specs("") });
-  const architecture = metadata.architecture ?? ARCHITECTURE;
-  if (architecture !== ARCHITECTURE) {
-    throw new SafetensorsError(`architecture is "${architecture}", this version of lenet-wasm reads "${ARCHITECTURE}" models`, file);
-  }
+  const { tensors, metadata } = decodeSafetensors(bytes, { file, expect: (m) => specs(architectureOf(m, file), "") });
+  const arch = architectureOf(metadata, file), architecture = arch.name;
   const formatVersion = Number(metadata.format_version ?? MODEL_FORMAT_VERSION);
   if (!Number.isInteger(formatVersion) || formatVersion < 1 || formatVersion > MODEL_FORMAT_VERSION) {
     throw new SafetensorsError(`format_version "${metadata.format_version}" is not supported (this lenet-wasm reads 1..${MODEL_FORMAT_VERSION}); upgrade lenet-wasm`, file);
   }
-  const weights = pick(tensors, "");
+  const weights = pick(tensors, arch, "");
   const parse = (key: string): Record<string, unknown> | undefined => {
     if (metadata[key] === undefined) return undefined;
     try {
@@ -85,6 +97,7 @@ export function decodeModel(bytes: Uint8Array, file = "model"): { weights: Weigh
 
 /** Everything needed to continue a training run exactly where it stopped. */
 export interface Checkpoint {
+  architecture: ArchitectureName;
   weights: Weights;
   adam: { m: Weights; v: Weights; steps: number };
   state: TrainState;
@@ -96,12 +109,13 @@ const ADAM_M = "adam.m.", ADAM_V = "adam.v.";
 
 /** Encodes a checkpoint: the weights as in a model file, Adam's moments as `adam.m.*`/`adam.v.*`, the state in metadata. */
 export function encodeCheckpoint(c: Checkpoint): Uint8Array {
+  const arch = ARCHITECTURES[c.architecture];
   const tensors = new Map<string, Tensor>();
-  addTensors(tensors, "", c.weights);
-  addTensors(tensors, ADAM_M, c.adam.m);
-  addTensors(tensors, ADAM_V, c.adam.v);
+  addTensors(tensors, arch, "", c.weights);
+  addTensors(tensors, arch, ADAM_M, c.adam.m);
+  addTensors(tensors, arch, ADAM_V, c.adam.v);
   return encodeSafetensors(tensors, {
-    ...identity(),
+    ...identity(arch.name),
     kind: "checkpoint",
     adam_steps: String(c.adam.steps),
     state: JSON.stringify(c.state),
@@ -114,10 +128,14 @@ export function encodeCheckpoint(c: Checkpoint): Uint8Array {
  * @throws SafetensorsError naming the file and what is wrong
  */
 export function decodeCheckpoint(bytes: Uint8Array, file = "checkpoint"): Checkpoint {
-  const { tensors, metadata } = decodeSafetensors(bytes, { file, expect: specs("", ADAM_M, ADAM_V) });
   const fail = (what: string) => new SafetensorsError(`${what}; is this a lenet-wasm checkpoint? Start the run again without --resume`, file);
+  const archOf = (m: Record<string, string>): Architecture => {
+    if (!(ARCHITECTURE_NAMES as readonly string[]).includes(m.architecture ?? "")) throw fail(`architecture is ${JSON.stringify(m.architecture)}`);
+    return ARCHITECTURES[m.architecture as ArchitectureName];
+  };
+  const { tensors, metadata } = decodeSafetensors(bytes, { file, expect: (m) => specs(archOf(m), "", ADAM_M, ADAM_V) });
+  const arch = archOf(metadata);
   if (metadata.kind !== "checkpoint") throw fail(`metadata "kind" is ${JSON.stringify(metadata.kind)}, not "checkpoint"`);
-  if (metadata.architecture !== ARCHITECTURE) throw fail(`architecture is ${JSON.stringify(metadata.architecture)}`);
   if (Number(metadata.format_version) !== MODEL_FORMAT_VERSION) throw fail(`format_version ${JSON.stringify(metadata.format_version)} is not supported`);
   const steps = Number(metadata.adam_steps);
   if (!Number.isSafeInteger(steps) || steps < 0) throw fail(`adam_steps ${JSON.stringify(metadata.adam_steps)} is not a count`);
@@ -136,7 +154,7 @@ export function decodeCheckpoint(bytes: Uint8Array, file = "checkpoint"): Checkp
     throw fail("metadata \"state\" is not a valid training state");
   }
   if (typeof settings !== "object" || settings === null || Array.isArray(settings)) throw fail("metadata \"settings\" is not an object");
-  return { weights: pick(tensors, ""), adam: { m: pick(tensors, ADAM_M), v: pick(tensors, ADAM_V), steps }, state, settings };
+  return { architecture: arch.name, weights: pick(tensors, arch, ""), adam: { m: pick(tensors, arch, ADAM_M), v: pick(tensors, arch, ADAM_V), steps }, state, settings };
 }
 
 /** Whether `h` is a list of EpochMetrics: every field a finite number (validation ones optional). */

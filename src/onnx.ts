@@ -7,7 +7,8 @@ import {
   StringStringEntryProtoSchema, TensorProto_DataType as DataType, TensorProtoSchema, TensorShapeProto_DimensionSchema, TensorShapeProtoSchema,
   TypeProto_TensorSchema, TypeProtoSchema, ValueInfoProtoSchema, Version, type AttributeProto, type NodeProto, type TensorProto, type ValueInfoProto,
 } from "onnx-buf";
-import { CLASSES, IMAGE_SIDE, PARAMETERS, type Weights } from "./lenet.js";
+import { C3_MASK, RBF_CODES } from "./architectures.js";
+import { ARCHITECTURES, CLASSES, IMAGE_SIDE, type ArchitectureName, type Weights } from "./lenet.js";
 import { CLASS_NAMES } from "./mnist.js";
 import { ARCHITECTURE, type ModelInfo } from "./model-file.js";
 
@@ -47,7 +48,7 @@ const valueInfo = (name: string, dims: number[], docString: string): ValueInfoPr
 });
 
 /** A weight tensor as an initializer: float32, raw little-endian bytes (as ONNX requires on any host). */
-function initializer(name: string, shape: readonly number[], data: Float32Array): TensorProto {
+function initializer(name: string, shape: readonly number[], data: Float32Array | undefined): TensorProto {
   const count = shape.reduce((a, b) => a * b, 1);
   if (!data || data.length !== count) {
     throw new RangeError(`ONNX export: ${name} needs ${count} values (shape ${shape.join("x")}), got ${data?.length ?? "none"}`);
@@ -65,25 +66,10 @@ function initializer(name: string, shape: readonly number[], data: Float32Array)
  * @throws RangeError when a tensor does not have its shape's number of values
  */
 export function encodeOnnx(weights: Weights, info?: ModelInfo): Uint8Array {
-  const pool = [int("ceil_mode", 0), ints("kernel_shape", [2, 2]), ints("strides", [2, 2])];
-  // The forward pass of lenet.ts, layer by layer; each value is named after the layer that makes it.
-  const nodes = [
-    node("Conv", "c1", [ONNX_INPUT, "c1.weight", "c1.bias"], "c1", [ints("kernel_shape", [5, 5]), ints("pads", [2, 2, 2, 2])]), // 'same'
-    node("Tanh", "c1_tanh", ["c1"], "c1_tanh"),
-    node("AveragePool", "s2", ["c1_tanh"], "s2", pool),
-    node("Conv", "c3", ["s2", "c3.weight", "c3.bias"], "c3", [ints("kernel_shape", [5, 5])]), // 'valid'
-    node("Tanh", "c3_tanh", ["c3"], "c3_tanh"),
-    node("AveragePool", "s4", ["c3_tanh"], "s4", pool),
-    node("Flatten", "flatten", ["s4"], "flatten", [int("axis", 1)]), // 400 values, channel-major (C,H,W)
-    node("Gemm", "f5", ["flatten", "f5.weight", "f5.bias"], "f5", [int("transB", 1)]), // weights are (out, in)
-    node("Tanh", "f5_tanh", ["f5"], "f5_tanh"),
-    node("Gemm", "f6", ["f5_tanh", "f6.weight", "f6.bias"], "f6", [int("transB", 1)]),
-    node("Tanh", "f6_tanh", ["f6"], "f6_tanh"),
-    node("Gemm", "out", ["f6_tanh", "out.weight", "out.bias"], ONNX_OUTPUTS.logits, [int("transB", 1)]),
-    node("Softmax", "softmax", [ONNX_OUTPUTS.logits], ONNX_OUTPUTS.probabilities, [int("axis", 1)]),
-  ];
+  const architecture = info?.architecture ?? ARCHITECTURE;
+  const { nodes, initializers } = architecture === "lenet5" ? articleGraph(weights) : paperGraph(weights, architecture);
   const dataset = typeof info?.training?.dataset === "string" ? info.training.dataset : undefined;
-  const metadata: Record<string, string> = { architecture: info?.architecture ?? ARCHITECTURE };
+  const metadata: Record<string, string> = { architecture };
   if (dataset !== undefined) {
     metadata.dataset = dataset;
     if (dataset in CLASS_NAMES) metadata.class_names = JSON.stringify(CLASS_NAMES[dataset as keyof typeof CLASS_NAMES]);
@@ -92,12 +78,12 @@ export function encodeOnnx(weights: Weights, info?: ModelInfo): Uint8Array {
   if (info?.metrics) metadata.metrics = JSON.stringify(info.metrics);
 
   const graph = create(GraphProtoSchema, {
-    name: ARCHITECTURE,
-    initializer: PARAMETERS.map((p) => initializer(p.name, p.shape, weights[p.name])),
+    name: architecture,
+    initializer: initializers,
     input: [valueInfo(ONNX_INPUT, [1, IMAGE_SIDE, IMAGE_SIDE], "N images of 28x28, row-major, pixels as float32 byte/255 in [0,1]")],
     output: [
       valueInfo(ONNX_OUTPUTS.probabilities, [CLASSES], "softmax of the logits: one probability per class"),
-      valueInfo(ONNX_OUTPUTS.logits, [CLASSES], "scores before the softmax"),
+      valueInfo(ONNX_OUTPUTS.logits, [CLASSES], architecture === "lenet5-1998" ? "minus the squared distance of F6 to each class's code" : "scores before the softmax"),
     ],
   });
   // Assigned, not in the literal above: a minified `{node:...}` would trip the browser bundle's check for "node:" imports.
@@ -106,9 +92,91 @@ export function encodeOnnx(weights: Weights, info?: ModelInfo): Uint8Array {
     irVersion: BigInt(IR_VERSION),
     opsetImport: [create(OperatorSetIdProtoSchema, { domain: "", version: BigInt(ONNX_OPSET) })],
     producerName: "lenet-wasm",
-    docString: "LeNet-5 trained with lenet-wasm: 28x28 grayscale digits in, class probabilities out.",
+    docString: `${ARCHITECTURES[architecture].title}, trained with lenet-wasm: 28x28 grayscale digits in, class probabilities out.`,
     metadataProps: Object.entries(metadata).map(([key, value]) => create(StringStringEntryProtoSchema, { key, value })),
     graph,
   });
   return toBinary(ModelProtoSchema, model);
+}
+
+type Graph = { nodes: NodeProto[]; initializers: TensorProto[] };
+const POOL = [int("ceil_mode", 0), ints("kernel_shape", [2, 2]), ints("strides", [2, 2])];
+const parameterInitializers = (arch: ArchitectureName, weights: Weights): TensorProto[] =>
+  ARCHITECTURES[arch].parameters.map((p) => initializer(p.name, p.shape, weights[p.name]));
+
+/** The article's network: the forward pass of architectures.ts's LENET5, layer by layer. */
+function articleGraph(weights: Weights): Graph {
+  // Each value is named after the layer that makes it.
+  const nodes = [
+    node("Conv", "c1", [ONNX_INPUT, "c1.weight", "c1.bias"], "c1", [ints("kernel_shape", [5, 5]), ints("pads", [2, 2, 2, 2])]), // 'same'
+    node("Tanh", "c1_tanh", ["c1"], "c1_tanh"),
+    node("AveragePool", "s2", ["c1_tanh"], "s2", POOL),
+    node("Conv", "c3", ["s2", "c3.weight", "c3.bias"], "c3", [ints("kernel_shape", [5, 5])]), // 'valid'
+    node("Tanh", "c3_tanh", ["c3"], "c3_tanh"),
+    node("AveragePool", "s4", ["c3_tanh"], "s4", POOL),
+    node("Flatten", "flatten", ["s4"], "flatten", [int("axis", 1)]), // 400 values, channel-major (C,H,W)
+    node("Gemm", "f5", ["flatten", "f5.weight", "f5.bias"], "f5", [int("transB", 1)]), // weights are (out, in)
+    node("Tanh", "f5_tanh", ["f5"], "f5_tanh"),
+    node("Gemm", "f6", ["f5_tanh", "f6.weight", "f6.bias"], "f6", [int("transB", 1)]),
+    node("Tanh", "f6_tanh", ["f6"], "f6_tanh"),
+    node("Gemm", "out", ["f6_tanh", "out.weight", "out.bias"], ONNX_OUTPUTS.logits, [int("transB", 1)]),
+    node("Softmax", "softmax", [ONNX_OUTPUTS.logits], ONNX_OUTPUTS.probabilities, [int("axis", 1)]),
+  ];
+  return { nodes, initializers: parameterInitializers("lenet5", weights) };
+}
+
+/** An int64 initializer (shapes, pads, axes). */
+function int64s(name: string, values: number[]): TensorProto {
+  return create(TensorProtoSchema, { name, dims: [BigInt(values.length)], dataType: DataType.INT64, int64Data: values.map(BigInt) });
+}
+
+/**
+ * The 1998 network (architectures.ts's LENET5_1998). Input pixels in [0,1] become -0.1 + 1.275 x,
+ * padded to 32x32 with the background -0.1; the squashing function is 1.7159 tanh(2a/3); S2 and S4
+ * are 2x2 sums (AveragePool times 4) times a coefficient plus a bias per map; C3's weights are
+ * zero outside the connection table; the outputs are minus the squared distances to the codes.
+ */
+function paperGraph(weights: Weights, architecture: ArchitectureName): Graph {
+  const rbf = architecture === "lenet5-1998";
+  const c3 = weights["c3.weight"]?.map((w, i) => w * C3_MASK[i]!);
+  const scalar = (name: string, v: number) => initializer(name, [], Float32Array.of(v));
+  // S2 and S4's per-map coefficients and biases, shaped (1,C,1,1) to broadcast over (N,C,H,W).
+  const perMap = (name: string, n: number) => initializer(name, [1, n, 1, 1], weights[name]);
+  const nodes: NodeProto[] = [];
+  const squash = (x: string) => {
+    nodes.push(node("Mul", `${x}_scaled`, [x, "S"], `${x}_scaled`), node("Tanh", `${x}_tanh`, [`${x}_scaled`], `${x}_tanh`),
+      node("Mul", `${x}_squash`, [`${x}_tanh`, "A"], `${x}_squash`));
+    return `${x}_squash`;
+  };
+  const subsample = (x: string, name: string) => {
+    nodes.push(node("AveragePool", `${name}_avg`, [x], `${name}_avg`, POOL), node("Mul", `${name}_sum`, [`${name}_avg`, "four"], `${name}_sum`),
+      node("Mul", `${name}_times`, [`${name}_sum`, `${name}.weight`], `${name}_times`), node("Add", name, [`${name}_times`, `${name}.bias`], name));
+    return name;
+  };
+  nodes.push(node("Mul", "input_scaled", [ONNX_INPUT, "input_range"], "input_scaled"), node("Add", "input_shifted", ["input_scaled", "background"], "input_shifted"),
+    node("Pad", "input_padded", ["input_shifted", "pads", "background"], "input_padded")); // mode "constant"
+  nodes.push(node("Conv", "c1", ["input_padded", "c1.weight", "c1.bias"], "c1", [ints("kernel_shape", [5, 5])]));
+  const s2 = squash(subsample(squash("c1"), "s2"));
+  nodes.push(node("Conv", "c3", [s2, "c3.weight", "c3.bias"], "c3", [ints("kernel_shape", [5, 5])]));
+  const s4 = squash(subsample(squash("c3"), "s4"));
+  nodes.push(node("Conv", "c5", [s4, "c5.weight", "c5.bias"], "c5", [ints("kernel_shape", [5, 5])]), node("Flatten", "c5_flat", ["c5"], "c5_flat", [int("axis", 1)]));
+  const c5 = squash("c5_flat");
+  nodes.push(node("Gemm", "f6", [c5, "f6.weight", "f6.bias"], "f6", [int("transB", 1)]));
+  const f6 = squash("f6");
+  // RBF: (N,1,84) - (10,84) -> (N,10,84), squared, summed over the last axis, negated. Or a dense layer.
+  if (rbf) {
+    nodes.push(node("Unsqueeze", "f6_rows", [f6, "axis1"], "f6_rows"), node("Sub", "rbf_diff", ["f6_rows", "codes"], "rbf_diff"),
+      node("Mul", "rbf_sq", ["rbf_diff", "rbf_diff"], "rbf_sq"), node("ReduceSum", "rbf", ["rbf_sq", "axis2"], "rbf", [int("keepdims", 0)]),
+      node("Neg", "logits", ["rbf"], ONNX_OUTPUTS.logits));
+  } else nodes.push(node("Gemm", "out", [f6, "out.weight", "out.bias"], ONNX_OUTPUTS.logits, [int("transB", 1)]));
+  nodes.push(node("Softmax", "softmax", [ONNX_OUTPUTS.logits], ONNX_OUTPUTS.probabilities, [int("axis", 1)]));
+  const { low, high } = ARCHITECTURES["lenet5-1998"].input;
+  const initializers = [
+    ...parameterInitializers(architecture, { ...weights, ...(c3 ? { "c3.weight": c3 } : {}) }).filter((t) => !/^s[24]\./.test(t.name)),
+    perMap("s2.weight", 6), perMap("s2.bias", 6), perMap("s4.weight", 16), perMap("s4.bias", 16),
+    scalar("input_range", high - low), scalar("background", low), scalar("A", 1.7159), scalar("S", 2 / 3), scalar("four", 4),
+    int64s("pads", [0, 0, 2, 2, 0, 0, 2, 2]),
+    ...(rbf ? [int64s("axis1", [1]), int64s("axis2", [2]), initializer("codes", [CLASSES, 84], RBF_CODES)] : []),
+  ];
+  return { nodes, initializers };
 }

@@ -55,9 +55,10 @@ export interface DecodeOptions {
   file?: string;
   /**
    * If given, the file must contain exactly these tensors with exactly these
-   * shapes: no missing names, no other shapes, no extra names.
+   * shapes: no missing names, no other shapes, no extra names. A function gets the metadata and
+   * returns them (when the metadata says what the file holds, such as which architecture).
    */
-  expect?: readonly TensorSpec[];
+  expect?: readonly TensorSpec[] | ((metadata: Record<string, string>) => readonly TensorSpec[]);
 }
 
 // Same cap as the reference Rust implementation: a header bigger than this is
@@ -246,7 +247,7 @@ export function decodeSafetensors(
     tensors.set(name, { shape, data });
   }
 
-  if (expect !== undefined) checkExpected(tensors, expect, fail);
+  if (expect !== undefined) checkExpected(tensors, typeof expect === "function" ? expect(metadata) : expect, fail);
   return { tensors, metadata };
 }
 

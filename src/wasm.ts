@@ -19,10 +19,17 @@ export interface Kernels {
   dense_bwd_weight(dweight: number, dbias: number, dout: number, inp: number, B: number, K: number, N: number): void;
   tanh_fwd(out: number, inp: number, n: number): void;
   tanh_bwd(dinp: number, dout: number, out: number, n: number): void;
+  squash_fwd(out: number, inp: number, n: number): void;
+  squash_bwd(dinp: number, dout: number, out: number, n: number): void;
+  subsample2d_fwd(out: number, inp: number, coef: number, bias: number, B: number, C: number, H: number, W: number): void;
+  subsample2d_bwd(dinp: number, dcoef: number, dbias: number, dout: number, inp: number, coef: number, B: number, C: number, H: number, W: number): void;
+  rbf_fwd(logits: number, inp: number, centres: number, B: number, N: number, C: number, rubbish: number): void;
+  rbf_bwd_input(dinp: number, dlogits: number, inp: number, centres: number, B: number, N: number, C: number): void;
   softmax_fwd(probs: number, logits: number, B: number, N: number): void;
   softmax_xent_fwd(probs: number, logits: number, labels: number, B: number, N: number): number;
   softmax_xent_bwd(dlogits: number, probs: number, labels: number, B: number, N: number, scale: number): void;
   add_f32(dst: number, src: number, n: number): void;
+  mul_f32(dst: number, src: number, n: number): void;
   count_nonfinite(x: number, n: number): number;
   adam_step(params: number, grads: number, m: number, v: number, n: number, alpha: number, beta1: number, beta2: number, eps: number): void;
 }

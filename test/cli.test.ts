@@ -44,6 +44,8 @@ describe("lenet-wasm CLI", () => {
     [["evaluate"], /this command needs --model FILE/],
     [["report", "--epochs", "2"], /--epochs is not an option of report/],
     [["train", "extra"], /unexpected argument "extra"/],
+    [["train", "--arch", "lenet7"], /--arch must be one of lenet5, lenet5-1998, lenet5-1998-softmax, got "lenet7"/],
+    [["evaluate", "--arch", "lenet5"], /--arch is not an option of evaluate/],
   ])("usage error %j -> exit 2", (args, message) => {
     const r = run(...(args as string[]));
     expect(r.code).toBe(2);
@@ -98,6 +100,33 @@ describe("lenet-wasm CLI", () => {
     const e = run("evaluate", "--model", out, "--data", dir, "--json");
     expect(e.code, e.stderr).toBe(0);
     expect(JSON.parse(e.stdout.trim()).test_accuracy).toBe(result.test_accuracy);
+  });
+
+  it("--arch lenet5-1998 trains the paper's network; its file says so, and evaluate, predict and export follow it", () => {
+    const out = join(dir, "paper.safetensors");
+    const checkpoints = join(dir, "paper-ckpt");
+    const r = run("train", "--arch", "lenet5-1998", "--data", dir, "--epochs", "2", "--validation", "300", "--out", out, "--json", "--checkpoint-dir", checkpoints);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/LeNet-5 as in LeCun et al\. 1998, 60,000 parameters/);
+    const result = JSON.parse(r.stdout.trim().split("\n").pop()!);
+    expect(result.settings.arch).toBe("lenet5-1998");
+    const { info } = decodeModel(new Uint8Array(readFileSync(out)));
+    expect(info.architecture).toBe("lenet5-1998");
+    const e = run("evaluate", "--model", out, "--data", dir, "--json");
+    expect(e.code, e.stderr).toBe(0);
+    expect(JSON.parse(e.stdout).test_accuracy).toBeCloseTo(result.test_accuracy, 10);
+    const p = run("predict", "--model", out, "--idx", join(dir, "t10k-images-idx3-ubyte.gz"), "--index", "0", "--json");
+    expect(p.code, p.stderr).toBe(0);
+    const onnx = join(dir, "paper.onnx");
+    expect(run("export", out, "-o", onnx, "--quiet").code).toBe(0);
+    expect(existsSync(onnx)).toBe(true);
+    // A resumed run keeps its network: another --arch is a usage error, none continues it.
+    const other = run("train", "--resume", checkpoints, "--arch", "lenet5");
+    expect(other.code).toBe(2);
+    expect(other.stderr).toMatch(/--arch lenet5 differs from the resumed run's lenet5-1998/);
+    const more = run("train", "--resume", checkpoints, "--epochs", "3", "--json", "--quiet");
+    expect(more.code, more.stderr).toBe(0);
+    expect(JSON.parse(more.stdout.trim().split("\n").pop()!).settings.arch).toBe("lenet5-1998");
   });
 
   it("the same seed gives the same model, byte for byte", () => {

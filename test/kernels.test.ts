@@ -22,6 +22,12 @@ import {
   dense_bwd_input_ref,
   dense_bwd_weight_ref,
   dense_fwd_ref,
+  rbf_bwd_input_ref,
+  rbf_fwd_ref,
+  squash_bwd_ref,
+  squash_fwd_ref,
+  subsample2d_bwd_ref,
+  subsample2d_fwd_ref,
   softmax_fwd_ref,
   softmax_xent_bwd_ref,
   softmax_xent_fwd_ref,
@@ -349,6 +355,93 @@ describe("tanh_bwd", () => {
 });
 
 // ---------------------------------------------------------------------------------------------
+// The 1998 LeNet-5's kernels: squash (1.7159 tanh(2a/3)), trainable 2x2 subsampling, RBF output
+
+describe("squash", () => {
+  function checkSquash(n: number): void {
+    const label = `squash_fwd/bwd n=${n}`;
+    const rng = rngFor(label);
+    const x = randF32(rng, n, -6, 6), dout = randF32(rng, n);
+    const a = new Arena(k, { out: n, inp: n, dinp: n, dout: n });
+    a.runTwice(label, ["out"], () => {
+      a.input("inp", x); a.fill("out", NaN);
+    }, () => k.squash_fwd(a.ptr("out"), a.ptr("inp"), n));
+    // tanh_fwd's 1e-6, times A = 1.7159, plus the rounding of S x and of the product.
+    expectClose(`${label} fwd`, a.read("out"), squash_fwd_ref(x), 3e-6, 0);
+    const out = a.read("out");
+    a.runTwice(label, ["dinp"], () => {
+      a.input("dout", dout); a.input("out", out); a.fill("dinp", NaN);
+    }, () => k.squash_bwd(a.ptr("dinp"), a.ptr("dout"), a.ptr("out"), n));
+    expectClose(`${label} bwd`, a.read("dinp"), squash_bwd_ref(dout, out), 1e-6, RTOL);
+  }
+  it.each([...range(1, 17), 1000])("n=%i", checkSquash);
+  it("in place, as the model runs it (out == inp, dinp == dout)", () => {
+    const n = 13, x = randF32(rngFor("squash in place"), n, -3, 3);
+    const a = new Arena(k, { v: n, out: n });
+    a.input("v", x);
+    k.squash_fwd(a.ptr("v"), a.ptr("v"), n);
+    const y = a.read("v");
+    expectClose("squash_fwd in place", y, squash_fwd_ref(x), 3e-6, 0);
+    a.fill("out", y);
+    a.fill("v", 1);
+    k.squash_bwd(a.ptr("v"), a.ptr("v"), a.ptr("out"), n);
+    expectClose("squash_bwd in place", a.read("v"), squash_bwd_ref(new Float64Array(n).fill(1), y), 1e-6, RTOL);
+  });
+});
+
+function checkSubsample(B: number, C: number, H: number, W: number): void {
+  const OH = H >> 1, OW = W >> 1;
+  const label = `subsample2d B=${B} C=${C} H=${H} W=${W}`;
+  const rng = rngFor(label);
+  const inp = randF32(rng, B * C * H * W), coef = randF32(rng, C), bias = randF32(rng, C);
+  const dout = randF32(rng, B * C * OH * OW), dc0 = randF32(rng, C), db0 = randF32(rng, C);
+  const a = new Arena(k, { out: B * C * OH * OW, inp: inp.length, coef: C, bias: C, dinp: inp.length, dout: dout.length, dcoef: C, dbias: C });
+  a.runTwice(`${label} fwd`, ["out"], () => {
+    a.input("inp", inp); a.input("coef", coef); a.input("bias", bias); a.fill("out", NaN);
+  }, () => k.subsample2d_fwd(a.ptr("out"), a.ptr("inp"), a.ptr("coef"), a.ptr("bias"), B, C, H, W));
+  expectClose(`${label} fwd`, a.read("out"), subsample2d_fwd_ref(inp, coef, bias, B, C, H, W), 1e-6, 1e-6, [B, C, OH, OW]);
+  a.runTwice(`${label} bwd`, ["dinp", "dcoef", "dbias"], () => {
+    a.input("dout", dout); a.fill("dinp", NaN); a.fill("dcoef", dc0); a.fill("dbias", db0);
+  }, () => k.subsample2d_bwd(a.ptr("dinp"), a.ptr("dcoef"), a.ptr("dbias"), a.ptr("dout"), a.ptr("inp"), a.ptr("coef"), B, C, H, W));
+  const want = subsample2d_bwd_ref(dout, inp, coef, B, C, H, W);
+  expectClose(`${label} dinp`, a.read("dinp"), want.dinp, 1e-7, 1e-6, [B, C, H, W]);
+  // Accumulated (+=) over the batch and the output plane: B*OH*OW terms per channel.
+  const atol = sumAtol(4 * B * OH * OW);
+  expectClose(`${label} dcoef`, a.read("dcoef"), plus(dc0, want.dcoef), atol, RTOL);
+  expectClose(`${label} dbias`, a.read("dbias"), plus(db0, want.dbias), atol, RTOL);
+}
+
+describe("subsample2d", () => {
+  it.each(range(1, 17))("sweep W=%i, H=1..17", (W) => {
+    for (const H of range(1, 17)) checkSubsample(1 + (H % 2), 1 + (W % 3), H, W);
+  });
+  it.each([[8, 6, 28, 28], [8, 16, 10, 10]])("LeNet-1998 B=%i C=%i H=%i W=%i", checkSubsample);
+});
+
+function checkRbf(B: number, N: number, C: number): void {
+  const label = `rbf B=${B} N=${N} C=${C}`;
+  const rng = rngFor(label);
+  const inp = randF32(rng, B * N, -1.7, 1.7), centres = randF32(rng, C * N).map(Math.sign);
+  const dlogits = randF32(rng, B * (C + 1));
+  const rubbish = 7.5;
+  const a = new Arena(k, { logits: B * (C + 1), inp: inp.length, centres: centres.length, dinp: inp.length, dlogits: dlogits.length });
+  a.runTwice(`${label} fwd`, ["logits"], () => {
+    a.input("inp", inp); a.input("centres", centres); a.fill("logits", NaN);
+  }, () => k.rbf_fwd(a.ptr("logits"), a.ptr("inp"), a.ptr("centres"), B, N, C, rubbish));
+  // Sums of N squares of values up to ~2.7: relative error a few f32 ulps.
+  expectClose(`${label} fwd`, a.read("logits"), rbf_fwd_ref(inp, centres, B, N, C, rubbish), 1e-5, 1e-5, [B, C + 1]);
+  a.runTwice(`${label} bwd`, ["dinp"], () => {
+    a.input("dlogits", dlogits); a.fill("dinp", NaN);
+  }, () => k.rbf_bwd_input(a.ptr("dinp"), a.ptr("dlogits"), a.ptr("inp"), a.ptr("centres"), B, N, C));
+  expectClose(`${label} bwd`, a.read("dinp"), rbf_bwd_input_ref(dlogits, inp, centres, B, N, C), sumAtol(4 * C), RTOL, [B, N]);
+}
+
+describe("rbf", () => {
+  it.each(range(1, 17))("N=%i", (N) => checkRbf(1 + (N % 3), N, 1 + (N % 4)));
+  it("LeNet-1998: B=8 N=84 C=10", () => checkRbf(8, 84, 10));
+});
+
+// ---------------------------------------------------------------------------------------------
 // softmax and cross-entropy
 
 /** Logits in [-5, 5], plus `offset` (a large offset checks the max subtraction). */
@@ -498,5 +591,21 @@ describe("count_nonfinite", () => {
     }
     a.input("x", x);
     expect(k.count_nonfinite(a.ptr("x"), n), label).toBe(expected);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// mul_f32 (masks C3's gradient with the connection table): exact f32 products
+
+describe("mul_f32", () => {
+  it.each([...range(1, 17), 2400])("n=%i", (n) => {
+    const label = `mul_f32 n=${n}`;
+    const rng = rngFor(label);
+    const dst = randF32(rng, n), src = randF32(rng, n).map((x) => (x > 0 ? 1 : 0));
+    const a = new Arena(k, { dst: n, src: n });
+    a.runTwice(label, ["dst"], () => {
+      a.fill("dst", dst); a.input("src", src);
+    }, () => k.mul_f32(a.ptr("dst"), a.ptr("src"), n));
+    expectClose(label, a.read("dst"), dst.map((x, i) => x * src[i]), 0, 0);
   });
 });

@@ -31,18 +31,8 @@ const INFO: ModelInfo = {
   metrics: { test_accuracy: 0.9 },
 };
 
-describe("ONNX export", () => {
-  let model: LeNet5;
-  let weights: Weights;
-  let onnx: Uint8Array;
-  beforeAll(async () => {
-    model = await LeNet5.create({ seed: 1 });
-    await train(model, subset(mnist().train, 0, 3000), { epochs: 1, seed: 1 });
-    weights = model.getWeights();
-    onnx = encodeOnnx(weights, INFO);
-  });
-
-  it("runs in onnxruntime: probabilities within 1e-5 of predict() and the same top-1 on all 10,000 test images", async () => {
+/** Runs `onnx` in onnxruntime on the 10k MNIST test images: probabilities within 1e-5 of model.predict(), same top-1. */
+async function agreesWithRuntime(model: LeNet5, onnx: Uint8Array): Promise<void> {
     const { test } = mnist();
     ort.env.wasm.numThreads = 1; // no worker threads in the test process
     const session = await ort.InferenceSession.create(onnx);
@@ -67,11 +57,24 @@ describe("ONNX export", () => {
       }
     }
     await session.release();
-    console.info(`onnxruntime vs predict(): max |difference| ${maxDiff.toExponential(2)}, top-1 agrees on ${agree}/${test.count}`);
+    console.info(`${model.arch.name}: onnxruntime vs predict(): max |difference| ${maxDiff.toExponential(2)}, top-1 agrees on ${agree}/${test.count}`);
     expect(maxDiff).toBeLessThan(1e-5);
     expect(agree).toBe(test.count);
     expect(logitsAgree).toBe(test.count);
+}
+
+describe("ONNX export", () => {
+  let model: LeNet5;
+  let weights: Weights;
+  let onnx: Uint8Array;
+  beforeAll(async () => {
+    model = await LeNet5.create({ seed: 1 });
+    await train(model, subset(mnist().train, 0, 3000), { epochs: 1, seed: 1 });
+    weights = model.getWeights();
+    onnx = encodeOnnx(weights, INFO);
   });
+
+  it("runs in onnxruntime: probabilities within 1e-5 of predict() and the same top-1 on all 10,000 test images", () => agreesWithRuntime(model, onnx));
 
   it("is a well-formed ModelProto: opset 13, producer, metadata, weights as little-endian raw data", () => {
     const m = fromBinary(ModelProtoSchema, onnx);
@@ -139,5 +142,17 @@ describe("ONNX export", () => {
       expect(r.code).toBe(1);
       expect(r.stderr).toMatch(/cannot read model file .*nope\.safetensors: no such file/);
     });
+  });
+});
+
+describe("ONNX export of the 1998 network", () => {
+  it.each(["lenet5-1998", "lenet5-1998-softmax"] as const)("%s runs in onnxruntime with predict()'s probabilities (input scaling, padding, squash, subsampling, output)", async (arch) => {
+    const model = await LeNet5.create({ arch, seed: 1 });
+    await train(model, subset(mnist().train, 0, 3000), { epochs: 1, seed: 1 });
+    const onnx = encodeOnnx(model.getWeights(), { ...INFO, architecture: arch });
+    const m = fromBinary(ModelProtoSchema, onnx);
+    expect(m.graph!.name).toBe(arch);
+    expect(Object.fromEntries(m.metadataProps.map((p) => [p.key, p.value])).architecture).toBe(arch);
+    await agreesWithRuntime(model, onnx);
   });
 });

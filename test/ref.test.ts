@@ -6,6 +6,12 @@ import { dot, finiteDiff, gradError } from "./ref/gradcheck.js";
 import {
   adam_step_ref,
   avgpool2d_bwd_ref,
+  rbf_bwd_input_ref,
+  rbf_fwd_ref,
+  squash_bwd_ref,
+  squash_fwd_ref,
+  subsample2d_bwd_ref,
+  subsample2d_fwd_ref,
   avgpool2d_fwd_ref,
   conv2d_bwd_filter_ref,
   conv2d_bwd_input_ref,
@@ -228,6 +234,39 @@ describe("finite-difference checks of the backward kernels (random upstream grad
     const L = () => dot(g, tanh_fwd_ref(inp));
     expectGradOk("d/dinp", L, inp, tanh_bwd_ref(g, tanh_fwd_ref(inp)));
   });
+
+  it("squash (1.7159 tanh(2a/3))", () => {
+    const rng = makeRng(8);
+    const inp = randomArray(rng, 50, -4, 4);
+    const g = randomArray(rng, 50);
+    const L = () => dot(g, squash_fwd_ref(inp));
+    expectGradOk("d/dinp", L, inp, squash_bwd_ref(g, squash_fwd_ref(inp)));
+    expectClose(squash_fwd_ref(f64([1, -1, 0])), [1, -1, 0], 1e-4); // the paper's f(+-1) = +-1
+  });
+
+  for (const [H, W] of [[4, 6], [5, 7], [28, 28], [10, 10]]) {
+    it(`subsample2d ${H}x${W}`, () => {
+      const rng = makeRng(H * 1000 + W);
+      const B = 2, C = 3;
+      const inp = randomArray(rng, B * C * H * W), coef = randomArray(rng, C), bias = randomArray(rng, C);
+      const g = randomArray(rng, B * C * Math.floor(H / 2) * Math.floor(W / 2));
+      const L = () => dot(g, subsample2d_fwd_ref(inp, coef, bias, B, C, H, W));
+      const { dinp, dcoef, dbias } = subsample2d_bwd_ref(g, inp, coef, B, C, H, W);
+      expectGradOk("d/dinp", L, inp, dinp);
+      expectGradOk("d/dcoef", L, coef, dcoef);
+      expectGradOk("d/dbias", L, bias, dbias);
+    });
+  }
+
+  for (const [B, N, C] of [[2, 7, 3], [3, 84, 10]]) {
+    it(`rbf B=${B} N=${N} C=${C}`, () => {
+      const rng = makeRng(B * 100 + N + C);
+      const inp = randomArray(rng, B * N), centres = randomArray(rng, C * N);
+      const g = randomArray(rng, B * (C + 1));
+      const L = () => dot(g, rbf_fwd_ref(inp, centres, B, N, C, 3));
+      expectGradOk("d/dinp", L, inp, rbf_bwd_input_ref(g, inp, centres, B, N, C));
+    });
+  }
 
   for (const [B, N] of [[1, 2], [4, 10], [3, 5]]) {
     it(`softmax_xent B=${B} N=${N} (L = mean loss)`, () => {

@@ -191,6 +191,73 @@ export function tanh_bwd_ref(dout: Float64Array, out: Float64Array): Float64Arra
   return dinp;
 }
 
+// The 1998 LeNet-5's squashing function: A tanh(S a), A = 1.7159, S = 2/3
+export const SQUASH_A = 1.7159, SQUASH_S = 2 / 3;
+export function squash_fwd_ref(inp: Float64Array): Float64Array {
+  return inp.map((x) => SQUASH_A * Math.tanh(SQUASH_S * x));
+}
+
+// dout, out = squash(inp) -> dinp = dout * A S (1 - tanh^2) = dout * (S/A) (A^2 - out^2)
+export function squash_bwd_ref(dout: Float64Array, out: Float64Array): Float64Array {
+  return out.map((y, i) => dout[i] * (SQUASH_S / SQUASH_A) * (SQUASH_A * SQUASH_A - y * y));
+}
+
+// inp (B,C,H,W) coef (C) bias (C) -> (B,C,H/2,W/2): coef[c] * (sum of the 2x2 block) + bias[c]
+export function subsample2d_fwd_ref(
+  inp: Float64Array, coef: Float64Array, bias: Float64Array, B: number, C: number, H: number, W: number,
+): Float64Array {
+  const sums = avgpool2d_fwd_ref(inp, B, C, H, W);
+  const P = Math.floor(H / 2) * Math.floor(W / 2);
+  return sums.map((avg, i) => {
+    const c = Math.floor(i / P) % C;
+    return coef[c] * 4 * avg + bias[c];
+  });
+}
+
+// dout (B,C,H/2,W/2) -> dinp (B,C,H,W), dcoef (C), dbias (C) of subsample2d_fwd_ref
+export function subsample2d_bwd_ref(
+  dout: Float64Array, inp: Float64Array, coef: Float64Array, B: number, C: number, H: number, W: number,
+): { dinp: Float64Array; dcoef: Float64Array; dbias: Float64Array } {
+  const P = Math.floor(H / 2) * Math.floor(W / 2);
+  const sums = avgpool2d_fwd_ref(inp, B, C, H, W).map((a) => 4 * a);
+  const dcoef = new Float64Array(C), dbias = new Float64Array(C);
+  // avgpool's backward spreads g / 4 to each input of a block: pass 4 coef g.
+  const scaled = dout.map((g, i) => 4 * coef[Math.floor(i / P) % C] * g);
+  for (let i = 0; i < dout.length; i++) {
+    const c = Math.floor(i / P) % C;
+    dcoef[c] += dout[i] * sums[i];
+    dbias[c] += dout[i];
+  }
+  return { dinp: avgpool2d_bwd_ref(scaled, B, C, H, W), dcoef, dbias };
+}
+
+// inp (B,N) centres (C,N) -> logits (B,C+1): -|x_b - c_i|^2 for each unit i, then -rubbish
+export function rbf_fwd_ref(inp: Float64Array, centres: Float64Array, B: number, N: number, C: number, rubbish: number): Float64Array {
+  const out = new Float64Array(B * (C + 1));
+  for (let b = 0; b < B; b++) {
+    for (let i = 0; i < C; i++) {
+      let d2 = 0;
+      for (let j = 0; j < N; j++) d2 += (inp[b * N + j] - centres[i * N + j]) ** 2;
+      out[b * (C + 1) + i] = -d2;
+    }
+    out[b * (C + 1) + C] = -rubbish;
+  }
+  return out;
+}
+
+// dlogits (B,C+1) -> dinp (B,N) of rbf_fwd_ref (the constant rubbish logit has no input)
+export function rbf_bwd_input_ref(dlogits: Float64Array, inp: Float64Array, centres: Float64Array, B: number, N: number, C: number): Float64Array {
+  const dinp = new Float64Array(B * N);
+  for (let b = 0; b < B; b++) {
+    for (let j = 0; j < N; j++) {
+      let s = 0;
+      for (let i = 0; i < C; i++) s += dlogits[b * (C + 1) + i] * 2 * (centres[i * N + j] - inp[b * N + j]);
+      dinp[b * N + j] = s;
+    }
+  }
+  return dinp;
+}
+
 // logits (B,N) -> probs (B,N), row-wise softmax (row max subtracted for stability)
 export function softmax_fwd_ref(logits: Float64Array, B: number, N: number): Float64Array {
   const probs = new Float64Array(B * N);
