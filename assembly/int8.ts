@@ -157,17 +157,15 @@ export function conv2d_fwd_i8(out: usize, scratch: usize, inp: usize, weight: us
 }
 
 // inp (B,K) i8 weight (N,K) i8 scale (N) f32 bias (N) f32 -> out (B,N) f32 =
-// (inp . weight^T) * scale + bias; overwrites out. Four batch rows per pass share each weight load;
-// v128.load8x8_s widens 8 int8 to i16 as it loads.
+// (inp . weight^T) * scale + bias; overwrites out. Four batch rows per pass share each weight load,
+// then the remaining rows one at a time; v128.load8x8_s widens 8 int8 to i16 as it loads.
 export function dense_fwd_i8(out: usize, inp: usize, weight: usize, scale: usize, bias: usize, B: i32, K: i32, N: i32): void {
   for (let n = 0; n < N; n++) {
     const w = weight + <usize>(n * K);
     const sn = load<f32>(at(scale, n)), bn = load<f32>(at(bias, n));
     let b = 0;
-    for (; b < B; b += 4) {
-      const rows = min(4, B - b); // 1..4 rows; missing rows repeat the last one and are not stored
-      const x0 = inp + <usize>(b * K), x1 = rows > 1 ? x0 + <usize>K : x0;
-      const x2 = rows > 2 ? x1 + <usize>K : x1, x3 = rows > 3 ? x2 + <usize>K : x2;
+    for (; b + 4 <= B; b += 4) {
+      const x0 = inp + <usize>(b * K), x1 = x0 + <usize>K, x2 = x1 + <usize>K, x3 = x2 + <usize>K;
       let a0 = i32x4.splat(0), a1 = a0, a2 = a0, a3 = a0;
       let k = 0;
       for (; k + 8 <= K; k += 8) {
@@ -184,9 +182,18 @@ export function dense_fwd_i8(out: usize, inp: usize, weight: usize, scale: usize
         t2 += <i32>load<i8>(x2 + <usize>k) * ws; t3 += <i32>load<i8>(x3 + <usize>k) * ws;
       }
       store<f32>(at(out, b * N + n), <f32>t0 * sn + bn);
-      if (rows > 1) store<f32>(at(out, (b + 1) * N + n), <f32>t1 * sn + bn);
-      if (rows > 2) store<f32>(at(out, (b + 2) * N + n), <f32>t2 * sn + bn);
-      if (rows > 3) store<f32>(at(out, (b + 3) * N + n), <f32>t3 * sn + bn);
+      store<f32>(at(out, (b + 1) * N + n), <f32>t1 * sn + bn);
+      store<f32>(at(out, (b + 2) * N + n), <f32>t2 * sn + bn);
+      store<f32>(at(out, (b + 3) * N + n), <f32>t3 * sn + bn);
+    }
+    for (; b < B; b++) {
+      const x = inp + <usize>(b * K);
+      let a = i32x4.splat(0);
+      let k = 0;
+      for (; k + 8 <= K; k += 8) a = i32x4.add(a, i32x4.dot_i16x8_s(v128.load8x8_s(x + <usize>k), v128.load8x8_s(w + <usize>k)));
+      let t = hsum_i32(a);
+      for (; k < K; k++) t += <i32>load<i8>(x + <usize>k) * <i32>load<i8>(w + <usize>k);
+      store<f32>(at(out, b * N + n), <f32>t * sn + bn);
     }
   }
 }
