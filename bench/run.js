@@ -13,6 +13,7 @@ import { readMnist } from "../build/node-io.js";
 import { splitValidation } from "../build/mnist.js";
 import { loadKernels } from "../build/wasm.js";
 import { DataParallel } from "../build/data-parallel.js";
+import { quantize } from "../build/int8.js";
 import { peerLines, runPeers } from "./peers/report.js";
 
 const { values: flags } = parseArgs({ options: { json: { type: "boolean" }, seconds: { type: "string" } } });
@@ -103,6 +104,16 @@ results.model = {
   infer_batch1000_images_per_second: 1000 / batch1000,
   peak_rss_mb: process.resourceUsage().maxRSS / 1024,
 };
+// Int8 inference (the same weights quantised, calibrated on 1000 training images), same measurements.
+const int8 = await quantize(model.getWeights(), train.images.subarray(0, 1000 * 784));
+const int8Batch1 = time(() => int8.predict(data.test.images, 1));
+const int8Batch1000 = time(() => int8.predict(data.test.images, 1000));
+results.int8 = {
+  infer_batch1_ms: int8Batch1 * 1e3,
+  infer_batch1000_images_per_second: 1000 / int8Batch1000,
+  batch1_speedup: batch1 / int8Batch1,
+  batch1000_speedup: batch1000 / int8Batch1000,
+};
 results.peers = runPeers(budget, results.model); // after our measurements, never alongside them
 
 if (flags.json) {
@@ -121,4 +132,7 @@ if (flags.json) {
   console.log(`peak RSS:                  ${m.peak_rss_mb.toFixed(0)} MB`);
   console.log("(GFLOP/s for avgpool and tanh count one op per output element; adam counts 10 per parameter)");
   for (const line of peerLines(results.peers)) console.log(line);
+  const q = results.int8;
+  console.log(`int8 inference, batch 1:    ${q.infer_batch1_ms.toFixed(3)} ms/image (${q.batch1_speedup.toFixed(2)}x f32)`);
+  console.log(`int8 inference, batch 1000: ${Math.round(q.infer_batch1000_images_per_second)} images/s (${q.batch1000_speedup.toFixed(2)}x f32)`);
 }

@@ -47,7 +47,7 @@ for (const [name, bytes] of [["lenet-wasm.js", bundle], ["inference.js", inferen
 }
 console.log(`${out}/ (JS with the default wasm inlined):`);
 const full = row("lenet-wasm.js (everything, training included)", bundle);
-const inf = row("inference.js (LeNet5, decodeModel, preprocessDigit)", inference);
+const inf = row("inference.js (LeNet5, LeNet5Int8, decodeModel, ...)", inference);
 row("lenet.wasm (also inlined above)", readFileSync(`${out}/lenet.wasm`));
 row("lenet.relaxed.wasm (fetched only with fastMath)", readFileSync(`${out}/lenet.relaxed.wasm`));
 console.log(`inference budget: ${kb(inf)} of ${kb(BUDGET)} gzipped (everything: ${kb(full)})`);

@@ -13,7 +13,8 @@ import { ARCHITECTURE_NAMES, CLASSES, DEFAULT_ADAM, IMAGE_SIDE, LeNet5, PIXELS, 
 import { DEFAULT_DISTORTION } from "./augment.js";
 import { CLASS_NAMES, DatasetError, splitValidation, type DatasetName } from "./mnist.js";
 import { evaluateDetailed, formatConfusion } from "./metrics.js";
-import { decodeCheckpoint, decodeModel, encodeCheckpoint, encodeModel, type Checkpoint, type ModelInfo } from "./model-file.js";
+import { decodeCheckpoint, decodeInt8Model, decodeModel, encodeCheckpoint, encodeModel, isInt8Model, type Checkpoint, type ModelInfo } from "./model-file.js";
+import { LeNet5Int8, quantize } from "./int8.js";
 import { readMnist, writeFileAtomic } from "./node-io.js";
 import { SafetensorsError } from "./safetensors.js";
 import { evaluate, NumericalError, train, type BatchProgress, type EpochMetrics, type TrainState } from "./train.js";
@@ -66,6 +67,9 @@ evaluate and report options:
   --out FILE          report: where to write the HTML (default report.html)
   --top K             predict: how many classes to show (default 3)
   --idx FILE, --index N  predict: image N of an IDX images file (plain or .gz)
+  --int8              evaluate, predict: int8 kernels; the model is quantised on the fly (weights per
+                      channel, activations calibrated on the first 1000 training images of --data).
+                      A model file saved with encodeInt8Model runs as int8 without the flag
   --data DIR, --json, --quiet, --verbose   as above
 
 export options:
@@ -121,6 +125,7 @@ const OPTIONS = {
   arch: { type: "string" },
   format: { type: "string" },
   idx: { type: "string" },
+  int8: { type: "boolean" },
   index: { type: "string" },
   quiet: { type: "boolean" },
   verbose: { type: "boolean" },
@@ -176,9 +181,9 @@ function stringFlag(flags: Flags, name: keyof typeof OPTIONS): string | undefine
 
 const ALLOWED: Record<string, (keyof typeof OPTIONS)[]> = {
   train: ["epochs", "batch-size", "lr", "seed", "threads", "validation", "data", "out", "fast-math", "checkpoint-dir", "checkpoint-every", "resume", "report", "history", "dataset", "augment", "lr-decay", "recipe", "arch", "json", "quiet", "verbose", "help"],
-  evaluate: ["model", "data", "dataset", "fast-math", "json", "quiet", "verbose", "help"],
+  evaluate: ["model", "data", "dataset", "fast-math", "int8", "json", "quiet", "verbose", "help"],
   report: ["model", "data", "dataset", "out", "quiet", "verbose", "help"],
-  predict: ["model", "top", "idx", "index", "dataset", "fast-math", "json", "verbose", "help"],
+  predict: ["model", "top", "idx", "index", "dataset", "fast-math", "int8", "json", "verbose", "help"],
   export: ["format", "model", "out", "quiet", "verbose", "help"],
 };
 
@@ -264,9 +269,13 @@ async function readCheckpoint(dir: string): Promise<Checkpoint> {
 
 /** A model file: its weights and what it says about itself. */
 async function readModelFile(file: string): Promise<{ weights: Weights; info: ModelInfo; path: string }> {
-  const path = resolve(file);
-  const bytes = await readInput(path, `read model file ${path}`, "no such file", `Train one with: npx lenet-wasm train --out ${file}`);
+  const { bytes, path } = await readModelBytes(file);
   return { ...decodeModel(bytes, path), path };
+}
+
+async function readModelBytes(file: string): Promise<{ bytes: Buffer; path: string }> {
+  const path = resolve(file);
+  return { bytes: await readInput(path, `read model file ${path}`, "no such file", `Train one with: npx lenet-wasm train --out ${file}`), path };
 }
 
 /**
@@ -461,26 +470,53 @@ async function loadModelFlag(flags: Flags): Promise<{ model: LeNet5; info: Model
   const file = stringFlag(flags, "model");
   if (file === undefined) throw new UsageError("this command needs --model FILE");
   const { weights, info, path } = await readModelFile(file);
+  return { model: await f32Model(weights, info, flags), info, path };
+}
+
+async function f32Model(weights: Weights, info: ModelInfo, flags: Flags): Promise<LeNet5> {
   const model = await LeNet5.create({ arch: info.architecture, batchSize: 32, fastMath: flags["fast-math"] === true });
   model.setWeights(weights);
-  return { model, info, path };
+  return model;
+}
+
+/** Training images `--int8` calibrates the activation scales on. */
+const CALIBRATION_IMAGES = 1000;
+
+/**
+ * evaluate and predict: the --model as LeNet5, or as LeNet5Int8 for an int8 file or with --int8 (an
+ * f32 file quantised on the fly, calibrated on the dataset's training images: `data`, read for it).
+ */
+async function loadPredictor(flags: Flags): Promise<{ model: LeNet5 | LeNet5Int8; info: ModelInfo; path: string; data?: Awaited<ReturnType<typeof readMnist>> }> {
+  const file = stringFlag(flags, "model");
+  if (file === undefined) throw new UsageError("this command needs --model FILE");
+  const { bytes, path } = await readModelBytes(file);
+  if (isInt8Model(bytes, path)) {
+    const { weights, info } = decodeInt8Model(bytes, path);
+    return { model: await LeNet5Int8.create(weights), info, path };
+  }
+  const { weights, info } = decodeModel(bytes, path);
+  if (flags.int8 !== true) return { model: await f32Model(weights, info, flags), info, path };
+  if (info.architecture !== "lenet5") throw new CliError(`--int8 runs the lenet5 network only; ${path} holds a ${info.architecture} model. Leave out --int8.`);
+  const data = await readMnist(stringFlag(flags, "data"), datasetFlag(flags, info.training?.dataset));
+  return { model: await quantize(weights, data.train.images.subarray(0, CALIBRATION_IMAGES * PIXELS)), info, path, data };
 }
 
 async function commandEvaluate(flags: Flags): Promise<void> {
-  const { model, info, path } = await loadModelFlag(flags);
+  const { model, info, path, data: read } = await loadPredictor(flags);
   const dataset = datasetFlag(flags, info.training?.dataset);
-  const data = await readMnist(stringFlag(flags, "data"), dataset);
+  const data = read ?? await readMnist(stringFlag(flags, "data"), dataset);
+  const int8 = model instanceof LeNet5Int8;
   const started = performance.now();
   const test = evaluateDetailed(model, data.test);
   const seconds = (performance.now() - started) / 1000;
   if (flags.json === true) {
     process.stdout.write(JSON.stringify({
-      command: "evaluate", model: path, dataset, classes: CLASS_NAMES[dataset], test_accuracy: test.accuracy, test_loss: test.loss, count: test.count, seconds,
+      command: "evaluate", model: path, dataset, int8, classes: CLASS_NAMES[dataset], test_accuracy: test.accuracy, test_loss: test.loss, count: test.count, seconds,
       images_per_second: test.count / seconds, confusion: test.confusion, per_class: test.perClass, worst: test.worst.slice(0, 10),
       training: info.training ?? null,
     }) + "\n");
   } else {
-    process.stdout.write(`Test accuracy: ${percent(test.accuracy)} (loss ${test.loss.toFixed(4)}) on ${test.count} images from ${data.dir}\n\n${formatConfusion(test, CLASS_NAMES[dataset])}\n`);
+    process.stdout.write(`Test accuracy${int8 ? " (int8)" : ""}: ${percent(test.accuracy)} (loss ${test.loss.toFixed(4)}) on ${test.count} images from ${data.dir}\n\n${formatConfusion(test, CLASS_NAMES[dataset])}\n`);
   }
 }
 
@@ -507,7 +543,7 @@ async function commandPredict(flags: Flags, files: string[]): Promise<void> {
   if (idxFile === undefined && flags.index !== undefined) throw new UsageError("--index needs --idx FILE");
   if (idxFile !== undefined && flags.index === undefined) throw new UsageError("--idx needs --index N (which image)");
   if (idxFile === undefined && files.length === 0) throw new UsageError("predict needs PNG files, or --idx FILE --index N");
-  const { model, info } = await loadModelFlag(flags);
+  const { model, info } = await loadPredictor(flags);
   const names = CLASS_NAMES[datasetFlag(flags, info.training?.dataset)];
   const inputs: { name: string; pixels: Uint8Array }[] = [];
   const read = (file: string) => readInput(file, `read ${file}`);

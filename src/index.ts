@@ -10,14 +10,18 @@ export {
   train, evaluate, adamConfig, NumericalError,
   type TrainOptions, type TrainResult, type TrainState, type BatchProgress, type EpochMetrics, type Evaluation,
 } from "./train.js";
-export { evaluateDetailed, formatConfusion, type DetailedEvaluation, type ClassMetrics, type Mistake } from "./metrics.js";
+export { evaluateDetailed, formatConfusion, type DetailedEvaluation, type ClassMetrics, type Mistake, type Evaluable } from "./metrics.js";
 export { renderReport, reportInput, type ReportInput } from "./report.js";
 export { datasetFromIdx, splitValidation, subset, DatasetError, CLASS_NAMES, type Dataset, type DatasetName } from "./mnist.js";
 export { parseIdx, writeIdx, isGzip, IdxError, type IdxArray, type IdxDtype, type IdxData, type IdxErrorCode, type ParseIdxOptions } from "./idx.js";
 export {
-  encodeModel, decodeModel, encodeCheckpoint, decodeCheckpoint, MODEL_FORMAT_VERSION, ARCHITECTURE, type ModelInfo, type Checkpoint,
+  encodeModel, decodeModel, encodeCheckpoint, decodeCheckpoint, encodeInt8Model, decodeInt8Model, isInt8Model, MODEL_FORMAT_VERSION, ARCHITECTURE,
+  type ModelInfo, type Checkpoint,
 } from "./model-file.js";
-export { encodeSafetensors, decodeSafetensors, SafetensorsError, type Tensor, type TensorSpec, type DecodeOptions } from "./safetensors.js";
+export {
+  quantize, LeNet5Int8, QUANTIZED_LAYERS, type LeNet5Int8Options, type QuantizedLayer, type QuantizedLayerName, type QuantizedWeights,
+} from "./int8.js";
+export { encodeSafetensors, decodeSafetensors, SafetensorsError, type Dtype, type Tensor, type TensorSpec, type DecodeOptions } from "./safetensors.js";
 export { loadKernels, defaultWasmUrl, relaxedWasmUrl, relaxedSimdSupported, WasmSupportError, type Kernels, type WasmSource } from "./wasm.js";
 export { Rng } from "./rng.js";
 export { C3_MASK, RBF_CODES, RBF_RUBBISH, type Net } from "./architectures.js";

@@ -30,8 +30,13 @@ export interface DetailedEvaluation extends Evaluation {
   worst: Mistake[];
 }
 
+/** What evaluation needs of a model: LeNet5, or LeNet5Int8. */
+export type Evaluable = Pick<LeNet5, "capacity" | "evaluateBatch" | "batchProbabilities"> & {
+  setBatch(images: Dataset["images"], labels: Uint8Array, count: number, start: number): void;
+};
+
 /** Loss, accuracy, confusion matrix, per-class metrics and the `worstCount` most confident mistakes. */
-export function evaluateDetailed(model: LeNet5, data: Dataset, worstCount = 36): DetailedEvaluation {
+export function evaluateDetailed(model: Evaluable, data: Dataset, worstCount = 36): DetailedEvaluation {
   const confusion = Array.from({ length: CLASSES }, () => new Array<number>(CLASSES).fill(0));
   const worst: Mistake[] = [];
   let lossSum = 0, correct = 0;

@@ -1,6 +1,7 @@
 // LeNet-5 model files: safetensors with PyTorch state_dict names and layouts, so Python loads them
 // with `safetensors.torch.load_file` into the equivalent nn.Module. Metadata (all strings, as the
 // format requires) records the format version, the architecture, training settings and metrics.
+import { QUANTIZED_LAYERS, type QuantizedWeights } from "./int8.js";
 import { ARCHITECTURES, ARCHITECTURE_NAMES, type Architecture, type ArchitectureName, type Weights } from "./lenet.js";
 import type { EpochMetrics, TrainState } from "./train.js";
 import { decodeSafetensors, encodeSafetensors, SafetensorsError, type Tensor } from "./safetensors.js";
@@ -45,9 +46,9 @@ function addTensors(tensors: Map<string, Tensor>, arch: Architecture, prefix: st
 /** What decodeSafetensors must find: one tensor per parameter for each prefix, with its shape. */
 const specs = (arch: Architecture, ...prefixes: string[]) => prefixes.flatMap((prefix) => arch.parameters.map((p) => ({ name: prefix + p.name, shape: [...p.shape] })));
 
-/** The parameters stored under `prefix`. */
+/** The parameters stored under `prefix` (F32: specs() required it). */
 const pick = (tensors: Map<string, Tensor>, arch: Architecture, prefix: string): Weights =>
-  Object.fromEntries(arch.parameters.map((p) => [p.name, tensors.get(prefix + p.name)!.data]));
+  Object.fromEntries(arch.parameters.map((p) => [p.name, tensors.get(prefix + p.name)!.data as Float32Array]));
 
 const isReal = (v: unknown): boolean => typeof v === "number" && Number.isFinite(v);
 
@@ -70,12 +71,16 @@ export function encodeModel(weights: Weights, info: Partial<Pick<ModelInfo, "arc
  */
 export function decodeModel(bytes: Uint8Array, file = "model"): { weights: Weights; info: ModelInfo } {
   const { tensors, metadata } = decodeSafetensors(bytes, { file, expect: (m) => specs(architectureOf(m, file), "") });
-  const arch = architectureOf(metadata, file), architecture = arch.name;
+  return { weights: pick(tensors, architectureOf(metadata, file), ""), info: readInfo(metadata, file) };
+}
+
+/** The format version, architecture and story a model file's metadata tells, checked. */
+function readInfo(metadata: Record<string, string>, file: string): ModelInfo {
+  const architecture = architectureOf(metadata, file).name;
   const formatVersion = Number(metadata.format_version ?? MODEL_FORMAT_VERSION);
   if (!Number.isInteger(formatVersion) || formatVersion < 1 || formatVersion > MODEL_FORMAT_VERSION) {
     throw new SafetensorsError(`format_version "${metadata.format_version}" is not supported (this lenet-wasm reads 1..${MODEL_FORMAT_VERSION}); upgrade lenet-wasm`, file);
   }
-  const weights = pick(tensors, arch, "");
   const parse = (key: string): Record<string, unknown> | undefined => {
     if (metadata[key] === undefined) return undefined;
     try {
@@ -91,6 +96,61 @@ export function decodeModel(bytes: Uint8Array, file = "model"): { weights: Weigh
   if (history !== undefined) {
     if (!isHistory(history)) throw new SafetensorsError(`metadata "history" is not a list of epoch metrics`, file);
     info.history = history as EpochMetrics[];
+  }
+  return info;
+}
+
+/** Metadata value marking an int8 model file (written by encodeInt8Model). */
+const INT8 = "int8";
+
+/** The tensors of an int8 model file, per layer: int8 weight, per-channel weight scales, f32 bias, input scale. */
+const int8Specs = QUANTIZED_LAYERS.flatMap(({ name, shape }) => [
+  { name: `${name}.weight`, shape: [...shape], dtype: "I8" as const },
+  { name: `${name}.weight_scale`, shape: [shape[0]] },
+  { name: `${name}.bias`, shape: [shape[0]] },
+  { name: `${name}.input_scale`, shape: [] },
+]);
+
+/** Whether model file bytes hold an int8 model (encodeInt8Model) rather than f32 weights. */
+export function isInt8Model(bytes: Uint8Array, file = "model"): boolean {
+  return decodeSafetensors(bytes, { file }).metadata.quantization === INT8;
+}
+
+/**
+ * Encodes a quantised model (LeNet5Int8's `weights`) as safetensors: int8 weights ("I8") and f32
+ * scales and biases, with the metadata of a model file plus `quantization: "int8"`.
+ */
+export function encodeInt8Model(q: QuantizedWeights, info: Pick<ModelInfo, "training" | "metrics"> = {}): Uint8Array {
+  const tensors = new Map<string, Tensor>();
+  for (const { name, shape } of QUANTIZED_LAYERS) {
+    const l = q[name];
+    tensors.set(`${name}.weight`, { shape: [...shape], data: l.weight });
+    tensors.set(`${name}.weight_scale`, { shape: [shape[0]], data: l.weightScale });
+    tensors.set(`${name}.bias`, { shape: [shape[0]], data: l.bias });
+    tensors.set(`${name}.input_scale`, { shape: [], data: Float32Array.of(l.inputScale) });
+  }
+  const metadata: Record<string, string> = { ...identity("lenet5"), quantization: INT8 };
+  if (info.training) metadata.training = JSON.stringify(info.training);
+  if (info.metrics) metadata.metrics = JSON.stringify(info.metrics);
+  return encodeSafetensors(tensors, metadata);
+}
+
+/**
+ * Decodes an int8 model file written by encodeInt8Model, checking every tensor's name, dtype and
+ * shape, that every weight is in -127..127 and every scale positive.
+ * @throws SafetensorsError saying which file, which tensor and what is wrong
+ */
+export function decodeInt8Model(bytes: Uint8Array, file = "model"): { weights: QuantizedWeights; info: ModelInfo } {
+  const { tensors, metadata } = decodeSafetensors(bytes, { file, expect: int8Specs });
+  if (metadata.quantization !== INT8) throw new SafetensorsError(`metadata "quantization" is ${JSON.stringify(metadata.quantization)}, not "${INT8}": an f32 model file (decodeModel reads it)`, file);
+  const info = readInfo(metadata, file);
+  const weights = {} as QuantizedWeights;
+  for (const { name } of QUANTIZED_LAYERS) {
+    const get = (what: string) => tensors.get(`${name}.${what}`)!.data;
+    const weight = get("weight") as Int8Array, weightScale = get("weight_scale") as Float32Array, inputScale = get("input_scale")[0]!;
+    if (weight.includes(-128)) throw new SafetensorsError("a weight is -128, outside the symmetric range -127..127", file, `${name}.weight`);
+    if (!weightScale.every((v) => v > 0) || !(inputScale > 0)) throw new SafetensorsError("scales must be positive", file, name);
+    weights[name] = { weight, weightScale, bias: get("bias") as Float32Array, inputScale };
   }
   return { weights, info };
 }

@@ -1,9 +1,9 @@
 /**
- * Reader and writer for the safetensors format (float32 tensors only).
+ * Reader and writer for the safetensors format (float32 and int8 tensors).
  *
  * Layout: an 8-byte little-endian unsigned header length N, then N bytes of
  * UTF-8 JSON, then the raw data buffer. The JSON maps each tensor name to
- * `{"dtype":"F32","shape":[...],"data_offsets":[begin,end]}` (offsets relative
+ * `{"dtype":"F32","shape":[...],"data_offsets":[begin,end]}` (or "I8"; offsets relative
  * to the data buffer) plus an optional `"__metadata__"` object of strings.
  *
  * Platform-neutral: Uint8Array in and out, no Node imports, so it runs in
@@ -11,17 +11,23 @@
  * identical on any host.
  */
 
-/** A float32 tensor: row-major `data` with `data.length === product(shape)`. */
+/** A float32 ("F32") or int8 ("I8") tensor: row-major `data` with `data.length === product(shape)`. */
 export interface Tensor {
   shape: number[];
-  data: Float32Array;
+  data: Float32Array | Int8Array;
 }
 
-/** A tensor the caller expects to find in a file: its name and exact shape. */
+/** A tensor the caller expects to find in a file: its name, exact shape and dtype (default "F32"). */
 export interface TensorSpec {
   name: string;
   shape: number[];
+  dtype?: Dtype;
 }
+
+/** The dtypes this reader and writer support. */
+export type Dtype = "F32" | "I8";
+const BYTES: Record<Dtype, number> = { F32: 4, I8: 1 };
+const dtypeOf = (data: Float32Array | Int8Array): Dtype => (data instanceof Int8Array ? "I8" : "F32");
 
 /**
  * Thrown for invalid input to {@link encodeSafetensors} or a malformed,
@@ -68,7 +74,7 @@ const METADATA_KEY = "__metadata__";
 const REEXPORT_HINT = "is this the right model file? re-export it from the model it belongs to";
 
 /**
- * Serialize float32 tensors (laid out contiguously, in the given order) and
+ * Serialize float32 and int8 tensors (laid out contiguously, in the given order) and
  * optional string metadata to safetensors bytes. The JSON header is padded
  * with spaces so the data buffer starts at an 8-byte aligned offset.
  *
@@ -115,13 +121,14 @@ export function encodeSafetensors(
       throw new SafetensorsError(`value at index ${bad} is ${data[bad]}; refusing to write non-finite weights`, undefined, name);
     }
     // Object.defineProperty so a tensor named "__proto__" is stored as a key.
+    const dtype = dtypeOf(data);
     Object.defineProperty(header, name, {
-      value: { dtype: "F32", shape, data_offsets: [dataBytes, dataBytes + 4 * count] },
+      value: { dtype, shape, data_offsets: [dataBytes, dataBytes + BYTES[dtype] * count] },
       enumerable: true,
       writable: true,
       configurable: true,
     });
-    dataBytes += 4 * count;
+    dataBytes += BYTES[dtype] * count;
   }
 
   const json = new TextEncoder().encode(JSON.stringify(header));
@@ -134,20 +141,23 @@ export function encodeSafetensors(
 
   let pos = 8 + headerLen;
   for (const [, { data }] of entries) {
-    for (let i = 0; i < data.length; i++, pos += 4) view.setFloat32(pos, data[i], true);
+    if (data instanceof Int8Array) {
+      out.set(new Uint8Array(data.buffer, data.byteOffset, data.length), pos);
+      pos += data.length;
+    } else for (let i = 0; i < data.length; i++, pos += 4) view.setFloat32(pos, data[i], true);
   }
   return out;
 }
 
 /**
- * Parse safetensors bytes holding float32 tensors. Every check happens before
+ * Parse safetensors bytes holding float32 and int8 tensors. Every check happens before
  * any tensor is allocated, and the tensors are checked not to overlap, so
  * decoding never allocates more than the input size. Each returned
- * Float32Array is a fresh copy, independent of `bytes`.
+ * Float32Array or Int8Array is a fresh copy, independent of `bytes`.
  *
  * Checks, in order: at least 8 bytes; header length fits the file and is at
  * most 100 MB; header is a UTF-8 JSON object; `__metadata__` (if present) is
- * an object of strings; each entry has dtype "F32", a shape of non-negative
+ * an object of strings; each entry has dtype "F32" or "I8", a shape of non-negative
  * integers and in-range data_offsets whose size matches the shape; tensors
  * do not overlap; no value is NaN or Infinity; then `options.expect`.
  *
@@ -200,13 +210,13 @@ export function decodeSafetensors(
 
   const dataStart = 8 + headerLen;
   const dataLen = bytes.length - dataStart;
-  const layout: { name: string; shape: number[]; begin: number; end: number }[] = [];
+  const layout: { name: string; dtype: Dtype; shape: number[]; begin: number; end: number }[] = [];
   for (const [name, entry] of Object.entries(header)) {
     if (name === METADATA_KEY) continue;
     if (!isObject(entry)) throw fail(`entry must be an object, got ${show(entry)}`, name);
     const { dtype, shape, data_offsets: offsets } = entry;
-    if (dtype !== "F32") {
-      throw fail(`dtype is ${show(dtype)} but only "F32" is supported; re-export the tensors as float32`, name);
+    if (dtype !== "F32" && dtype !== "I8") {
+      throw fail(`dtype is ${show(dtype)} but only "F32" and "I8" are supported; re-export the tensors as float32`, name);
     }
     if (!isShape(shape)) throw fail(`shape must be an array of non-negative integers, got ${show(shape)}`, name);
     if (
@@ -220,10 +230,10 @@ export function decodeSafetensors(
     }
     const [begin, end] = offsets as [number, number];
     const count = product(shape);
-    if (end - begin !== 4 * count) {
-      throw fail(`shape ${show(shape)} needs ${4 * count} bytes but data_offsets span ${end - begin}`, name);
+    if (end - begin !== BYTES[dtype] * count) {
+      throw fail(`shape ${show(shape)} needs ${BYTES[dtype] * count} bytes but data_offsets span ${end - begin}`, name);
     }
-    layout.push({ name, shape, begin, end });
+    layout.push({ name, dtype, shape, begin, end });
   }
 
   // Overlapping tensors would let a small file decode into huge output.
@@ -237,7 +247,13 @@ export function decodeSafetensors(
   }
 
   const tensors = new Map<string, Tensor>();
-  for (const { name, shape, begin, end } of layout) {
+  for (const { name, dtype, shape, begin, end } of layout) {
+    if (dtype === "I8") {
+      const data = new Int8Array(end - begin); // a copy: bytes may be a view into a shared buffer (Node's Buffer pool)
+      data.set(new Int8Array(bytes.buffer, bytes.byteOffset + dataStart + begin, end - begin));
+      tensors.set(name, { shape, data });
+      continue;
+    }
     const data = new Float32Array((end - begin) / 4);
     for (let i = 0, pos = dataStart + begin; i < data.length; i++, pos += 4) {
       const v = view.getFloat32(pos, true);
@@ -258,13 +274,16 @@ function checkExpected(
   fail: (message: string, tensor?: string) => SafetensorsError,
 ): void {
   const expectedNames = new Set(expect.map((s) => s.name));
-  for (const { name, shape } of expect) {
+  for (const { name, shape, dtype = "F32" } of expect) {
     const found = tensors.get(name);
     if (found === undefined) {
       throw fail(`missing (expected shape ${show(shape)}; file has ${listNames([...tensors.keys()])}); ${REEXPORT_HINT}`, name);
     }
     if (!sameShape(found.shape, shape)) {
       throw fail(`expected shape ${show(shape)} but found ${show(found.shape)}; ${REEXPORT_HINT}`, name);
+    }
+    if (dtypeOf(found.data) !== dtype) {
+      throw fail(`expected dtype "${dtype}" but found "${dtypeOf(found.data)}"; ${REEXPORT_HINT}`, name);
     }
   }
   for (const name of tensors.keys()) {

@@ -32,6 +32,10 @@ export interface Kernels {
   mul_f32(dst: number, src: number, n: number): void;
   count_nonfinite(x: number, n: number): number;
   adam_step(params: number, grads: number, m: number, v: number, n: number, alpha: number, beta1: number, beta2: number, eps: number): void;
+  quantize_i8(out: number, inp: number, n: number, invScale: number): void;
+  conv2d_fwd_i8_scratch(C: number, H: number, W: number, OC: number, K: number): number;
+  conv2d_fwd_i8(out: number, scratch: number, inp: number, weight: number, scale: number, bias: number, B: number, C: number, H: number, W: number, OC: number, K: number, unsigned: boolean): void;
+  dense_fwd_i8(out: number, inp: number, weight: number, scale: number, bias: number, B: number, K: number, N: number): void;
 }
 
 /** Where the module comes from: its bytes, a compiled module, or a URL/path to fetch or read. */

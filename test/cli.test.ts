@@ -117,6 +117,9 @@ describe("lenet-wasm CLI", () => {
     expect(JSON.parse(e.stdout).test_accuracy).toBeCloseTo(result.test_accuracy, 10);
     const p = run("predict", "--model", out, "--idx", join(dir, "t10k-images-idx3-ubyte.gz"), "--index", "0", "--json");
     expect(p.code, p.stderr).toBe(0);
+    const int8 = run("evaluate", "--model", out, "--data", dir, "--int8");
+    expect(int8.code).toBe(1);
+    expect(int8.stderr).toMatch(/--int8 runs the lenet5 network only; .*paper\.safetensors holds a lenet5-1998 model/);
     const onnx = join(dir, "paper.onnx");
     expect(run("export", out, "-o", onnx, "--quiet").code).toBe(0);
     expect(existsSync(onnx)).toBe(true);

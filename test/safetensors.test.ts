@@ -81,7 +81,7 @@ describe("encode/decode round trip", () => {
       const got = out.tensors.get(name);
       expect(got?.shape).toEqual(t.shape);
       expect(got?.data).toBeInstanceOf(Float32Array);
-      expect(bits(got!.data)).toEqual(bits(t.data));
+      expect(bits(got!.data as Float32Array)).toEqual(bits(t.data as Float32Array));
     }
     expect(Object.is(out.tensors.get("conv1.weight")!.data[1], -0)).toBe(true);
     expect(out.tensors.get("conv1.weight")!.data[4]).toBe(Math.fround(1e-45));
@@ -103,6 +103,20 @@ describe("encode/decode round trip", () => {
     expect(w.buffer).not.toBe(bytes.buffer);
     bytes.fill(0);
     expect(Array.from(w)).toEqual([1, 2]);
+  });
+
+  it("round-trips I8 tensors beside F32 ones, from a view into a larger buffer, and checks expected dtypes", () => {
+    const q = Int8Array.from([-127, -1, 0, 1, 127]);
+    const bytes = encodeSafetensors({ q: { shape: [5], data: q }, s: { shape: [1], data: Float32Array.of(0.5) } });
+    expect(JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + Number(new DataView(bytes.buffer).getBigUint64(0, true))))).q)
+      .toEqual({ dtype: "I8", shape: [5], data_offsets: [0, 5] });
+    const pool = Buffer.alloc(bytes.length + 100, 0x55); // Node Buffers: slice() is a view, not a copy
+    pool.set(bytes, 37);
+    const out = decodeSafetensors(pool.subarray(37, 37 + bytes.length), { expect: [{ name: "q", shape: [5], dtype: "I8" }, { name: "s", shape: [1] }] });
+    expect(out.tensors.get("q")!.data).toEqual(q);
+    expect(out.tensors.get("s")!.data).toEqual(Float32Array.of(0.5));
+    expect(() => decodeSafetensors(bytes, { file: FILE, expect: [{ name: "q", shape: [5] }, { name: "s", shape: [1] }] }))
+      .toThrow(/model\.safetensors: tensor "q": expected dtype "F32" but found "I8"/);
   });
 
   it("starts the data at an 8-byte aligned offset, padding the header with spaces", () => {
@@ -235,7 +249,7 @@ describe("decode rejects hostile or unexpected input", () => {
 
   it("dtype other than F32", () => {
     const bytes = fileWith({ w: { dtype: "F16", shape: [2], data_offsets: [0, 4] } }, [0]);
-    expectDecodeError(bytes, /dtype is "F16" but only "F32" is supported/, "w");
+    expectDecodeError(bytes, /dtype is "F16" but only "F32" and "I8" are supported/, "w");
     expectDecodeError(fileWith({ w: { shape: [2], data_offsets: [0, 8] } }, [1, 2]), /only "F32"/, "w");
   });
 

@@ -1,0 +1,291 @@
+// LeNet-5 for inference with int8 weights and activations (post-training quantisation).
+// Weights: int8 with one symmetric scale per output channel (real = q * weightScale[oc]). Activations
+// feeding each layer: int8 with one scale per tensor, calibrated on training images; the input pixels
+// stay uint8 (scale 1/255, exact). Each conv/dense layer sums int8 x int8 products exactly in i32
+// (assembly/int8.ts), dequantises to f32 and adds the f32 bias; tanh, pooling and softmax run in f32
+// with the f32 model's kernels, and the result is quantised again for the next layer.
+import { allocateRegions, type Region } from "./arena.js";
+import { CLASSES, IMAGE_SIDE, INFERENCE_CHUNK, PIXELS, type Images, type ParameterName, type Weights } from "./lenet.js";
+import { loadKernels, type Kernels, type WasmSource } from "./wasm.js";
+
+/** The quantised layers in forward order, with their weight shapes (PyTorch layouts, as in PARAMETERS). */
+export const QUANTIZED_LAYERS = [
+  { name: "c1", shape: [6, 1, 5, 5] },
+  { name: "c3", shape: [16, 6, 5, 5] },
+  { name: "f5", shape: [120, 400] },
+  { name: "f6", shape: [84, 120] },
+  { name: "out", shape: [10, 84] },
+] as const;
+
+export type QuantizedLayerName = (typeof QUANTIZED_LAYERS)[number]["name"];
+
+/** One layer of a quantised model. Real weight = weight[oc, ...] * weightScale[oc]. */
+export interface QuantizedLayer {
+  /** Int8 weights in -127..127, PyTorch layout. */
+  weight: Int8Array;
+  /** One positive scale per output channel. */
+  weightScale: Float32Array;
+  /** f32, added after dequantisation. */
+  bias: Float32Array;
+  /** Scale of the layer's int8 input (real = q * inputScale); 1/255 for c1, whose input is the uint8 pixels. */
+  inputScale: number;
+}
+
+export type QuantizedWeights = Record<QuantizedLayerName, QuantizedLayer>;
+
+/** Largest quantised magnitude: the symmetric range -127..127. */
+const QMAX = 127;
+/** c1 reads the uint8 pixels themselves: value / 255. */
+export const PIXEL_SCALE = Math.fround(1 / 255);
+
+const PADDED_SIDE = 32; // conv c1's 'same' padding of 2 around the 28x28 image, as in LeNet5
+const PAD = 2;
+
+/**
+ * Symmetric per-row int8 quantisation of a (rows, n) f32 matrix: scale = max |row| / 127 (1 for an
+ * all-zero row), q = round(w / scale). Returns the int8 values and the scales.
+ */
+export function quantizeRows(w: Float32Array, rows: number): { weight: Int8Array; weightScale: Float32Array } {
+  const n = w.length / rows;
+  const weight = new Int8Array(w.length), weightScale = new Float32Array(rows);
+  for (let r = 0; r < rows; r++) {
+    let max = 0;
+    for (let i = r * n; i < (r + 1) * n; i++) max = Math.max(max, Math.abs(w[i]!));
+    const scale = (weightScale[r] = max > 0 ? max / QMAX : 1);
+    for (let i = r * n; i < (r + 1) * n; i++) weight[i] = Math.max(-QMAX, Math.min(QMAX, Math.round(w[i]! / scale)));
+  }
+  return { weight, weightScale };
+}
+
+/**
+ * A conv weight (OC,C,K,K) int8 as conv2d_fwd_i8 reads it: int16 (OC,C,K,J,2), J = ceil(K/2): each
+ * kernel row as pairs of neighbours (kw = 2j, 2j+1), with a 0 for kw = K when K is odd.
+ */
+export function packConvWeight(weight: Int8Array, K: number): Int16Array {
+  const J = (K + 1) >> 1, rows = weight.length / K; // rows = OC*C*K kernel rows
+  const packed = new Int16Array(rows * J * 2);
+  for (let row = 0; row < rows; row++) packed.set(weight.subarray(row * K, (row + 1) * K), row * J * 2);
+  return packed;
+}
+
+/** Per-image sizes, in bytes, of the activations (f32: 4 bytes an element; int8 and uint8: 1). */
+const ACT = {
+  input: PADDED_SIDE * PADDED_SIDE, // uint8 pixels, zero border
+  c1: 4 * 6 * 28 * 28, // conv c1 then tanh, f32
+  p2f: 4 * 6 * 14 * 14, // pooled, f32
+  p2: 6 * 14 * 14, // quantised: c3's input
+  c3: 4 * 16 * 10 * 10,
+  p4f: 4 * 16 * 5 * 5,
+  p4: 16 * 5 * 5, // f5's input
+  f5f: 4 * 120,
+  f5: 120,
+  f6f: 4 * 84,
+  f6: 84,
+  logits: 4 * CLASSES,
+  probs: 4 * CLASSES,
+  labels: 4,
+} as const;
+type Activation = keyof typeof ACT;
+
+/** The f32 tensor each layer after c1 quantises as its input (what calibration measures). */
+const INPUT_OF: Record<Exclude<QuantizedLayerName, "c1">, { f32: Activation; i8: Activation }> = {
+  c3: { f32: "p2f", i8: "p2" },
+  f5: { f32: "p4f", i8: "p4" },
+  f6: { f32: "f5f", i8: "f5" },
+  out: { f32: "f6f", i8: "f6" },
+};
+
+
+export interface LeNet5Int8Options {
+  /** Largest batch one call processes. Default 32. */
+  batchSize?: number;
+  /** Where to load the .wasm from, when the default location does not work (bundlers, CDNs). */
+  wasm?: WasmSource;
+}
+
+/** LeNet-5 with int8 kernels: `predict` like LeNet5's. Make one with quantize() or from a file with create(). */
+export class LeNet5Int8 {
+  /** Largest batch per call. */
+  readonly capacity: number;
+  private readonly k: Kernels;
+  private readonly r: Record<string, Region>;
+  private readonly u8: Uint8Array;
+  private readonly f32: Float32Array;
+  private readonly i32: Int32Array;
+  private q: QuantizedWeights;
+
+  /** A model running these quantised weights. */
+  static async create(weights: QuantizedWeights, options: LeNet5Int8Options = {}): Promise<LeNet5Int8> {
+    return new LeNet5Int8(await loadKernels(options.wasm), options.batchSize ?? 32, weights);
+  }
+
+  private constructor(kernels: Kernels, capacity: number, weights: QuantizedWeights) {
+    if (!Number.isInteger(capacity) || capacity < 1 || capacity > 65536) throw new RangeError(`batchSize must be an integer in 1..65536, got ${capacity}`);
+    this.k = kernels;
+    this.capacity = capacity;
+    const words = (bytes: number) => Math.ceil(bytes / 4); // allocateRegions counts 4-byte elements
+    const layers: Record<string, number> = {};
+    for (const { name, shape } of QUANTIZED_LAYERS) {
+      const R = shape.slice(1).reduce((a: number, b) => a * b, 1);
+      layers[`${name}.weight`] = words(shape.length === 4 ? packConvWeight(new Int8Array(shape[0] * R), shape[3]).byteLength : shape[0] * R);
+      layers[`${name}.scale`] = shape[0];
+      layers[`${name}.bias`] = shape[0];
+    }
+    const acts = Object.fromEntries(Object.entries(ACT).map(([name, bytes]) => [name, words(capacity * bytes)]));
+    this.r = allocateRegions(kernels.memory, kernels.heap_base(), { ...layers, scratch: words(Math.max(kernels.conv2d_fwd_i8_scratch(1, 32, 32, 6, 5), kernels.conv2d_fwd_i8_scratch(6, 14, 14, 16, 5))), ...acts });
+    this.u8 = new Uint8Array(kernels.memory.buffer);
+    this.f32 = new Float32Array(kernels.memory.buffer);
+    this.i32 = new Int32Array(kernels.memory.buffer);
+    this.q = weights;
+    this.setWeights(weights);
+  }
+
+  /** The quantised weights and scales in use (for saving with encodeInt8Model). */
+  get weights(): QuantizedWeights {
+    return this.q;
+  }
+
+  private at(name: string): number {
+    return this.r[name]!.offset;
+  }
+
+  /** Writes every layer's weights, combined scales (weight scale x input scale) and biases into WASM memory. */
+  private setWeights(weights: QuantizedWeights): void {
+    for (const { name, shape } of QUANTIZED_LAYERS) {
+      const l = weights[name], OC = shape[0], size = shape.reduce((a: number, b) => a * b, 1);
+      for (const [what, n] of [["weight", size], ["weightScale", OC], ["bias", OC]] as const) {
+        if (l[what].length !== n) throw new RangeError(`${name}.${what} needs ${n} values, got ${l[what].length}`);
+      }
+      if (!(l.inputScale > 0 && Number.isFinite(l.inputScale))) throw new RangeError(`${name}.inputScale must be a positive number, got ${l.inputScale}`);
+      const w = this.at(`${name}.weight`);
+      if (shape.length === 4) new Int16Array(this.u8.buffer, w, this.r[`${name}.weight`]!.length * 2).set(packConvWeight(l.weight, shape[3]));
+      else new Int8Array(this.u8.buffer, w, size).set(l.weight);
+      const scale = this.at(`${name}.scale`) / 4;
+      for (let oc = 0; oc < OC; oc++) this.f32[scale + oc] = l.weightScale[oc]! * l.inputScale;
+      this.f32.set(l.bias, this.at(`${name}.bias`) / 4);
+    }
+    this.q = weights;
+  }
+
+  /**
+   * Copies `count` images, from image `start`, into the input region as uint8 pixels (floats in
+   * [0,1] are rounded to the nearest 1/255), and their labels if given.
+   */
+  setBatch(images: Images, labels: Uint8Array | null, count: number, start = 0): void {
+    if (count < 1 || count > this.capacity) throw new RangeError(`batch of ${count} images: must be 1..${this.capacity}`);
+    const u8 = this.u8, input = this.at("input"), labelAt = this.at("labels") / 4;
+    for (let i = 0; i < count; i++) {
+      const n = start + i, src = n * PIXELS;
+      if (src + PIXELS > images.length) throw new RangeError(`image ${n} is past the end of the images (${images.length / PIXELS} images)`);
+      // Interior of the 32x32 slot; its 2-pixel zero border is never written.
+      let dst = input + i * ACT.input + PAD * PADDED_SIDE + PAD;
+      for (let row = 0; row < IMAGE_SIDE; row++, dst += PADDED_SIDE) {
+        const s = src + row * IMAGE_SIDE;
+        if (images instanceof Uint8Array) u8.set(images.subarray(s, s + IMAGE_SIDE), dst);
+        else for (let c = 0; c < IMAGE_SIDE; c++) u8[dst + c] = Math.max(0, Math.min(255, Math.round(images[s + c]! * 255)));
+      }
+      if (labels) {
+        const label = labels[n]!;
+        if (label >= CLASSES) throw new RangeError(`label ${label} of image ${n} is outside 0..${CLASSES - 1}`);
+        this.i32[labelAt + i] = label;
+      }
+    }
+  }
+
+  /** Forward pass over the first `B` images of the batch; leaves the logits in place. */
+  private forward(B: number): void {
+    const { k } = this;
+    const o = (name: string): number => this.at(name);
+    const inv = (layer: Exclude<QuantizedLayerName, "c1">) => 1 / this.q[layer].inputScale;
+    k.conv2d_fwd_i8(o("c1"), o("scratch"), o("input"), o("c1.weight"), o("c1.scale"), o("c1.bias"), B, 1, PADDED_SIDE, PADDED_SIDE, 6, 5, true);
+    k.tanh_fwd(o("c1"), o("c1"), B * 6 * 28 * 28);
+    k.avgpool2d_fwd(o("p2f"), o("c1"), B, 6, 28, 28);
+    k.quantize_i8(o("p2"), o("p2f"), B * ACT.p2, inv("c3"));
+    k.conv2d_fwd_i8(o("c3"), o("scratch"), o("p2"), o("c3.weight"), o("c3.scale"), o("c3.bias"), B, 6, 14, 14, 16, 5, false);
+    k.tanh_fwd(o("c3"), o("c3"), B * 16 * 10 * 10);
+    k.avgpool2d_fwd(o("p4f"), o("c3"), B, 16, 10, 10);
+    k.quantize_i8(o("p4"), o("p4f"), B * ACT.p4, inv("f5"));
+    k.dense_fwd_i8(o("f5f"), o("p4"), o("f5.weight"), o("f5.scale"), o("f5.bias"), B, 400, 120);
+    k.tanh_fwd(o("f5f"), o("f5f"), B * 120);
+    k.quantize_i8(o("f5"), o("f5f"), B * ACT.f5, inv("f6"));
+    k.dense_fwd_i8(o("f6f"), o("f5"), o("f6.weight"), o("f6.scale"), o("f6.bias"), B, 120, 84);
+    k.tanh_fwd(o("f6f"), o("f6f"), B * 84);
+    k.quantize_i8(o("f6"), o("f6f"), B * ACT.f6, inv("out"));
+    k.dense_fwd_i8(o("logits"), o("f6"), o("out.weight"), o("out.scale"), o("out.bias"), B, 84, CLASSES);
+  }
+
+  /** Summed cross-entropy loss of the batch set by setBatch (with labels); batchProbabilities then gives its probabilities. */
+  evaluateBatch(B: number): number {
+    this.forward(B);
+    return this.k.softmax_xent_fwd(this.at("probs"), this.at("logits"), this.at("labels"), B, CLASSES);
+  }
+
+  /** Live view of the class probabilities of the last batch evaluated (B x 10); copy what you keep. */
+  batchProbabilities(B: number): Float32Array {
+    const probs = this.at("probs") / 4;
+    return this.f32.subarray(probs, probs + B * CLASSES);
+  }
+
+  /**
+   * Class probabilities for `count` images (default: all of them), as a new Float32Array of
+   * count x 10 values. Images are 28x28, row-major, uint8 0..255 or float in [0,1].
+   */
+  predict(images: Images, count = Math.floor(images.length / PIXELS)): Float32Array {
+    if (count * PIXELS > images.length) throw new RangeError(`predict: ${count} images need ${count * PIXELS} values, got ${images.length}`);
+    const out = new Float32Array(count * CLASSES);
+    const probs = this.at("probs");
+    const chunk = Math.min(this.capacity, INFERENCE_CHUNK);
+    for (let start = 0; start < count; start += chunk) {
+      const B = Math.min(chunk, count - start);
+      this.setBatch(images, null, B, start);
+      this.forward(B);
+      this.k.softmax_fwd(probs, this.at("logits"), B, CLASSES);
+      out.set(this.f32.subarray(probs / 4, probs / 4 + B * CLASSES), start * CLASSES);
+    }
+    return out;
+  }
+
+  /**
+   * Sets each layer's input scale to the largest |value| its input takes on `count` images, / 127.
+   * Layer by layer, through the quantised layers before it, so each scale sees their rounding.
+   */
+  private calibrate(images: Images, count: number): void {
+    const chunk = Math.min(this.capacity, INFERENCE_CHUNK);
+    for (const layer of Object.keys(INPUT_OF) as (keyof typeof INPUT_OF)[]) {
+      const from = this.at(INPUT_OF[layer].f32) / 4, per = ACT[INPUT_OF[layer].f32] / 4;
+      let max = 0;
+      for (let start = 0; start < count; start += chunk) {
+        const B = Math.min(chunk, count - start);
+        this.setBatch(images, null, B, start);
+        this.forward(B);
+        for (let i = from; i < from + B * per; i++) max = Math.max(max, Math.abs(this.f32[i]!));
+      }
+      this.setWeights({ ...this.q, [layer]: { ...this.q[layer], inputScale: Math.fround(max > 0 ? max / QMAX : 1 / QMAX) } }); // f32, as saved
+    }
+  }
+
+  /** Quantises f32 weights (per output channel) and calibrates the activation scales; see quantize(). */
+  static async quantize(weights: Weights, calibration: Images, options: LeNet5Int8Options = {}): Promise<LeNet5Int8> {
+    const count = Math.floor(calibration.length / PIXELS);
+    if (count < 1) throw new RangeError("quantize: calibration needs at least one 28x28 image");
+    const q = {} as QuantizedWeights;
+    for (const { name, shape } of QUANTIZED_LAYERS) {
+      const w = weights[`${name}.weight` as ParameterName], b = weights[`${name}.bias` as ParameterName];
+      if (w === undefined || b === undefined) throw new RangeError(`quantize: weights lack ${name}.weight or ${name}.bias`);
+      // Provisional input scales (tanh outputs lie in [-1, 1]) until calibration measures them.
+      q[name] = { ...quantizeRows(w, shape[0]), bias: Float32Array.from(b), inputScale: name === "c1" ? PIXEL_SCALE : Math.fround(1 / QMAX) };
+    }
+    const model = await LeNet5Int8.create(q, options);
+    model.calibrate(calibration, count);
+    return model;
+  }
+}
+
+/**
+ * Post-training int8 quantisation of LeNet-5 weights (from `model.getWeights()` or decodeModel):
+ * per-output-channel weight scales, and activation scales calibrated on `calibration`, 28x28
+ * images from the TRAINING set (never the test set you measure on). A thousand are plenty.
+ */
+export function quantize(weights: Weights, calibration: Images, options: LeNet5Int8Options = {}): Promise<LeNet5Int8> {
+  return LeNet5Int8.quantize(weights, calibration, options);
+}
