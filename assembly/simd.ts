@@ -36,6 +36,14 @@ export function mul_f32(dst: usize, src: usize, n: i32): void {
   for (; i < n; i++) store<f32>(at(dst, i), load<f32>(at(dst, i)) * load<f32>(at(src, i)));
 }
 
+// x (n) *= factor; f32, 16-byte aligned. Decoupled weight decay (AdamW) before an Adam step.
+export function scale_f32(x: usize, n: i32, factor: f32): void {
+  const f = f32x4.splat(factor);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) v128.store(at(x, i), f32x4.mul(v128.load(at(x, i)), f));
+  for (; i < n; i++) store<f32>(at(x, i), load<f32>(at(x, i)) * factor);
+}
+
 /**
  * a * b + c. In the default build two rounded operations (identical bits on every engine); in the
  * relaxed-SIMD build (--fast-math) f32x4.relaxed_madd, fused where the hardware has FMA, so the

@@ -58,6 +58,11 @@ export interface AdamConfig {
   beta1: number;
   beta2: number;
   eps: number;
+  /**
+   * Decoupled weight decay (AdamW, as PyTorch's): every step first multiplies each parameter by
+   * 1 - lr * weightDecay. Default 0 (plain Adam).
+   */
+  weightDecay?: number;
 }
 export const DEFAULT_ADAM: Readonly<AdamConfig> = { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-7 };
 
@@ -349,6 +354,7 @@ export class LeNet5 {
     const t = this.adamSteps;
     const alpha = (adam.lr * Math.sqrt(1 - Math.pow(adam.beta2, t))) / (1 - Math.pow(adam.beta1, t));
     const params = this.region("params");
+    if (adam.weightDecay) this.k.scale_f32(params.offset, alignedLength(params.length), 1 - adam.lr * adam.weightDecay);
     this.k.adam_step(params.offset, this.region("grads").offset, this.region("adamM").offset, this.region("adamV").offset,
       alignedLength(params.length), alpha, adam.beta1, adam.beta2, adam.eps);
   }

@@ -138,6 +138,7 @@ export function adamConfig(adam: Partial<AdamConfig> = {}): AdamConfig {
   if (!ok(c.beta1, 0, 1, false)) throw new RangeError(`beta1 must be in [0, 1), got ${c.beta1}`);
   if (!ok(c.beta2, 0, 1, false)) throw new RangeError(`beta2 must be in [0, 1), got ${c.beta2}`);
   if (!ok(c.eps, 0, 1, true)) throw new RangeError(`eps must be in (0, 1), got ${c.eps}`);
+  if (c.weightDecay !== undefined && !ok(c.weightDecay * c.lr, 0, 1, false)) throw new RangeError(`weightDecay must be >= 0 with lr * weightDecay < 1, got ${c.weightDecay}`);
   return c;
 }
 

@@ -609,3 +609,17 @@ describe("mul_f32", () => {
     expectClose(label, a.read("dst"), dst.map((x, i) => x * src[i]), 0, 0);
   });
 });
+
+// ---------------------------------------------------------------------------------------------
+// scale_f32 (decoupled weight decay): exact f32 products with one factor
+
+describe("scale_f32", () => {
+  it.each([...range(1, 17), 61720])("n=%i", (n) => {
+    const label = `scale_f32 n=${n}`;
+    const rng = rngFor(label);
+    const x = randF32(rng, n), factor = Math.fround(1 - 1e-3 * 0.1);
+    const a = new Arena(k, { x: n });
+    a.runTwice(label, ["x"], () => a.fill("x", x), () => k.scale_f32(a.ptr("x"), n, factor));
+    expectClose(label, a.read("x"), x.map((v) => Math.fround(v * factor)), 0, 0);
+  });
+});

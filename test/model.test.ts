@@ -125,6 +125,25 @@ describe("LeNet5 (WASM) vs the float64 reference model", () => {
     }
   });
 
+  it("weightDecay: each Adam step first scales the weights by 1 - lr * weightDecay (AdamW), exactly", async () => {
+    const { bytes, labelBytes } = randomBatch(16, 8);
+    const decayed = await LeNet5.create({ seed: 5, batchSize: 8 }), byHand = await LeNet5.create({ seed: 5, batchSize: 8 });
+    const adam = { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-7 };
+    for (const m of [decayed, byHand]) {
+      m.setBatch(bytes, labelBytes, 8);
+      m.zeroGradients();
+      m.accumulateGradients(8, 8);
+    }
+    decayed.applyAdam({ ...adam, weightDecay: 0.5 });
+    const factor = Math.fround(1 - 1e-3 * 0.5);
+    const w = byHand.getWeights();
+    byHand.setWeights(Object.fromEntries(Object.entries(w).map(([n, v]) => [n, v.map((x) => Math.fround(x * factor))])));
+    byHand.applyAdam(adam);
+    const a = decayed.getWeights(), b = byHand.getWeights();
+    for (const p of PARAMETERS) expect(Buffer.from(a[p.name]!.buffer).equals(Buffer.from(b[p.name]!.buffer)), p.name).toBe(true);
+    expect(a["f5.weight"]).not.toEqual(w["f5.weight"]);
+  });
+
   it("is bit-reproducible: same seed, same data -> identical weights", async () => {
     const run = async () => {
       const m = await LeNet5.create({ seed: 17, batchSize: 8 });
