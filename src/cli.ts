@@ -9,7 +9,7 @@ import { parseArgs } from "node:util";
 import { IdxError, parseIdx } from "./idx.js";
 import { digitImageFromPng, ImageError } from "./image-file.js";
 import { preprocessDigit } from "./preprocess.js";
-import { ARCHITECTURE_NAMES, CLASSES, DEFAULT_ADAM, IMAGE_SIDE, LeNet5, PIXELS, type ArchitectureName, type Weights } from "./lenet.js";
+import { ARCHITECTURE_NAMES, CLASSES, DEFAULT_ADAM, MAX_CLASSES, IMAGE_SIDE, LeNet5, PIXELS, type ArchitectureName, type Weights } from "./lenet.js";
 import { DEFAULT_DISTORTION } from "./augment.js";
 import { CLASS_NAMES, DatasetError, splitValidation, type DatasetName } from "./mnist.js";
 import { evaluateDetailed, formatConfusion } from "./metrics.js";
@@ -34,6 +34,7 @@ Usage:
   lenet-wasm help | --help | --version
 
 train options:
+  --classes N         classes in the data (labels 0..N-1; default 10); not with lenet5-1998
   --arch NAME         lenet5 (default: the article's Keras model), lenet5-1998 (the paper's:
                       32x32 input, trainable subsampling, C3 connection table, RBF output) or
                       lenet5-1998-softmax (the same with a softmax output)
@@ -43,7 +44,9 @@ train options:
   --lr-decay X        multiply the learning rate by X after every epoch (default 1: constant)
   --weight-decay X    decoupled weight decay (AdamW): each step scales weights by 1 - lr * X (default 0)
   --augment           distort training images at random (rotation, scale, shear, shift), seeded
-  --recipe augmented  --augment --lr 0.002 --lr-decay 0.6: 99.13% in 5 epochs with seed 1
+  --recipe NAME       augmented: --augment --lr 0.002 --lr-decay 0.6 (99.13% in 5 epochs, seed 1)
+                      paper: --arch lenet5-1998 --epochs 20 --lr-decay 0.85 --weight-decay 0.1
+                      paper-distorted: --arch lenet5-1998 --epochs 30 --lr-decay 0.9 --augment
   --seed N            seed of the initial weights and the shuffles (default 1)
   --threads N         threads sharing each batch (default: all cores); any N gives the same weights
   --fast-math         use relaxed SIMD (fused multiply-add) where the engine has it (Node >= 22):
@@ -125,6 +128,7 @@ const OPTIONS = {
   "weight-decay": { type: "string" },
   recipe: { type: "string" },
   arch: { type: "string" },
+  classes: { type: "string" },
   format: { type: "string" },
   idx: { type: "string" },
   int8: { type: "boolean" },
@@ -168,6 +172,11 @@ function datasetFlag(flags: Flags, fromModel?: unknown): DatasetName {
   return name as DatasetName;
 }
 
+/** The dataset's class names for its 10 classes; for another number of classes, "0", "1", ... */
+function classNames(dataset: DatasetName, classes: number): readonly string[] {
+  return classes === CLASSES ? CLASS_NAMES[dataset] : Array.from({ length: classes }, (_, c) => String(c));
+}
+
 /** A flag whose value must be one of `choices`. */
 function choiceFlag<T extends string>(flags: Flags, name: keyof typeof OPTIONS, choices: readonly T[], fallback: T): T {
   const value = stringFlag(flags, name) ?? fallback;
@@ -182,7 +191,7 @@ function stringFlag(flags: Flags, name: keyof typeof OPTIONS): string | undefine
 }
 
 const ALLOWED: Record<string, (keyof typeof OPTIONS)[]> = {
-  train: ["epochs", "batch-size", "lr", "seed", "threads", "validation", "data", "out", "fast-math", "checkpoint-dir", "checkpoint-every", "resume", "report", "history", "dataset", "augment", "lr-decay", "weight-decay", "recipe", "arch", "json", "quiet", "verbose", "help"],
+  train: ["epochs", "batch-size", "lr", "seed", "threads", "validation", "data", "out", "fast-math", "checkpoint-dir", "checkpoint-every", "resume", "report", "history", "dataset", "augment", "lr-decay", "weight-decay", "recipe", "arch", "classes", "json", "quiet", "verbose", "help"],
   evaluate: ["model", "data", "dataset", "fast-math", "int8", "json", "quiet", "verbose", "help"],
   report: ["model", "data", "dataset", "out", "quiet", "verbose", "help"],
   predict: ["model", "top", "idx", "index", "dataset", "fast-math", "int8", "json", "verbose", "help"],
@@ -252,6 +261,7 @@ interface RunSettings {
   lr_decay: number;
   arch: ArchitectureName;
   weight_decay: number;
+  classes: number;
 }
 
 /**
@@ -282,18 +292,24 @@ async function readModelBytes(file: string): Promise<{ bytes: Buffer; path: stri
 }
 
 /**
- * --recipe augmented: the article's model and data, trained with random distortions and a
- * learning rate that starts at 2e-3 and is multiplied by 0.6 after every epoch (README: results).
+ * Named training recipes (README: results). augmented: the article's model with random distortions
+ * and a decaying learning rate. paper, paper-distorted: the 1998 network without distortions (20
+ * epochs, as the paper trained it) and with them (30: distorted digits take longer to fit).
  */
-const RECIPES: Record<string, { lr: number; lrDecay: number; arch?: ArchitectureName; weightDecay?: number }> = { augmented: { lr: 2e-3, lrDecay: 0.6 } };
+interface Recipe { lr: number; lrDecay: number; augment: boolean; epochs?: number; arch?: ArchitectureName; weightDecay?: number }
+const RECIPES: Record<string, Recipe> = {
+  augmented: { lr: 2e-3, lrDecay: 0.6, augment: true },
+  paper: { arch: "lenet5-1998", epochs: 20, lr: 1e-3, lrDecay: 0.85, weightDecay: 0.1, augment: false },
+  "paper-distorted": { arch: "lenet5-1998", epochs: 30, lr: 1e-3, lrDecay: 0.9, augment: true },
+};
 
 /** Settings from the flags; when resuming, from the checkpoint, and a flag that disagrees is a usage error. */
 function runSettings(flags: Flags, resumed: Checkpoint | undefined): RunSettings {
   const recipeName = stringFlag(flags, "recipe");
   if (recipeName !== undefined && !Object.hasOwn(RECIPES, recipeName)) throw new UsageError(`--recipe must be one of ${Object.keys(RECIPES).join(", ")}, got "${recipeName}"`);
-  const recipe = recipeName === undefined ? undefined : RECIPES[recipeName as keyof typeof RECIPES];
+  const recipe = recipeName === undefined ? undefined : RECIPES[recipeName];
   const fromFlags: RunSettings = {
-    epochs: intFlag(flags, "epochs", 5, 1, 10000),
+    epochs: intFlag(flags, "epochs", recipe?.epochs ?? 5, 1, 10000),
     batch_size: intFlag(flags, "batch-size", 32, 1, 4096),
     lr: numberFlag(flags, "lr", recipe?.lr ?? DEFAULT_ADAM.lr, 0, 10),
     seed: intFlag(flags, "seed", 1, 0, 2 ** 32 - 1),
@@ -302,17 +318,18 @@ function runSettings(flags: Flags, resumed: Checkpoint | undefined): RunSettings
     data: stringFlag(flags, "data") === undefined ? null : resolve(stringFlag(flags, "data")!),
     out: resolve(stringFlag(flags, "out") ?? "lenet5.safetensors"),
     fast_math: flags["fast-math"] === true,
-    augment: flags.augment === true || recipe !== undefined,
+    augment: flags.augment === true || recipe?.augment === true,
     lr_decay: numberFlag(flags, "lr-decay", recipe?.lrDecay ?? 1, 0, 1.000001),
     arch: choiceFlag(flags, "arch", ARCHITECTURE_NAMES, recipe?.arch ?? "lenet5"),
     weight_decay: numberFlag(flags, "weight-decay", recipe?.weightDecay ?? 0, 0, 100),
+    classes: intFlag(flags, "classes", CLASSES, 2, MAX_CLASSES),
   };
   if (!resumed) return fromFlags;
   // The architecture is in every checkpoint's metadata (settings of older checkpoints lack it).
-  const saved = { weight_decay: 0, ...resumed.settings, arch: resumed.architecture } as Partial<RunSettings>;
+  const saved = { weight_decay: 0, ...resumed.settings, arch: resumed.architecture, classes: resumed.classes ?? CLASSES } as Partial<RunSettings>;
   const flagOf: Record<keyof RunSettings, keyof typeof OPTIONS> = {
     epochs: "epochs", batch_size: "batch-size", lr: "lr", seed: "seed", validation: "validation", dataset: "dataset", data: "data", out: "out", fast_math: "fast-math",
-    augment: "augment", lr_decay: "lr-decay", arch: "arch", weight_decay: "weight-decay",
+    augment: "augment", lr_decay: "lr-decay", arch: "arch", weight_decay: "weight-decay", classes: "classes",
   };
   const settings = { ...fromFlags };
   for (const key of Object.keys(flagOf) as (keyof RunSettings)[]) {
@@ -364,11 +381,14 @@ async function commandTrain(flags: Flags): Promise<number> {
       throw new CliError(`cannot write checkpoints to ${checkpointDir}: not a writable folder. Choose another --checkpoint-dir.`);
     });
   }
-  const data = await readMnist(settings.data ?? undefined, settings.dataset);
+  if (settings.arch === "lenet5-1998" && settings.classes !== CLASSES) {
+    throw new UsageError(`--classes ${settings.classes}: lenet5-1998's RBF output has codes for the 10 digits only; use --arch lenet5-1998-softmax or lenet5`);
+  }
+  const data = await readMnist(settings.data ?? undefined, settings.dataset, settings.classes);
   if (settings.validation >= data.train.count) throw new UsageError(`--validation ${settings.validation} leaves no training images (the training set has ${data.train.count})`);
   const { train: trainSet, validation } = splitValidation(data.train, settings.validation);
   const log = process.stderr;
-  const model = await LeNet5.create({ arch: settings.arch, seed, batchSize, fastMath: settings.fast_math });
+  const model = await LeNet5.create({ arch: settings.arch, classes: settings.classes, seed, batchSize, fastMath: settings.fast_math });
   if (settings.fast_math && !model.fastMath) log.write("lenet-wasm: --fast-math: this engine has no relaxed SIMD (Node >= 22 has it); using the default deterministic build\n");
   if (resumed) {
     model.setWeights(resumed.weights);
@@ -393,7 +413,7 @@ async function commandTrain(flags: Flags): Promise<number> {
   const saveCheckpoint = async (state: TrainState) => {
     if (checkpointDir === undefined && signalled === undefined) return;
     await mkdir(interruptDir, { recursive: true });
-    const checkpoint = { architecture: model.arch.name, weights: model.getWeights(), adam: model.getAdamState(), state, settings: { ...settings } };
+    const checkpoint = { architecture: model.arch.name, classes: model.classes, weights: model.getWeights(), adam: model.getAdamState(), state, settings: { ...settings } };
     await writeFileAtomic(join(interruptDir, CHECKPOINT_FILE), encodeCheckpoint(checkpoint));
   };
 
@@ -439,14 +459,14 @@ async function commandTrain(flags: Flags): Promise<number> {
     train_accuracy: last.accuracy,
     train_loss: last.loss,
   };
-  const training = { arch: model.arch.name, dataset: settings.dataset, epochs, batch_size: batchSize, threads, fast_math: model.fastMath, lr, lr_decay: settings.lr_decay, weight_decay: settings.weight_decay, augment: settings.augment, beta1: DEFAULT_ADAM.beta1, beta2: DEFAULT_ADAM.beta2, eps: DEFAULT_ADAM.eps, seed, validation: settings.validation, train_images: trainSet.count };
-  await writeFileAtomic(out, encodeModel(model.getWeights(), { architecture: model.arch.name, training, metrics, history: result.history }));
+  const training = { arch: model.arch.name, classes: model.classes, dataset: settings.dataset, epochs, batch_size: batchSize, threads, fast_math: model.fastMath, lr, lr_decay: settings.lr_decay, weight_decay: settings.weight_decay, augment: settings.augment, beta1: DEFAULT_ADAM.beta1, beta2: DEFAULT_ADAM.beta2, eps: DEFAULT_ADAM.eps, seed, validation: settings.validation, train_images: trainSet.count };
+  await writeFileAtomic(out, encodeModel(model.getWeights(), { architecture: model.arch.name, classes: model.classes, training, metrics, history: result.history }));
   const historyFile = stringFlag(flags, "history"), reportFile = stringFlag(flags, "report");
   if (historyFile !== undefined) await writeFileAtomic(resolve(historyFile), new TextEncoder().encode(JSON.stringify(result.history, null, 2) + "\n"));
   if (reportFile !== undefined) {
     const { renderReport, reportInput } = await import("./report.js"); // loaded only when used
     const input = reportInput(model, data.test, {
-      title: `${model.arch.title} on ${settings.dataset}`, classNames: CLASS_NAMES[settings.dataset],
+      title: `${model.arch.title} on ${settings.dataset}`, classNames: classNames(settings.dataset, model.classes),
       history: result.history, settings: { ...training, data: data.dir, model: out }, environment: environment(),
     });
     await writeFileAtomic(resolve(reportFile), new TextEncoder().encode(renderReport(input)));
@@ -478,7 +498,7 @@ async function loadModelFlag(flags: Flags): Promise<{ model: LeNet5; info: Model
 }
 
 async function f32Model(weights: Weights, info: ModelInfo, flags: Flags): Promise<LeNet5> {
-  const model = await LeNet5.create({ arch: info.architecture, batchSize: 32, fastMath: flags["fast-math"] === true });
+  const model = await LeNet5.create({ arch: info.architecture, classes: info.classes, batchSize: 32, fastMath: flags["fast-math"] === true });
   model.setWeights(weights);
   return model;
 }
@@ -501,6 +521,7 @@ async function loadPredictor(flags: Flags): Promise<{ model: LeNet5 | LeNet5Int8
   const { weights, info } = decodeModel(bytes, path);
   if (flags.int8 !== true) return { model: await f32Model(weights, info, flags), info, path };
   if (info.architecture !== "lenet5") throw new CliError(`--int8 runs the lenet5 network only; ${path} holds a ${info.architecture} model. Leave out --int8.`);
+  if (info.classes !== CLASSES) throw new CliError(`--int8 runs 10-class models only; ${path} has ${info.classes} classes. Leave out --int8.`);
   const data = await readMnist(stringFlag(flags, "data"), datasetFlag(flags, info.training?.dataset));
   return { model: await quantize(weights, data.train.images.subarray(0, CALIBRATION_IMAGES * PIXELS)), info, path, data };
 }
@@ -508,31 +529,31 @@ async function loadPredictor(flags: Flags): Promise<{ model: LeNet5 | LeNet5Int8
 async function commandEvaluate(flags: Flags): Promise<void> {
   const { model, info, path, data: read } = await loadPredictor(flags);
   const dataset = datasetFlag(flags, info.training?.dataset);
-  const data = read ?? await readMnist(stringFlag(flags, "data"), dataset);
+  const data = read ?? await readMnist(stringFlag(flags, "data"), dataset, info.classes);
   const int8 = model instanceof LeNet5Int8;
   const started = performance.now();
   const test = evaluateDetailed(model, data.test);
   const seconds = (performance.now() - started) / 1000;
   if (flags.json === true) {
     process.stdout.write(JSON.stringify({
-      command: "evaluate", model: path, dataset, int8, classes: CLASS_NAMES[dataset], test_accuracy: test.accuracy, test_loss: test.loss, count: test.count, seconds,
+      command: "evaluate", model: path, dataset, int8, classes: classNames(dataset, model.classes), test_accuracy: test.accuracy, test_loss: test.loss, count: test.count, seconds,
       images_per_second: test.count / seconds, confusion: test.confusion, per_class: test.perClass, worst: test.worst.slice(0, 10),
       training: info.training ?? null,
     }) + "\n");
   } else {
-    process.stdout.write(`Test accuracy${int8 ? " (int8)" : ""}: ${percent(test.accuracy)} (loss ${test.loss.toFixed(4)}) on ${test.count} images from ${data.dir}\n\n${formatConfusion(test, CLASS_NAMES[dataset])}\n`);
+    process.stdout.write(`Test accuracy${int8 ? " (int8)" : ""}: ${percent(test.accuracy)} (loss ${test.loss.toFixed(4)}) on ${test.count} images from ${data.dir}\n\n${formatConfusion(test, classNames(dataset, model.classes))}\n`);
   }
 }
 
 async function commandReport(flags: Flags): Promise<void> {
   const { model, info, path } = await loadModelFlag(flags);
   const dataset = datasetFlag(flags, info.training?.dataset);
-  const data = await readMnist(stringFlag(flags, "data"), dataset);
+  const data = await readMnist(stringFlag(flags, "data"), dataset, model.classes);
   const out = resolve(stringFlag(flags, "out") ?? "report.html");
   const { renderReport, reportInput } = await import("./report.js");
   const input = reportInput(model, data.test, {
-    title: `LeNet-5 on ${dataset}: ${basename(path)}`,
-    classNames: CLASS_NAMES[dataset],
+    title: `${model.arch.title} on ${dataset}: ${basename(path)}`,
+    classNames: classNames(dataset, model.classes),
     history: info.history ?? [],
     settings: { model: path, data: data.dir, ...(info.training ?? {}) },
     environment: environment(),
@@ -542,13 +563,13 @@ async function commandReport(flags: Flags): Promise<void> {
 }
 
 async function commandPredict(flags: Flags, files: string[]): Promise<void> {
-  const top = intFlag(flags, "top", 3, 1, CLASSES);
   const idxFile = stringFlag(flags, "idx");
   if (idxFile === undefined && flags.index !== undefined) throw new UsageError("--index needs --idx FILE");
   if (idxFile !== undefined && flags.index === undefined) throw new UsageError("--idx needs --index N (which image)");
   if (idxFile === undefined && files.length === 0) throw new UsageError("predict needs PNG files, or --idx FILE --index N");
   const { model, info } = await loadPredictor(flags);
-  const names = CLASS_NAMES[datasetFlag(flags, info.training?.dataset)];
+  const N = model.classes, top = intFlag(flags, "top", 3, 1, N);
+  const names = classNames(datasetFlag(flags, info.training?.dataset), N);
   const inputs: { name: string; pixels: Uint8Array }[] = [];
   const read = (file: string) => readInput(file, `read ${file}`);
   if (idxFile !== undefined) {
@@ -566,7 +587,7 @@ async function commandPredict(flags: Flags, files: string[]): Promise<void> {
   inputs.forEach((x, i) => images.set(x.pixels, i * PIXELS));
   const probs = model.predict(images);
   const results = inputs.map((x, i) => {
-    const p = Array.from(probs.subarray(i * CLASSES, (i + 1) * CLASSES));
+    const p = Array.from(probs.subarray(i * N, (i + 1) * N));
     const ranked = p.map((probability, c) => ({ class: c, name: names[c]!, probability })).sort((a, b) => b.probability - a.probability).slice(0, top);
     return { input: x.name, prediction: ranked[0]!.class, name: ranked[0]!.name, top: ranked, probabilities: p };
   });

@@ -21,6 +21,7 @@ export interface WorkerSetup {
   threads: number;
   capacity: number;
   arch: ArchitectureName;
+  classes: number;
   fastMath: boolean;
   control: Int32Array;
   order: Uint32Array;
@@ -72,6 +73,7 @@ export class DataParallel {
       threads,
       capacity: Math.ceil(this.shardsPerBatch / threads) * SHARD_SIZE, // a worker's share of a batch, at most
       arch: model.arch.name,
+      classes: model.classes,
       fastMath: model.fastMath,
       control: new Int32Array(shared(CTL.length * 4)),
       order: new Uint32Array(shared(data.count * 4)),
@@ -183,7 +185,7 @@ export class DataParallel {
  * shared slot, until told to exit. Blocks in Atomics.wait between batches (allowed in workers).
  */
 export async function workerLoop(w: WorkerSetup, ready: () => void): Promise<void> {
-  const model = await LeNet5.create({ arch: w.arch, batchSize: w.capacity, fastMath: w.fastMath });
+  const model = await LeNet5.create({ arch: w.arch, classes: w.classes, batchSize: w.capacity, fastMath: w.fastMath });
   ready();
   let generation = 0;
   for (;;) {

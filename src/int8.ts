@@ -107,6 +107,8 @@ export interface LeNet5Int8Options {
 export class LeNet5Int8 {
   /** Largest batch per call. */
   readonly capacity: number;
+  /** Classes it tells apart (the int8 network is the article's, for 10 classes). */
+  readonly classes = CLASSES;
   private readonly k: Kernels;
   private readonly r: Record<string, Region>;
   private readonly u8: Uint8Array;

@@ -3,12 +3,12 @@
 // Forward and backward are flat lists of kernel calls (architectures.ts); this file owns the memory,
 // the batch input, the loss, Adam and the exchange of weights and gradients.
 import { allocateRegions, alignedLength, type Region } from "./arena.js";
-import { ARCHITECTURES, CLASSES, LENET5, type Architecture, type ArchitectureName, type Net, type ParameterSpec } from "./architectures.js";
+import { architecture, CLASSES, LENET5, type Architecture, type ArchitectureName, type Net, type ParameterSpec } from "./architectures.js";
 import { distortInto, type Distortion } from "./augment.js";
 import { Rng } from "./rng.js";
 import { loadKernels, relaxedSimdSupported, relaxedWasmUrl, type Kernels, type WasmSource } from "./wasm.js";
 
-export { ARCHITECTURES, ARCHITECTURE_NAMES, CLASSES, type Architecture, type ArchitectureName, type ParameterSpec } from "./architectures.js";
+export { architecture, ARCHITECTURES, ARCHITECTURE_NAMES, CLASSES, MAX_CLASSES, type Architecture, type ArchitectureName, type ParameterSpec } from "./architectures.js";
 
 /** Side of an MNIST image, and of the padded input the first conv reads (a border of 2). */
 export const IMAGE_SIDE = 28;
@@ -67,8 +67,10 @@ export interface AdamConfig {
 export const DEFAULT_ADAM: Readonly<AdamConfig> = { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-7 };
 
 export interface LeNet5Options {
-  /** Which network: the article's "lenet5" (default) or the paper's "lenet5-1998". */
+  /** Which network: the article's "lenet5" (default) or the paper's "lenet5-1998" (or "lenet5-1998-softmax"). */
   arch?: ArchitectureName;
+  /** Classes it tells apart: the output layer's size (default 10; "lenet5-1998" has 10 only). */
+  classes?: number;
   /** Seed of the Glorot-uniform initialisation. Default 1. */
   seed?: number;
   /** Largest batch one call processes (memory is planned for it). Default 32. */
@@ -104,6 +106,8 @@ export class LeNet5 {
   adamSteps = 0;
   /** The network this model runs. */
   readonly arch: Architecture;
+  /** Classes it tells apart (arch.classes). */
+  readonly classes: number;
   /** Floats in the parameter block (and the gradient block): every tensor padded to a multiple of 4. */
   readonly parameterCount: number;
 
@@ -121,8 +125,7 @@ export class LeNet5 {
 
   /** Creates a model with fresh weights (Glorot-uniform for "lenet5", the paper's rule for "lenet5-1998") and zero biases. */
   static async create(options: LeNet5Options = {}): Promise<LeNet5> {
-    const arch = ARCHITECTURES[options.arch ?? "lenet5"];
-    if (arch === undefined) throw new RangeError(`arch must be one of ${Object.keys(ARCHITECTURES).join(", ")}, got ${JSON.stringify(options.arch)}`);
+    const arch = architecture(options.arch ?? "lenet5", options.classes ?? CLASSES);
     const fastMath = options.fastMath === true && options.wasm === undefined && (await relaxedSimdSupported());
     const model = new LeNet5(arch, await loadKernels(options.wasm ?? (fastMath ? relaxedWasmUrl : undefined)), options.batchSize ?? 32, fastMath);
     model.initialize(options.seed ?? 1);
@@ -135,6 +138,7 @@ export class LeNet5 {
       throw new RangeError(`batchSize must be an integer in 1..${limit} (WebAssembly memory holds at most 4 GiB), got ${capacity}`);
     }
     this.arch = arch;
+    this.classes = arch.classes;
     this.k = kernels;
     this.capacity = capacity;
     this.layout = parameterLayout(arch.parameters);
@@ -149,7 +153,7 @@ export class LeNet5 {
       adamM: total,
       adamV: total,
       labels: B,
-      classProbs: B * CLASSES, // probabilities of the 10 classes (the 1998 network's logits have an 11th)
+      classProbs: B * arch.classes, // probabilities of the classes (the 1998 network's logits have an 11th)
       ...perImage,
       ...arch.scratch,
       ...constants,
@@ -269,7 +273,7 @@ export class LeNet5 {
       }
       if (labels) {
         const label = labels[n]!;
-        if (label >= CLASSES) throw new RangeError(`label ${label} of image ${n} is outside 0..${CLASSES - 1}`);
+        if (label >= this.classes) throw new RangeError(`label ${label} of image ${n} is outside 0..${this.classes - 1}`);
         this.i32[labelAt + i] = label;
       }
     }
@@ -393,19 +397,19 @@ export class LeNet5 {
   }
 
   /**
-   * Live view of the class probabilities of the last batch evaluated (B x 10); copy what you keep.
+   * Live view of the class probabilities of the last batch evaluated (B x classes); copy what you keep.
    * For "lenet5-1998", the softmax of the 10 RBF units' scores (without the constant rubbish unit).
    */
   batchProbabilities(B: number): Float32Array {
-    const L = this.arch.logitsPerImage, probs = this.region("probs").offset / 4;
-    if (L === CLASSES) return this.f32.subarray(probs, probs + B * CLASSES);
+    const L = this.arch.logitsPerImage, N = this.classes, probs = this.region("probs").offset / 4;
+    if (L === N) return this.f32.subarray(probs, probs + B * N);
     const out = this.region("classProbs").offset / 4, f32 = this.f32;
     for (let b = 0; b < B; b++) {
       let sum = 0;
-      for (let c = 0; c < CLASSES; c++) sum += f32[probs + b * L + c]!;
-      for (let c = 0; c < CLASSES; c++) f32[out + b * CLASSES + c] = f32[probs + b * L + c]! / sum;
+      for (let c = 0; c < N; c++) sum += f32[probs + b * L + c]!;
+      for (let c = 0; c < N; c++) f32[out + b * N + c] = f32[probs + b * L + c]! / sum;
     }
-    return this.f32.subarray(out, out + B * CLASSES);
+    return this.f32.subarray(out, out + B * N);
   }
 
   /**
@@ -425,7 +429,7 @@ export class LeNet5 {
     const probs = this.at("probs", first) / 4, labels = this.at("labels", first) / 4;
     let correct = 0;
     for (let b = 0; b < B; b++) {
-      if (argmax(this.f32, probs + b * L, CLASSES) === this.i32[labels + b]) correct++;
+      if (argmax(this.f32, probs + b * L, this.classes) === this.i32[labels + b]) correct++;
     }
     return correct;
   }
@@ -443,11 +447,11 @@ export class LeNet5 {
 
   /**
    * Class probabilities for `count` images (default: all of them), as a new Float32Array of
-   * count x 10 values. Images are 28x28, row-major, uint8 0..255 or float in [0,1].
+   * count x classes values. Images are 28x28, row-major, uint8 0..255 or float in [0,1].
    */
   predict(images: Images, count = Math.floor(images.length / PIXELS)): Float32Array {
     if (count * PIXELS > images.length) throw new RangeError(`predict: ${count} images need ${count * PIXELS} values, got ${images.length}`);
-    const out = new Float32Array(count * CLASSES);
+    const N = this.classes, out = new Float32Array(count * N);
     const L = this.arch.logitsPerImage;
     const probs = this.region("probs").offset;
     const chunk = Math.min(this.capacity, INFERENCE_CHUNK);
@@ -456,7 +460,7 @@ export class LeNet5 {
       this.setBatch(images, null, B, start);
       this.arch.forward(this.net, B, 0, false);
       this.k.softmax_fwd(probs, this.region("logits").offset, B, L);
-      out.set(L === CLASSES ? this.f32.subarray(probs / 4, probs / 4 + B * CLASSES) : this.batchProbabilities(B), start * CLASSES);
+      out.set(L === N ? this.f32.subarray(probs / 4, probs / 4 + B * N) : this.batchProbabilities(B), start * N);
     }
     return out;
   }

@@ -1,6 +1,6 @@
 // What a trained model gets right and wrong: confusion matrix, per-class precision and recall, and
 // the most confident mistakes. Runs in Node and browsers.
-import { argmax, CLASSES, INFERENCE_CHUNK, type LeNet5 } from "./lenet.js";
+import { argmax, INFERENCE_CHUNK, type LeNet5 } from "./lenet.js";
 import { CLASS_NAMES, type Dataset } from "./mnist.js";
 import type { Evaluation } from "./train.js";
 
@@ -31,13 +31,14 @@ export interface DetailedEvaluation extends Evaluation {
 }
 
 /** What evaluation needs of a model: LeNet5, or LeNet5Int8. */
-export type Evaluable = Pick<LeNet5, "capacity" | "evaluateBatch" | "batchProbabilities"> & {
+export type Evaluable = Pick<LeNet5, "capacity" | "classes" | "evaluateBatch" | "batchProbabilities"> & {
   setBatch(images: Dataset["images"], labels: Uint8Array, count: number, start: number): void;
 };
 
 /** Loss, accuracy, confusion matrix, per-class metrics and the `worstCount` most confident mistakes. */
 export function evaluateDetailed(model: Evaluable, data: Dataset, worstCount = 36): DetailedEvaluation {
-  const confusion = Array.from({ length: CLASSES }, () => new Array<number>(CLASSES).fill(0));
+  const N = model.classes;
+  const confusion = Array.from({ length: N }, () => new Array<number>(N).fill(0));
   const worst: Mistake[] = [];
   let lossSum = 0, correct = 0;
   const chunk = Math.min(model.capacity, INFERENCE_CHUNK);
@@ -47,13 +48,13 @@ export function evaluateDetailed(model: Evaluable, data: Dataset, worstCount = 3
     lossSum += model.evaluateBatch(B);
     const probs = model.batchProbabilities(B);
     for (let b = 0; b < B; b++) {
-      const label = data.labels[start + b]!, predicted = argmax(probs, b * CLASSES, CLASSES);
+      const label = data.labels[start + b]!, predicted = argmax(probs, b * N, N);
       confusion[label]![predicted]!++;
       if (predicted === label) {
         correct++;
         continue;
       }
-      const confidence = probs[b * CLASSES + predicted]!;
+      const confidence = probs[b * N + predicted]!;
       if (worstCount > 0 && (worst.length < worstCount || confidence > worst[worst.length - 1]!.confidence)) {
         worst.push({ index: start + b, label, predicted, confidence });
         worst.sort((x, y) => y.confidence - x.confidence || x.index - y.index);
@@ -74,7 +75,7 @@ export function formatConfusion(e: DetailedEvaluation, classNames: readonly stri
   const w = Math.max(5, ...e.confusion.flat().map((n) => String(n).length + 1));
   const pad = (s: string, n = w) => s.padStart(n);
   // Columns are class numbers; rows add the name when it is not just the number.
-  const name = (c: number) => (classNames[c] === String(c) ? "" : `  ${classNames[c]}`);
+  const name = (c: number) => (classNames[c] === undefined || classNames[c] === String(c) ? "" : `  ${classNames[c]}`);
   const lines = ["true\\pred".padEnd(10) + e.confusion.map((_, c) => pad(String(c))).join("") + pad("recall", 9) + pad("precision", 11)];
   e.confusion.forEach((row, c) => {
     const m = e.perClass[c]!;

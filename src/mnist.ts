@@ -35,9 +35,9 @@ function expectU8(array: IdxArray, rank: number, file: string): Uint8Array {
 
 /**
  * Builds a dataset from the bytes of an images file (n x 28 x 28 u8) and a labels file (n u8),
- * plain or gzipped. Checks shapes, matching counts and that every label is 0..9.
+ * plain or gzipped. Checks shapes, matching counts and that every label is 0..classes-1.
  */
-export function datasetFromIdx(imageBytes: Uint8Array, labelBytes: Uint8Array, names = { images: "images", labels: "labels" }): Dataset {
+export function datasetFromIdx(imageBytes: Uint8Array, labelBytes: Uint8Array, names = { images: "images", labels: "labels" }, classes = CLASSES): Dataset {
   // Shared when the bytes are (node-io reads files into shared memory): gzipped data stays shared.
   const shared = imageBytes.buffer instanceof SharedArrayBuffer;
   const imagesIdx = parseIdx(imageBytes, { file: names.images, shared });
@@ -51,8 +51,11 @@ export function datasetFromIdx(imageBytes: Uint8Array, labelBytes: Uint8Array, n
   if (labels.length !== count) {
     throw new DatasetError(`${names.labels} has ${labels.length} labels but ${names.images} has ${count} images: are they from the same set (train vs t10k)?`, names.labels);
   }
-  const bad = labels.findIndex((l) => l >= CLASSES);
-  if (bad >= 0) throw new DatasetError(`${names.labels}: label ${labels[bad]} at index ${bad} is outside 0..${CLASSES - 1}.`, names.labels);
+  const bad = labels.findIndex((l) => l >= classes);
+  if (bad >= 0) {
+    const hint = classes === CLASSES ? " For more classes, pass --classes N (API: the classes option)." : "";
+    throw new DatasetError(`${names.labels}: label ${labels[bad]} at index ${bad} is outside 0..${classes - 1}.${hint}`, names.labels);
+  }
   return { images, labels, count };
 }
 

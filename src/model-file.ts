@@ -2,7 +2,7 @@
 // with `safetensors.torch.load_file` into the equivalent nn.Module. Metadata (all strings, as the
 // format requires) records the format version, the architecture, training settings and metrics.
 import { QUANTIZED_LAYERS, type QuantizedWeights } from "./int8.js";
-import { ARCHITECTURES, ARCHITECTURE_NAMES, type Architecture, type ArchitectureName, type Weights } from "./lenet.js";
+import { architecture, ARCHITECTURE_NAMES, CLASSES, type Architecture, type ArchitectureName, type Weights } from "./lenet.js";
 import type { EpochMetrics, TrainState } from "./train.js";
 import { decodeSafetensors, encodeSafetensors, SafetensorsError, type Tensor } from "./safetensors.js";
 
@@ -14,6 +14,8 @@ export const ARCHITECTURE: ArchitectureName = "lenet5";
 export interface ModelInfo {
   formatVersion: number;
   architecture: ArchitectureName;
+  /** Classes the model tells apart (10 unless trained with --classes). */
+  classes: number;
   /** Training settings (epochs, batch size, lr, seed, ...) when the file was made by `train`. */
   training?: Record<string, unknown>;
   /** Final metrics (test accuracy, ...) when known. */
@@ -22,16 +24,23 @@ export interface ModelInfo {
   history?: EpochMetrics[];
 }
 
-/** The metadata every file we write starts with. */
-const identity = (arch: ArchitectureName): Record<string, string> => ({ format_version: String(MODEL_FORMAT_VERSION), architecture: arch, library: "lenet-wasm" });
+/** The metadata every file we write starts with (`classes` only when it is not 10). */
+const identity = (arch: Architecture): Record<string, string> => ({
+  format_version: String(MODEL_FORMAT_VERSION), architecture: arch.name, ...(arch.classes === CLASSES ? {} : { classes: String(arch.classes) }), library: "lenet-wasm",
+});
 
-/** The architecture a file's metadata names (absent: "lenet5"). */
+/** The network a file's metadata names (absent: "lenet5"), for its number of classes (absent: 10). */
 function architectureOf(metadata: Record<string, string>, file: string): Architecture {
   const name = metadata.architecture ?? ARCHITECTURE;
   if (!(ARCHITECTURE_NAMES as readonly string[]).includes(name)) {
     throw new SafetensorsError(`architecture is "${name}", this version of lenet-wasm reads ${ARCHITECTURE_NAMES.map((a) => `"${a}"`).join(", ")} models`, file);
   }
-  return ARCHITECTURES[name as ArchitectureName];
+  const classes = metadata.classes === undefined ? CLASSES : Number(metadata.classes);
+  try {
+    return architecture(name as ArchitectureName, classes);
+  } catch (err) {
+    throw new SafetensorsError(`metadata "classes" ${JSON.stringify(metadata.classes)}: ${(err as Error).message}`, file);
+  }
 }
 
 /** Adds one tensor per parameter, named `prefix` + its PyTorch name. */
@@ -52,12 +61,12 @@ const pick = (tensors: Map<string, Tensor>, arch: Architecture, prefix: string):
 
 const isReal = (v: unknown): boolean => typeof v === "number" && Number.isFinite(v);
 
-/** Encodes weights and their story as safetensors bytes (architecture: "lenet5" unless given). */
-export function encodeModel(weights: Weights, info: Partial<Pick<ModelInfo, "architecture" | "training" | "metrics" | "history">> = {}): Uint8Array {
-  const arch = ARCHITECTURES[info.architecture ?? ARCHITECTURE];
+/** Encodes weights and their story as safetensors bytes (architecture "lenet5" and 10 classes unless given). */
+export function encodeModel(weights: Weights, info: Partial<Pick<ModelInfo, "architecture" | "classes" | "training" | "metrics" | "history">> = {}): Uint8Array {
+  const arch = architecture(info.architecture ?? ARCHITECTURE, info.classes ?? CLASSES);
   const tensors = new Map<string, Tensor>();
   addTensors(tensors, arch, "", weights);
-  const metadata = identity(arch.name);
+  const metadata = identity(arch);
   if (info.training) metadata.training = JSON.stringify(info.training);
   if (info.metrics) metadata.metrics = JSON.stringify(info.metrics);
   if (info.history) metadata.history = JSON.stringify(info.history);
@@ -76,7 +85,7 @@ export function decodeModel(bytes: Uint8Array, file = "model"): { weights: Weigh
 
 /** The format version, architecture and story a model file's metadata tells, checked. */
 function readInfo(metadata: Record<string, string>, file: string): ModelInfo {
-  const architecture = architectureOf(metadata, file).name;
+  const { name: architecture, classes } = architectureOf(metadata, file);
   const formatVersion = Number(metadata.format_version ?? MODEL_FORMAT_VERSION);
   if (!Number.isInteger(formatVersion) || formatVersion < 1 || formatVersion > MODEL_FORMAT_VERSION) {
     throw new SafetensorsError(`format_version "${metadata.format_version}" is not supported (this lenet-wasm reads 1..${MODEL_FORMAT_VERSION}); upgrade lenet-wasm`, file);
@@ -89,7 +98,7 @@ function readInfo(metadata: Record<string, string>, file: string): ModelInfo {
       throw new SafetensorsError(`metadata "${key}" is not valid JSON`, file);
     }
   };
-  const info: ModelInfo = { formatVersion, architecture };
+  const info: ModelInfo = { formatVersion, architecture, classes };
   const training = parse("training"), metrics = parse("metrics"), history = parse("history") as unknown;
   if (training) info.training = training;
   if (metrics) info.metrics = metrics;
@@ -129,7 +138,7 @@ export function encodeInt8Model(q: QuantizedWeights, info: Pick<ModelInfo, "trai
     tensors.set(`${name}.bias`, { shape: [shape[0]], data: l.bias });
     tensors.set(`${name}.input_scale`, { shape: [], data: Float32Array.of(l.inputScale) });
   }
-  const metadata: Record<string, string> = { ...identity("lenet5"), quantization: INT8 };
+  const metadata: Record<string, string> = { ...identity(architecture("lenet5")), quantization: INT8 };
   if (info.training) metadata.training = JSON.stringify(info.training);
   if (info.metrics) metadata.metrics = JSON.stringify(info.metrics);
   return encodeSafetensors(tensors, metadata);
@@ -158,6 +167,8 @@ export function decodeInt8Model(bytes: Uint8Array, file = "model"): { weights: Q
 /** Everything needed to continue a training run exactly where it stopped. */
 export interface Checkpoint {
   architecture: ArchitectureName;
+  /** Classes of the model (default 10). */
+  classes?: number;
   weights: Weights;
   adam: { m: Weights; v: Weights; steps: number };
   state: TrainState;
@@ -169,13 +180,13 @@ const ADAM_M = "adam.m.", ADAM_V = "adam.v.";
 
 /** Encodes a checkpoint: the weights as in a model file, Adam's moments as `adam.m.*`/`adam.v.*`, the state in metadata. */
 export function encodeCheckpoint(c: Checkpoint): Uint8Array {
-  const arch = ARCHITECTURES[c.architecture];
+  const arch = architecture(c.architecture, c.classes ?? CLASSES);
   const tensors = new Map<string, Tensor>();
   addTensors(tensors, arch, "", c.weights);
   addTensors(tensors, arch, ADAM_M, c.adam.m);
   addTensors(tensors, arch, ADAM_V, c.adam.v);
   return encodeSafetensors(tensors, {
-    ...identity(arch.name),
+    ...identity(arch),
     kind: "checkpoint",
     adam_steps: String(c.adam.steps),
     state: JSON.stringify(c.state),
@@ -190,8 +201,8 @@ export function encodeCheckpoint(c: Checkpoint): Uint8Array {
 export function decodeCheckpoint(bytes: Uint8Array, file = "checkpoint"): Checkpoint {
   const fail = (what: string) => new SafetensorsError(`${what}; is this a lenet-wasm checkpoint? Start the run again without --resume`, file);
   const archOf = (m: Record<string, string>): Architecture => {
-    if (!(ARCHITECTURE_NAMES as readonly string[]).includes(m.architecture ?? "")) throw fail(`architecture is ${JSON.stringify(m.architecture)}`);
-    return ARCHITECTURES[m.architecture as ArchitectureName];
+    if (m.architecture === undefined) throw fail("metadata \"architecture\" is missing");
+    return architectureOf(m, file);
   };
   const { tensors, metadata } = decodeSafetensors(bytes, { file, expect: (m) => specs(archOf(m), "", ADAM_M, ADAM_V) });
   const arch = archOf(metadata);
@@ -214,7 +225,7 @@ export function decodeCheckpoint(bytes: Uint8Array, file = "checkpoint"): Checkp
     throw fail("metadata \"state\" is not a valid training state");
   }
   if (typeof settings !== "object" || settings === null || Array.isArray(settings)) throw fail("metadata \"settings\" is not an object");
-  return { architecture: arch.name, weights: pick(tensors, arch, ""), adam: { m: pick(tensors, arch, ADAM_M), v: pick(tensors, arch, ADAM_V), steps }, state, settings };
+  return { architecture: arch.name, classes: arch.classes, weights: pick(tensors, arch, ""), adam: { m: pick(tensors, arch, ADAM_M), v: pick(tensors, arch, ADAM_V), steps }, state, settings };
 }
 
 /** Whether `h` is a list of EpochMetrics: every field a finite number (validation ones optional). */

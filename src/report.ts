@@ -1,7 +1,7 @@
 // A training report as ONE self-contained HTML file: inline SVG charts, digits and filters as
 // embedded PNGs, no scripts, no network. Runs in Node and browsers (it only builds a string).
 import { encode as encodePng } from "fast-png";
-import { CLASSES, IMAGE_SIDE, PIXELS, type LeNet5 } from "./lenet.js";
+import { IMAGE_SIDE, PIXELS, type LeNet5 } from "./lenet.js";
 import { evaluateDetailed, type DetailedEvaluation } from "./metrics.js";
 import { CLASS_NAMES, type Dataset } from "./mnist.js";
 import type { EpochMetrics } from "./train.js";
@@ -100,12 +100,12 @@ function lineChart(title: string, series: { name: string; values: (number | unde
 }
 
 function confusionSvg(e: DetailedEvaluation): string {
-  const cell = 34, L = 40, T = 40, size = L + CLASSES * cell + 8;
-  const max = Math.max(...e.confusion.flat().filter((_, i) => i % (CLASSES + 1) !== 0), 1); // largest off-diagonal
+  const N = e.confusion.length, cell = N > 10 ? Math.max(12, Math.floor(340 / N)) : 34, L = 40, T = 40, size = L + N * cell + 8;
+  const max = Math.max(...e.confusion.flat().filter((_, i) => i % (N + 1) !== 0), 1); // largest off-diagonal
   const parts = [`<svg class="confusion" viewBox="0 0 ${size} ${size}" width="${size}" height="${size}" role="img" aria-label="confusion matrix">`,
-    `<text x="${L + (CLASSES * cell) / 2}" y="14" text-anchor="middle" class="t">predicted</text>`,
-    `<text x="12" y="${T + (CLASSES * cell) / 2}" text-anchor="middle" class="t" transform="rotate(-90 12 ${T + (CLASSES * cell) / 2})">true</text>`];
-  for (let c = 0; c < CLASSES; c++) {
+    `<text x="${L + (N * cell) / 2}" y="14" text-anchor="middle" class="t">predicted</text>`,
+    `<text x="12" y="${T + (N * cell) / 2}" text-anchor="middle" class="t" transform="rotate(-90 12 ${T + (N * cell) / 2})">true</text>`];
+  for (let c = 0; c < N; c++) {
     parts.push(`<text x="${L + c * cell + cell / 2}" y="${T - 8}" text-anchor="middle">${c}</text>`, `<text x="${L - 8}" y="${T + c * cell + cell / 2 + 4}" text-anchor="end">${c}</text>`);
   }
   e.confusion.forEach((row, t) => row.forEach((n, p) => {

@@ -174,7 +174,14 @@ describe("lenet-wasm CLI", () => {
     const r = run("train", "--data", dir, "--epochs", "2", "--validation", "300", "--recipe", "augmented", "--out", out, "--quiet");
     expect(r.code, r.stderr).toBe(0);
     expect(decodeModel(readFileSync(out)).info.training).toMatchObject({ augment: true, lr: 0.002, lr_decay: 0.6 });
-    expect(run("train", "--recipe", "magic").stderr).toMatch(/--recipe must be one of augmented, got "magic"/);
+    expect(run("train", "--recipe", "magic").stderr).toMatch(/--recipe must be one of augmented, paper, paper-distorted, got "magic"/);
+    // The paper's recipe: its network, 20 epochs (here cut to 1 by --epochs), decay and weight decay.
+    const paper = join(dir, "paper-recipe.safetensors");
+    const p = run("train", "--data", dir, "--recipe", "paper", "--epochs", "1", "--validation", "300", "--out", paper, "--quiet");
+    expect(p.code, p.stderr).toBe(0);
+    const { info } = decodeModel(readFileSync(paper));
+    expect(info.architecture).toBe("lenet5-1998");
+    expect(info.training).toMatchObject({ arch: "lenet5-1998", augment: false, lr: 0.001, lr_decay: 0.85, weight_decay: 0.1, epochs: 1 });
     expect(run("train", "--lr-decay", "1.5").code).toBe(2);
   });
 

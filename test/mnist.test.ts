@@ -47,7 +47,7 @@ describe("model files", () => {
     const bytes = encodeModel(m.getWeights(), { training: { epochs: 1 }, metrics: { test_accuracy: 0.5 } });
     const { weights, info } = decodeModel(bytes, "m.safetensors");
     expect(weights).toEqual(m.getWeights());
-    expect(info).toEqual({ formatVersion: 1, architecture: "lenet5", training: { epochs: 1 }, metrics: { test_accuracy: 0.5 } });
+    expect(info).toEqual({ formatVersion: 1, architecture: "lenet5", classes: 10, training: { epochs: 1 }, metrics: { test_accuracy: 0.5 } });
   });
 
   it("accept a plain state_dict without metadata (as saved from PyTorch)", async () => {

@@ -27,6 +27,7 @@ function run(...args: string[]) {
 const INFO: ModelInfo = {
   formatVersion: 1,
   architecture: "lenet5",
+  classes: 10,
   training: { dataset: "mnist", epochs: 1, batch_size: 32, lr: 0.001, seed: 1, train_images: 3000 },
   metrics: { test_accuracy: 0.9 },
 };
