@@ -173,7 +173,7 @@ describe("lenet-wasm CLI", () => {
     const out = join(dir, "aug.safetensors");
     const r = run("train", "--data", dir, "--epochs", "2", "--validation", "300", "--recipe", "augmented", "--out", out, "--quiet");
     expect(r.code, r.stderr).toBe(0);
-    expect(decodeModel(readFileSync(out)).info.training).toMatchObject({ augment: true, lr: 0.002, lr_decay: 0.6 });
+    expect(decodeModel(readFileSync(out)).info.training).toMatchObject({ augment: true, lr: 0.002, lr_decay: 0.5, validation: 300 });
     expect(run("train", "--recipe", "magic").stderr).toMatch(/--recipe must be one of augmented, paper, paper-distorted, got "magic"/);
     // The paper's recipe: its network, 20 epochs (here cut to 1 by --epochs), decay and weight decay.
     const paper = join(dir, "paper-recipe.safetensors");
