@@ -8,6 +8,7 @@ export { subsample2d_fwd, subsample2d_bwd } from "./subsample";
 export { rbf_fwd, rbf_bwd_input } from "./rbf";
 export { softmax_fwd, softmax_xent_fwd, softmax_xent_bwd } from "./softmax_xent";
 export { adam_step } from "./adam";
+export { images_to_input } from "./input";
 export { add_f32, mul_f32, scale_f32, count_nonfinite } from "./simd";
 export { quantize_i8, conv2d_fwd_i8, conv2d_fwd_i8_scratch, dense_fwd_i8 } from "./int8";
 

@@ -115,12 +115,11 @@ export class LeNet5 {
   private readonly r: Record<string, Region>;
   private readonly f32: Float32Array;
   private readonly i32: Int32Array;
+  private readonly u8: Uint8Array;
   private readonly layout: { at: Record<string, number>; total: number };
   /** Byte offsets of each parameter and of its gradient. */
   private readonly P: Record<string, number> = {};
   private readonly G: Record<string, number> = {};
-  /** float32(low + (high - low) * v / 255) for every byte v: one table lookup per pixel. */
-  private readonly byteToInput: Float32Array;
   private readonly net: Net;
 
   /** Creates a model with fresh weights (Glorot-uniform for "lenet5", the paper's rule for "lenet5-1998") and zero biases. */
@@ -153,6 +152,8 @@ export class LeNet5 {
       adamM: total,
       adamV: total,
       labels: B,
+      pixels: Math.ceil((B * PIXELS) / 4), // a batch's uint8 images, staged for images_to_input
+      byteTable: 256, // byteToInput, for images_to_input
       classProbs: B * arch.classes, // probabilities of the classes (the 1998 network's logits have an 11th)
       ...perImage,
       ...arch.scratch,
@@ -160,13 +161,15 @@ export class LeNet5 {
     });
     this.f32 = new Float32Array(kernels.memory.buffer);
     this.i32 = new Int32Array(kernels.memory.buffer);
+    this.u8 = new Uint8Array(kernels.memory.buffer);
     for (const p of arch.parameters) {
       this.P[p.name] = this.r.params!.offset + this.layout.at[p.name]! * 4;
       this.G[p.name] = this.r.grads!.offset + this.layout.at[p.name]! * 4;
     }
     for (const [name, c] of Object.entries(arch.constants)) this.f32.set(c, this.region(name).offset / 4);
     const { low, high } = arch.input;
-    this.byteToInput = Float32Array.from({ length: 256 }, (_, v) => low + ((high - low) * v) / 255);
+    // float32(low + (high - low) * v / 255) for every byte v: images_to_input's table.
+    this.f32.set(Float32Array.from({ length: 256 }, (_, v) => low + ((high - low) * v) / 255), this.region("byteTable").offset / 4);
     // The border of every input slot is the background value; setBatch only writes the 28x28 interior.
     const input = this.region("input");
     this.f32.fill(low, input.offset / 4, input.offset / 4 + input.length);
@@ -245,30 +248,37 @@ export class LeNet5 {
     if (count < 1 || count > this.capacity) throw new RangeError(`batch of ${count} images: must be 1..${this.capacity}`);
     const input = this.region("input").offset / 4;
     const labelAt = this.region("labels").offset / 4;
-    const { f32, byteToInput: table } = this;
+    const f32 = this.f32;
     const { low, high } = this.arch.input;
     const slot = this.arch.activations.input!;
+    const plain = images instanceof Uint8Array && !distort;
+    const pixels = this.region("pixels").offset;
     for (let i = 0; i < count; i++) {
       const n = order ? order[start + i]! : start + i;
       const src = n * PIXELS;
       if (src + PIXELS > images.length) throw new RangeError(`image ${n} is past the end of the images (${images.length / PIXELS} images)`);
-      // Interior of the 32x32 slot; its 2-pixel border is never written.
-      let dst = input + i * slot + PAD * PADDED_SIDE + PAD;
-      if (distort && images instanceof Uint8Array) {
-        distortInto(f32, dst, PADDED_SIDE, images, n, distort.distortion, distort.seed, distort.epoch);
-        if (low !== 0 || high !== 1) {
-          for (let row = 0; row < IMAGE_SIDE; row++, dst += PADDED_SIDE) {
-            for (let c = 0; c < IMAGE_SIDE; c++) f32[dst + c] = low + (high - low) * f32[dst + c]!;
+      if (plain) {
+        // Staged as bytes; images_to_input scales the whole batch in one call below.
+        if (!order) {
+          if (i === 0) this.u8.set((images as Uint8Array).subarray(src, src + count * PIXELS), pixels);
+        } else this.u8.set((images as Uint8Array).subarray(src, src + PIXELS), pixels + i * PIXELS);
+      } else {
+        // Interior of the 32x32 slot; its 2-pixel border is never written.
+        let dst = input + i * slot + PAD * PADDED_SIDE + PAD;
+        if (distort && images instanceof Uint8Array) {
+          distortInto(f32, dst, PADDED_SIDE, images, n, distort.distortion, distort.seed, distort.epoch);
+          if (low !== 0 || high !== 1) {
+            for (let row = 0; row < IMAGE_SIDE; row++, dst += PADDED_SIDE) {
+              for (let c = 0; c < IMAGE_SIDE; c++) f32[dst + c] = low + (high - low) * f32[dst + c]!;
+            }
           }
-        }
-      } else for (let row = 0; row < IMAGE_SIDE; row++, dst += PADDED_SIDE) {
-        const s = src + row * IMAGE_SIDE;
-        if (images instanceof Uint8Array) {
-          for (let c = 0; c < IMAGE_SIDE; c++) f32[dst + c] = table[images[s + c]!]!;
-        } else if (low === 0 && high === 1) {
-          for (let c = 0; c < IMAGE_SIDE; c++) f32[dst + c] = images[s + c]!;
-        } else {
-          for (let c = 0; c < IMAGE_SIDE; c++) f32[dst + c] = low + (high - low) * images[s + c]!;
+        } else for (let row = 0; row < IMAGE_SIDE; row++, dst += PADDED_SIDE) {
+          const s = src + row * IMAGE_SIDE;
+          if (low === 0 && high === 1) {
+            for (let c = 0; c < IMAGE_SIDE; c++) f32[dst + c] = images[s + c]!;
+          } else {
+            for (let c = 0; c < IMAGE_SIDE; c++) f32[dst + c] = low + (high - low) * images[s + c]!;
+          }
         }
       }
       if (labels) {
@@ -277,6 +287,7 @@ export class LeNet5 {
         this.i32[labelAt + i] = label;
       }
     }
+    if (plain) this.k.images_to_input(input * 4, pixels, this.region("byteTable").offset, count);
   }
 
   /** Byte offset of image `first` of the batch in region `name` (activations are stored per image). */

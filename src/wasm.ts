@@ -30,6 +30,7 @@ export interface Kernels {
   softmax_xent_bwd(dlogits: number, probs: number, labels: number, B: number, N: number, scale: number): void;
   add_f32(dst: number, src: number, n: number): void;
   mul_f32(dst: number, src: number, n: number): void;
+  images_to_input(input: number, pixels: number, table: number, B: number): void;
   scale_f32(x: number, n: number, factor: number): void;
   count_nonfinite(x: number, n: number): number;
   adam_step(params: number, grads: number, m: number, v: number, n: number, alpha: number, beta1: number, beta2: number, eps: number): void;

@@ -623,3 +623,25 @@ describe("scale_f32", () => {
     expectClose(label, a.read("x"), x.map((v) => Math.fround(v * factor)), 0, 0);
   });
 });
+
+// ---------------------------------------------------------------------------------------------
+// images_to_input: uint8 images through a 256-entry table into the interiors of 32x32 slots
+
+describe("images_to_input", () => {
+  it.each([1, 2, 5, 32])("B=%i: every pixel is table[byte], in its slot's interior; the border is left alone", (B) => {
+    const label = `images_to_input B=${B}`;
+    const rng = rngFor(label);
+    const pixels = Uint8Array.from({ length: B * 784 }, () => Math.floor(rng() * 256));
+    const table = randF32(rng, 256, -2, 2);
+    const border = 7.25;
+    const a = new Arena(k, { input: B * 1024, pixels: B * 196, table: 256 });
+    a.runTwice(label, ["input"], () => {
+      a.input("pixels", pixels, "u8"); a.input("table", table); a.fill("input", border);
+    }, () => k.images_to_input(a.ptr("input"), a.ptr("pixels"), a.ptr("table"), B));
+    const want = new Float64Array(B * 1024).fill(border);
+    for (let b = 0; b < B; b++) {
+      for (let i = 0; i < 784; i++) want[b * 1024 + (2 + Math.floor(i / 28)) * 32 + 2 + (i % 28)] = table[pixels[b * 784 + i]!]!;
+    }
+    expectClose(label, a.read("input"), want, 0, 0, [B, 32, 32]);
+  });
+});
