@@ -17,9 +17,8 @@ export function dense_fwd(out: usize, inp: usize, weight: usize, bias: usize, B:
   for (let n = 0; n < N; n++) {
     const w = at(weight, n * K);
     const bn = load<f32>(at(bias, n));
-    let b = 0;
     // Four batch rows per pass share each weight load; same order of sums as dot().
-    for (; b + 4 <= B; b += 4) {
+    for (let b = 0; b + 4 <= B; b += 4) {
       const x0 = at(inp, b * K), x1 = at(x0, K), x2 = at(x1, K), x3 = at(x2, K);
       let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
       let k = 0;
@@ -41,7 +40,35 @@ export function dense_fwd(out: usize, inp: usize, weight: usize, bias: usize, B:
       store<f32>(at(out, (b + 2) * N + n), (hsum(a2) + t2) + bn);
       store<f32>(at(out, (b + 3) * N + n), (hsum(a3) + t3) + bn);
     }
-    for (; b < B; b++) store<f32>(at(out, b * N + n), dot(at(inp, b * K), w, K) + bn);
+  }
+  // Rows left over (B % 4; all of them at batch 1): four weight rows per pass share each input load.
+  // Four independent sums hide the add latency that a single dot() waits on; the same order of sums.
+  for (let b = B & ~3; b < B; b++) {
+    const x = at(inp, b * K), o = at(out, b * N);
+    let n = 0;
+    for (; n + 4 <= N; n += 4) {
+      const w0 = at(weight, n * K), w1 = at(w0, K), w2 = at(w1, K), w3 = at(w2, K);
+      let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+      let k = 0;
+      for (; k + 4 <= K; k += 4) {
+        const xv = v128.load(at(x, k));
+        a0 = madd(xv, v128.load(at(w0, k)), a0);
+        a1 = madd(xv, v128.load(at(w1, k)), a1);
+        a2 = madd(xv, v128.load(at(w2, k)), a2);
+        a3 = madd(xv, v128.load(at(w3, k)), a3);
+      }
+      let t0: f32 = 0, t1: f32 = 0, t2: f32 = 0, t3: f32 = 0;
+      for (; k < K; k++) {
+        const xs = load<f32>(at(x, k));
+        t0 += xs * load<f32>(at(w0, k)); t1 += xs * load<f32>(at(w1, k));
+        t2 += xs * load<f32>(at(w2, k)); t3 += xs * load<f32>(at(w3, k));
+      }
+      store<f32>(at(o, n), (hsum(a0) + t0) + load<f32>(at(bias, n)));
+      store<f32>(at(o, n + 1), (hsum(a1) + t1) + load<f32>(at(bias, n + 1)));
+      store<f32>(at(o, n + 2), (hsum(a2) + t2) + load<f32>(at(bias, n + 2)));
+      store<f32>(at(o, n + 3), (hsum(a3) + t3) + load<f32>(at(bias, n + 3)));
+    }
+    for (; n < N; n++) store<f32>(at(o, n), dot(x, at(weight, n * K), K) + load<f32>(at(bias, n)));
   }
 }
 
