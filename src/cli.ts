@@ -13,7 +13,7 @@ import { ARCHITECTURE_NAMES, CLASSES, DEFAULT_ADAM, MAX_CLASSES, IMAGE_SIDE, LeN
 import { DEFAULT_DISTORTION } from "./augment.js";
 import { CLASS_NAMES, DatasetError, splitValidation, type DatasetName } from "./mnist.js";
 import { evaluateDetailed, formatConfusion } from "./metrics.js";
-import { decodeCheckpoint, decodeInt8Model, decodeModel, encodeCheckpoint, encodeModel, isInt8Model, type Checkpoint, type ModelInfo } from "./model-file.js";
+import { decodeCheckpoint, decodeInt8Model, decodeModel, encodeCheckpoint, encodeInt8Model, encodeModel, isInt8Model, type Checkpoint, type ModelInfo } from "./model-file.js";
 import { LeNet5Int8, quantize } from "./int8.js";
 import { readMnist, writeFileAtomic } from "./node-io.js";
 import { SafetensorsError } from "./safetensors.js";
@@ -73,13 +73,15 @@ evaluate and report options:
   --idx FILE, --index N  predict: image N of an IDX images file (plain or .gz)
   --int8              evaluate, predict: int8 kernels; the model is quantised on the fly (weights per
                       channel, activations calibrated on the first 1000 training images of --data).
-                      A model file saved with encodeInt8Model runs as int8 without the flag
+                      An int8 model file (export --format int8) runs as int8 without the flag
   --data DIR, --json, --quiet, --verbose   as above
 
 export options:
-  --format onnx       ONNX (opset 13), the only format for now (default)
+  --format onnx       ONNX (opset 13) (default)
+  --format int8       int8 weights and scales, safetensors (a quarter of the size), calibrated on the
+                      first 1000 training images of --data (lenet5 models of 10 classes)
   --model FILE        the model file to export (or give it as an argument: export FILE)
-  --out FILE, -o FILE where to write it (default: the model's path with .onnx)
+  --out FILE, -o FILE where to write it (default: the model's path with .onnx or .int8.safetensors)
   --quiet, --verbose  as above
 
 Examples:
@@ -91,6 +93,7 @@ Examples:
   npx lenet-wasm report --model lenet5.safetensors --out report.html
   npx lenet-wasm predict --model lenet5.safetensors my-seven.png
   npx lenet-wasm export --format onnx lenet5.safetensors -o lenet5.onnx
+  npx lenet-wasm export --format int8 lenet5.safetensors     (writes lenet5.int8.safetensors)
   npx lenet-wasm train --dataset fashion-mnist --out fashion.safetensors
 `;
 
@@ -195,7 +198,7 @@ const ALLOWED: Record<string, (keyof typeof OPTIONS)[]> = {
   evaluate: ["model", "data", "dataset", "fast-math", "int8", "json", "quiet", "verbose", "help"],
   report: ["model", "data", "dataset", "out", "quiet", "verbose", "help"],
   predict: ["model", "top", "idx", "index", "dataset", "fast-math", "int8", "json", "verbose", "help"],
-  export: ["format", "model", "out", "quiet", "verbose", "help"],
+  export: ["format", "model", "out", "data", "dataset", "quiet", "verbose", "help"],
 };
 
 /** Keras-style progress: one line per epoch, redrawn in place on a terminal. */
@@ -521,10 +524,15 @@ async function loadPredictor(flags: Flags): Promise<{ model: LeNet5 | LeNet5Int8
   }
   const { weights, info } = decodeModel(bytes, path);
   if (flags.int8 !== true) return { model: await f32Model(weights, info, flags), info, path };
-  if (info.architecture !== "lenet5") throw new CliError(`--int8 runs the lenet5 network only; ${path} holds a ${info.architecture} model. Leave out --int8.`);
-  if (info.classes !== CLASSES) throw new CliError(`--int8 runs 10-class models only; ${path} has ${info.classes} classes. Leave out --int8.`);
+  return { ...(await quantizeModel(weights, info, path, flags, "Leave out --int8")), info, path };
+}
+
+/** The f32 model quantised to int8, calibrated on the training images of --data (or the model's dataset). */
+async function quantizeModel(weights: Weights, info: ModelInfo, path: string, flags: Flags, instead: string) {
+  if (info.architecture !== "lenet5") throw new CliError(`int8 runs the lenet5 network only; ${path} holds a ${info.architecture} model. ${instead}.`);
+  if (info.classes !== CLASSES) throw new CliError(`int8 runs 10-class models only; ${path} has ${info.classes} classes. ${instead}.`);
   const data = await readMnist(stringFlag(flags, "data"), datasetFlag(flags, info.training?.dataset));
-  return { model: await quantize(weights, data.train.images.subarray(0, CALIBRATION_IMAGES * PIXELS)), info, path, data };
+  return { model: await quantize(weights, data.train.images.subarray(0, CALIBRATION_IMAGES * PIXELS)), data };
 }
 
 async function commandEvaluate(flags: Flags): Promise<void> {
@@ -607,26 +615,36 @@ async function commandPredict(flags: Flags, files: string[]): Promise<void> {
 /** `export`: the model file (--model or the one argument) as ONNX, written atomically. */
 async function commandExport(flags: Flags, args: string[]): Promise<void> {
   const format = stringFlag(flags, "format") ?? "onnx";
-  if (format !== "onnx") throw new UsageError(`--format must be onnx (the only export format for now), got "${format}"`);
+  if (format !== "onnx" && format !== "int8") throw new UsageError(`--format must be onnx or int8, got "${format}"`);
   if (args.length > 1) throw new UsageError(`unexpected argument "${args[1]}"`);
   const given = stringFlag(flags, "model");
   if (given !== undefined && args.length > 0) throw new UsageError(`give the model once: --model ${given} or ${args[0]}, not both`);
   const file = given ?? args[0];
   if (file === undefined) throw new UsageError("export needs the model file: --model FILE (or export FILE)");
   const path = resolve(file);
-  const out = resolve(stringFlag(flags, "out") ?? path.replace(/\.safetensors$/, "") + ".onnx");
+  const out = resolve(stringFlag(flags, "out") ?? path.replace(/\.safetensors$/, "") + (format === "onnx" ? ".onnx" : ".int8.safetensors"));
   if (out === path) throw new UsageError(`--out ${out} is the model file itself; choose another --out`);
   const { weights, info } = await readModelFile(file);
-  const { encodeOnnx, ONNX_OPSET } = await import("./onnx.js"); // protobuf code: loaded only when used
-  const onnx = encodeOnnx(weights, info);
-  await writeFileAtomic(out, onnx).catch((err: NodeJS.ErrnoException) => {
+  let bytes: Uint8Array, summary: string;
+  if (format === "onnx") {
+    const { encodeOnnx, ONNX_OPSET } = await import("./onnx.js"); // protobuf code: loaded only when used
+    bytes = encodeOnnx(weights, info);
+    summary = `ONNX model (opset ${ONNX_OPSET}, ${(bytes.length / 1024).toFixed(1)} KB) written to ${out}\n` +
+      `  input "images": float32 [N,1,28,28], pixels in [0,1]; outputs "probabilities" and "logits": [N,${info.classes}]\n`;
+  } else {
+    const { model } = await quantizeModel(weights, info, path, flags, "Export it as onnx instead");
+    bytes = encodeInt8Model(model.weights, { ...(info.training ? { training: info.training } : {}), ...(info.metrics ? { metrics: info.metrics } : {}) });
+    summary = `int8 model (${(bytes.length / 1024).toFixed(1)} KB; the f32 file has ${(weightBytes(weights) / 1024).toFixed(1)} KB of weights) written to ${out}\n` +
+      `  calibrated on ${CALIBRATION_IMAGES} training images; evaluate and predict run it as int8\n`;
+  }
+  await writeFileAtomic(out, bytes).catch((err: NodeJS.ErrnoException) => {
     throw new CliError(`cannot write ${out}: ${err.code === "ENOENT" ? `folder ${dirname(out)} does not exist` : err.message}. Choose another --out.`);
   });
-  if (flags.quiet !== true) {
-    process.stdout.write(`ONNX model (opset ${ONNX_OPSET}, ${(onnx.length / 1024).toFixed(1)} KB) written to ${out}\n` +
-      `  input "images": float32 [N,1,28,28], pixels in [0,1]; outputs "probabilities" and "logits": [N,10]\n`);
-  }
+  if (flags.quiet !== true) process.stdout.write(summary);
 }
+
+/** Bytes of f32 weights. */
+const weightBytes = (w: Weights): number => Object.values(w).reduce((n, t) => n + t.byteLength, 0);
 
 /** Errors from the file system (full disk, permissions, ...): their message names the file. */
 function isFileError(e: Error): boolean {

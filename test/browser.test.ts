@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LeNet5, PARAMETERS, PIXELS } from "../src/lenet.js";
 import { subset } from "../src/mnist.js";
 import { decodeModel } from "../src/model-file.js";
+import { quantize } from "../src/int8.js";
 import { train } from "../src/train.js";
 import { launchChromium } from "./chromium.js";
 import { mnist } from "./helpers.js";
@@ -133,6 +134,27 @@ describe("the demo (examples/web, served by npm run demo)", () => {
     const fromNode = bits(model.predict(mnist().test.images, count));
     expect(fromChromium.length).toBe(count * 10);
     expect(fromChromium).toEqual(fromNode);
+    await page.close();
+  }, 30_000);
+
+  it("runs the 1998 network and the int8 model with Node's bits (seeded weights; int8 calibrated on the same images)", async () => {
+    const { page } = await open(url);
+    const count = 200;
+    const fromChromium = await page.evaluate<{ paper: number[]; int8: number[] }>(`(async () => {
+      const lib = await import("/lenet-wasm/lenet-wasm.js");
+      const get = async (path) => new Uint8Array(await (await fetch(path)).arrayBuffer());
+      const images = lib.parseIdx(await get("mnist/t10k-images-idx3-ubyte")).data;
+      const paper = await lib.LeNet5.create({ arch: "lenet5-1998", seed: 1 });
+      const int8 = await lib.quantize(lib.decodeModel(await get("lenet5.safetensors")).weights, images.subarray(0, 100 * 784));
+      const bits = (p) => Array.from(new Uint32Array(p.buffer));
+      return { paper: bits(paper.predict(images, ${count})), int8: bits(int8.predict(images, ${count})) };
+    })()`);
+    const test = mnist().test;
+    const paper = await LeNet5.create({ arch: "lenet5-1998", seed: 1 });
+    const int8 = await quantize(decodeModel(readFileSync(weightsFile)).weights, test.images.subarray(0, 100 * 784));
+    expect(fromChromium.paper.length).toBe(count * 10);
+    expect(fromChromium.paper).toEqual(bits(paper.predict(test.images, count)));
+    expect(fromChromium.int8).toEqual(bits(int8.predict(test.images, count)));
     await page.close();
   }, 30_000);
 

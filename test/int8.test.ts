@@ -245,6 +245,14 @@ describe("lenet-wasm evaluate/predict --int8", () => {
     expect(fromFile.int8).toBe(true);
     expect(fromFile.test_accuracy).toBe(int8.test_accuracy);
     expect(run("evaluate", "--model", file).stdout).toMatch(/^Test accuracy \(int8\): \d+\.\d\d%/);
+    // export --format int8 writes that same file.
+    const exported = join(mkdtempSync(join(tmpdir(), "lenet-int8-")), "exported.int8.safetensors");
+    const e = run("export", "--format", "int8", MODEL_FILE, "-o", exported);
+    expect(e.code, e.stderr).toBe(0);
+    expect(e.stdout).toMatch(/int8 model \(\d+\.\d KB; the f32 file has \d+\.\d KB of weights\) written to/);
+    const back = decodeInt8Model(new Uint8Array(readFileSync(exported)), exported);
+    expect(back.weights).toEqual(model.weights);
+    expect(back.info.metrics).toEqual(decodeModel(readFileSync(MODEL_FILE)).info.metrics); // the story travels along
 
     const p = run("predict", "--model", MODEL_FILE, "--int8", "--idx", join(MNIST_DIR, "t10k-images-idx3-ubyte"), "--index", "0", "--json");
     expect(p.code, p.stderr).toBe(0);

@@ -126,7 +126,7 @@ describe("ONNX export", () => {
     });
 
     it.each([
-      [["export", "--format", "tflite", "MODEL"], /--format must be onnx/],
+      [["export", "--format", "tflite", "MODEL"], /--format must be onnx or int8, got "tflite"/],
       [["export", "--format", "onnx"], /export needs the model file/],
       [["export", "MODEL", "--model", "MODEL"], /give the model once/],
       [["export", "MODEL", "--epochs", "2"], /--epochs is not an option of export/],
