@@ -11,7 +11,7 @@ import { digitImageFromPng, ImageError } from "./image-file.js";
 import { preprocessDigit } from "./preprocess.js";
 import { ARCHITECTURE_NAMES, CLASSES, DEFAULT_ADAM, MAX_CLASSES, IMAGE_SIDE, LeNet5, PIXELS, type ArchitectureName, type Weights } from "./lenet.js";
 import { DEFAULT_DISTORTION } from "./augment.js";
-import { CLASS_NAMES, DatasetError, splitValidation, type DatasetName } from "./mnist.js";
+import { CLASS_NAMES, cropField, DatasetError, FIELD_SIDE, splitValidation, type DatasetName } from "./mnist.js";
 import { evaluateDetailed, formatConfusion } from "./metrics.js";
 import { decodeCheckpoint, decodeInt8Model, decodeModel, encodeCheckpoint, encodeInt8Model, encodeModel, isInt8Model, type Checkpoint, type ModelInfo } from "./model-file.js";
 import { LeNet5Int8, quantize } from "./int8.js";
@@ -585,11 +585,13 @@ async function commandPredict(flags: Flags, files: string[]): Promise<void> {
     const index = intFlag(flags, "index", 0, 0, 2 ** 32 - 1);
     const array = parseIdx(await read(idxFile), { file: idxFile });
     const [count, rows, cols] = array.dims;
-    if (array.dtype !== "u8" || array.dims.length !== 3 || rows !== IMAGE_SIDE || cols !== IMAGE_SIDE) {
-      throw new CliError(`${idxFile}: expected u8 images of 28x28 (an MNIST images file), found ${array.dtype} [${array.dims.join(", ")}]`);
+    const field = rows === FIELD_SIDE && cols === FIELD_SIDE;
+    if (array.dtype !== "u8" || array.dims.length !== 3 || !(field || (rows === IMAGE_SIDE && cols === IMAGE_SIDE))) {
+      throw new CliError(`${idxFile}: expected u8 images of 28x28 (an MNIST images file) or 32x32, found ${array.dtype} [${array.dims.join(", ")}]`);
     }
     if (index >= count!) throw new UsageError(`--index ${index} is past the last image of ${idxFile} (${count! - 1})`);
-    inputs.push({ name: `${idxFile}[${index}]`, pixels: (array.data as Uint8Array).subarray(index * PIXELS, (index + 1) * PIXELS) });
+    const side = field ? FIELD_SIDE : IMAGE_SIDE, one = (array.data as Uint8Array).subarray(index * side * side, (index + 1) * side * side);
+    inputs.push({ name: `${idxFile}[${index}]`, pixels: field ? cropField(one, 1, idxFile) : one });
   }
   for (const file of files) inputs.push({ name: file, pixels: preprocessDigit(digitImageFromPng(await read(file), file)) });
   const images = new Uint8Array(inputs.length * PIXELS);

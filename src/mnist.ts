@@ -1,4 +1,4 @@
-// MNIST-style datasets (28x28 uint8 images, labels 0..9) from IDX bytes, and splits. Runs in Node
+// MNIST-style datasets (28x28 uint8 images, labels 0..9 or 0..N-1) from IDX bytes, and splits. Runs in Node
 // and browsers; the images stay uint8 (47 MB for 60k) and are scaled per batch by LeNet5.setBatch.
 import { parseIdx, type IdxArray } from "./idx.js";
 import { CLASSES, IMAGE_SIDE, PIXELS } from "./lenet.js";
@@ -33,21 +33,51 @@ function expectU8(array: IdxArray, rank: number, file: string): Uint8Array {
   return array.data as Uint8Array;
 }
 
+/** Side of the 32x32 input field of the 1998 paper (a 28x28 digit inside a blank border of 2). */
+export const FIELD_SIDE = 32;
+
 /**
- * Builds a dataset from the bytes of an images file (n x 28 x 28 u8) and a labels file (n u8),
- * plain or gzipped. Checks shapes, matching counts and that every label is 0..classes-1.
+ * 28x28 images from `count` 32x32 ones (u8, row-major) whose 2-pixel border is blank (0): the
+ * paper's input field, cropped without losing a pixel. Shared memory in, shared memory out.
+ * @throws DatasetError naming the first image with ink in its border
+ */
+export function cropField(images: Uint8Array, count: number, file: string): Uint8Array {
+  const pad = (FIELD_SIDE - IMAGE_SIDE) / 2, area = FIELD_SIDE * FIELD_SIDE;
+  const out = images.buffer instanceof SharedArrayBuffer ? new Uint8Array(new SharedArrayBuffer(count * PIXELS)) : new Uint8Array(count * PIXELS);
+  for (let n = 0; n < count; n++) {
+    for (let y = 0; y < FIELD_SIDE; y++) {
+      const row = images.subarray(n * area + y * FIELD_SIDE, n * area + (y + 1) * FIELD_SIDE);
+      const inside = y >= pad && y < pad + IMAGE_SIDE;
+      for (let x = 0; x < FIELD_SIDE; x++) {
+        if ((!inside || x < pad || x >= pad + IMAGE_SIDE) && row[x] !== 0) {
+          throw new DatasetError(`${file}: 32x32 images are read as 28x28 digits in a blank 2-pixel border (the 1998 paper's input field), ` +
+            `but image ${n} has ink (${row[x]}) at row ${y}, column ${x}. Crop or scale the images to 28x28.`, file);
+        }
+      }
+      if (inside) out.set(row.subarray(pad, pad + IMAGE_SIDE), (n * IMAGE_SIDE + y - pad) * IMAGE_SIDE);
+    }
+  }
+  return out;
+}
+
+/**
+ * Builds a dataset from the bytes of an images file (n x 28 x 28 u8, or n x 32 x 32 with a blank
+ * 2-pixel border: see cropField) and a labels file (n u8), plain or gzipped. Checks shapes,
+ * matching counts and that every label is 0..classes-1.
  */
 export function datasetFromIdx(imageBytes: Uint8Array, labelBytes: Uint8Array, names = { images: "images", labels: "labels" }, classes = CLASSES): Dataset {
   // Shared when the bytes are (node-io reads files into shared memory): gzipped data stays shared.
   const shared = imageBytes.buffer instanceof SharedArrayBuffer;
   const imagesIdx = parseIdx(imageBytes, { file: names.images, shared });
   const labelsIdx = parseIdx(labelBytes, { file: names.labels, shared });
-  const images = expectU8(imagesIdx, 3, names.images);
+  const raw = expectU8(imagesIdx, 3, names.images);
   const labels = expectU8(labelsIdx, 1, names.labels);
   const [count, rows, cols] = imagesIdx.dims as [number, number, number];
-  if (rows !== IMAGE_SIDE || cols !== IMAGE_SIDE) {
-    throw new DatasetError(`${names.images}: images are ${rows}x${cols}, the model needs ${IMAGE_SIDE}x${IMAGE_SIDE}.`, names.images);
+  const field = rows === FIELD_SIDE && cols === FIELD_SIDE;
+  if (!field && (rows !== IMAGE_SIDE || cols !== IMAGE_SIDE)) {
+    throw new DatasetError(`${names.images}: images are ${rows}x${cols}; the networks read ${IMAGE_SIDE}x${IMAGE_SIDE} images (or ${FIELD_SIDE}x${FIELD_SIDE} with a blank 2-pixel border).`, names.images);
   }
+  const images = field ? cropField(raw, count, names.images) : raw;
   if (labels.length !== count) {
     throw new DatasetError(`${names.labels} has ${labels.length} labels but ${names.images} has ${count} images: are they from the same set (train vs t10k)?`, names.labels);
   }

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
+import { parseIdx, writeIdx } from "../src/idx.js";
 import { decodeModel } from "../src/model-file.js";
 import { writeMnistDir } from "./helpers.js";
 
@@ -130,6 +131,28 @@ describe("lenet-wasm CLI", () => {
     const more = run("train", "--resume", checkpoints, "--epochs", "3", "--json", "--quiet");
     expect(more.code, more.stderr).toBe(0);
     expect(JSON.parse(more.stdout.trim().split("\n").pop()!).settings.arch).toBe("lenet5-1998");
+  });
+
+  it("reads 32x32 images with a blank border (the 1998 input field) as their 28x28 digits: train --data and predict --idx", () => {
+    const padDir = mkdtempSync(join(tmpdir(), "lenet-field-"));
+    writeSmallMnist(padDir);
+    for (const [name, gz] of [["train-images-idx3-ubyte", false], ["t10k-images-idx3-ubyte", true]] as const) {
+      const file = join(padDir, name + (gz ? ".gz" : ""));
+      const { dims, data } = parseIdx(new Uint8Array(readFileSync(file)));
+      const count = dims[0]!, out = new Uint8Array(count * 1024);
+      for (let n = 0; n < count; n++) for (let y = 0; y < 28; y++) out.set((data as Uint8Array).subarray(n * 784 + y * 28, n * 784 + y * 28 + 28), n * 1024 + (y + 2) * 32 + 2);
+      writeFileSync(file, writeIdx({ dtype: "u8", dims: [count, 32, 32], data: out }, { gzip: gz }));
+    }
+    const args = ["--epochs", "1", "--validation", "300", "--quiet", "--json"];
+    const padded = run("train", "--data", padDir, "--out", join(padDir, "m.safetensors"), ...args);
+    const plain = run("train", "--data", dir, "--out", join(padDir, "plain.safetensors"), ...args);
+    expect(padded.code, padded.stderr).toBe(0);
+    const last = (r: { stdout: string }) => JSON.parse(r.stdout.trim().split("\n").pop()!);
+    expect(last(padded).test_accuracy).toBe(last(plain).test_accuracy); // the same digits, the same model
+    const p32 = run("predict", "--model", join(padDir, "m.safetensors"), "--idx", join(padDir, "t10k-images-idx3-ubyte.gz"), "--index", "4", "--json");
+    const p28 = run("predict", "--model", join(padDir, "m.safetensors"), "--idx", join(dir, "t10k-images-idx3-ubyte.gz"), "--index", "4", "--json");
+    expect(p32.code, p32.stderr).toBe(0);
+    expect(JSON.parse(p32.stdout).predictions[0].probabilities).toEqual(JSON.parse(p28.stdout).predictions[0].probabilities);
   });
 
   it("the same seed gives the same model, byte for byte", () => {
