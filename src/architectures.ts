@@ -37,7 +37,7 @@ export interface Architecture {
   readonly trainableCount: number;
   /** Floats per image of each activation region (including "input", "logits", "probs", "labels" excluded). */
   readonly activations: Readonly<Record<string, number>>;
-  /** Regions that are not per image: scratch (zero-filled) and constants (filled once). */
+  /** Regions that are not per image: scratch (overwritten before it is read) and constants (filled once). */
   readonly scratch: Readonly<Record<string, number>>;
   readonly constants: Readonly<Record<string, Float32Array>>;
   /** Pixel 0 maps to `low`, 255 to `high`; the 2-pixel border around the 28x28 image is `low`. */
@@ -59,8 +59,8 @@ export interface Architecture {
 
 /** Classes of MNIST and Fashion-MNIST: the networks' default. */
 export const CLASSES = 10;
-/** Most classes a network can be made for (`architecture(name, classes)`). */
-export const MAX_CLASSES = 1000;
+/** Most classes a network can be made for (`architecture(name, classes)`): labels are uint8. */
+export const MAX_CLASSES = 256;
 const sizeOf = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 
 // ---------------------------------------------------------------------------------------------

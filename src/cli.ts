@@ -42,7 +42,8 @@ train options:
   --batch-size N      images per Adam step (default 32)
   --lr X              Adam learning rate (default 0.001)
   --lr-decay X        multiply the learning rate by X after every epoch (default 1: constant)
-  --weight-decay X    decoupled weight decay (AdamW): each step scales weights by 1 - lr * X (default 0)
+  --weight-decay X    decoupled weight decay (AdamW): each step scales all parameters by 1 - lr * X
+                      (default 0)
   --augment           distort training images at random (rotation, scale, shear, shift), seeded
   --recipe NAME       augmented: --augment --lr 0.002 --lr-decay 0.5 --validation 0 (99.09%, 5 epochs)
                       paper: --arch lenet5-1998 --epochs 20 --lr-decay 0.85 --weight-decay 0.1
@@ -197,7 +198,7 @@ const ALLOWED: Record<string, (keyof typeof OPTIONS)[]> = {
   train: ["epochs", "batch-size", "lr", "seed", "threads", "validation", "data", "out", "fast-math", "checkpoint-dir", "checkpoint-every", "resume", "report", "history", "dataset", "augment", "lr-decay", "weight-decay", "recipe", "arch", "classes", "json", "quiet", "verbose", "help"],
   evaluate: ["model", "data", "dataset", "fast-math", "int8", "json", "quiet", "verbose", "help"],
   report: ["model", "data", "dataset", "out", "quiet", "verbose", "help"],
-  predict: ["model", "top", "idx", "index", "dataset", "fast-math", "int8", "json", "verbose", "help"],
+  predict: ["model", "top", "idx", "index", "data", "dataset", "fast-math", "int8", "json", "verbose", "help"],
   export: ["format", "model", "out", "data", "dataset", "quiet", "verbose", "help"],
 };
 
@@ -591,7 +592,7 @@ async function commandPredict(flags: Flags, files: string[]): Promise<void> {
     }
     if (index >= count!) throw new UsageError(`--index ${index} is past the last image of ${idxFile} (${count! - 1})`);
     const side = field ? FIELD_SIDE : IMAGE_SIDE, one = (array.data as Uint8Array).subarray(index * side * side, (index + 1) * side * side);
-    inputs.push({ name: `${idxFile}[${index}]`, pixels: field ? cropField(one, 1, idxFile) : one });
+    inputs.push({ name: `${idxFile}[${index}]`, pixels: field ? cropField(one, 1, idxFile, index) : one });
   }
   for (const file of files) inputs.push({ name: file, pixels: preprocessDigit(digitImageFromPng(await read(file), file)) });
   const images = new Uint8Array(inputs.length * PIXELS);

@@ -3,7 +3,7 @@
 // in "lenet-wasm/onnx" (kept apart: its protobuf code would triple the browser bundle).
 export {
   LeNet5, PARAMETERS, PARAMETER_COUNT, PARAMETER_BLOCK, SHARD_SIZE, DEFAULT_ADAM, CLASSES, IMAGE_SIDE, PIXELS, argmax, parameterLayout,
-  ARCHITECTURES, ARCHITECTURE_NAMES, type Architecture, type ArchitectureName, type ParameterSpec,
+  architecture, ARCHITECTURES, ARCHITECTURE_NAMES, MAX_CLASSES, type Architecture, type ArchitectureName, type ParameterSpec,
   type AdamConfig, type Images, type LeNet5Options, type ParameterName, type Weights, type DistortBatch,
 } from "./lenet.js";
 export {

@@ -270,6 +270,9 @@ export class LeNet5Int8 {
   static async quantize(weights: Weights, calibration: Images, options: LeNet5Int8Options = {}): Promise<LeNet5Int8> {
     const count = Math.floor(calibration.length / PIXELS);
     if (count < 1) throw new RangeError("quantize: calibration needs at least one 28x28 image");
+    if (weights["f5.weight"] === undefined || weights["out.weight"]?.length !== 10 * 84) {
+      throw new RangeError("quantize: int8 runs the article's lenet5 network with 10 classes only; these weights are of another network or class count");
+    }
     const q = {} as QuantizedWeights;
     for (const { name, shape } of QUANTIZED_LAYERS) {
       const w = weights[`${name}.weight` as ParameterName], b = weights[`${name}.bias` as ParameterName];

@@ -71,7 +71,7 @@ export interface LeNet5Options {
   arch?: ArchitectureName;
   /** Classes it tells apart: the output layer's size (default 10; "lenet5-1998" has 10 only). */
   classes?: number;
-  /** Seed of the Glorot-uniform initialisation. Default 1. */
+  /** Seed of the initial weights (Glorot-uniform for "lenet5", the paper's rule for the 1998 networks). Default 1. */
   seed?: number;
   /** Largest batch one call processes (memory is planned for it). Default 32. */
   batchSize?: number;
@@ -132,6 +132,8 @@ export class LeNet5 {
   }
 
   private constructor(arch: Architecture, kernels: Kernels, capacity: number, readonly fastMath: boolean) {
+    // images_to_input and setBatch lay images out in 32x32 slots: every network's input is one.
+    if (arch.activations.input !== 32 * 32) throw new Error(`internal: ${arch.name}'s input is not a 32x32 slot`);
     const limit = maxBatch(arch);
     if (!Number.isInteger(capacity) || capacity < 1 || capacity > limit) {
       throw new RangeError(`batchSize must be an integer in 1..${limit} (WebAssembly memory holds at most 4 GiB), got ${capacity}`);

@@ -39,9 +39,10 @@ export const FIELD_SIDE = 32;
 /**
  * 28x28 images from `count` 32x32 ones (u8, row-major) whose 2-pixel border is blank (0): the
  * paper's input field, cropped without losing a pixel. Shared memory in, shared memory out.
+ * `first`: the number of the first image, for the error message.
  * @throws DatasetError naming the first image with ink in its border
  */
-export function cropField(images: Uint8Array, count: number, file: string): Uint8Array {
+export function cropField(images: Uint8Array, count: number, file: string, first = 0): Uint8Array {
   const pad = (FIELD_SIDE - IMAGE_SIDE) / 2, area = FIELD_SIDE * FIELD_SIDE;
   const out = images.buffer instanceof SharedArrayBuffer ? new Uint8Array(new SharedArrayBuffer(count * PIXELS)) : new Uint8Array(count * PIXELS);
   for (let n = 0; n < count; n++) {
@@ -51,7 +52,7 @@ export function cropField(images: Uint8Array, count: number, file: string): Uint
       for (let x = 0; x < FIELD_SIDE; x++) {
         if ((!inside || x < pad || x >= pad + IMAGE_SIDE) && row[x] !== 0) {
           throw new DatasetError(`${file}: 32x32 images are read as 28x28 digits in a blank 2-pixel border (the 1998 paper's input field), ` +
-            `but image ${n} has ink (${row[x]}) at row ${y}, column ${x}. Crop or scale the images to 28x28.`, file);
+            `but image ${first + n} has ink (${row[x]}) at row ${y}, column ${x}. Crop or scale the images to 28x28.`, file);
         }
       }
       if (inside) out.set(row.subarray(pad, pad + IMAGE_SIDE), (n * IMAGE_SIDE + y - pad) * IMAGE_SIDE);

@@ -79,8 +79,13 @@ export function encodeModel(weights: Weights, info: Partial<Pick<ModelInfo, "arc
  * @throws SafetensorsError saying which file, which tensor and what is wrong
  */
 export function decodeModel(bytes: Uint8Array, file = "model"): { weights: Weights; info: ModelInfo } {
-  const { tensors, metadata } = decodeSafetensors(bytes, { file, expect: (m) => specs(architectureOf(m, file), "") });
-  return { weights: pick(tensors, architectureOf(metadata, file), ""), info: readInfo(metadata, file) };
+  const expect = (m: Record<string, string>) => {
+    if (m.quantization === INT8) throw new SafetensorsError("an int8 model file (export --format int8): this needs the f32 model it was made from (decodeInt8Model reads int8 files)", file);
+    return specs(architectureOf(m, file), "");
+  };
+  const { tensors, metadata } = decodeSafetensors(bytes, { file, expect });
+  const info = readInfo(metadata, file);
+  return { weights: pick(tensors, architecture(info.architecture, info.classes), ""), info };
 }
 
 /** The format version, architecture and story a model file's metadata tells, checked. */

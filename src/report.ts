@@ -164,8 +164,8 @@ ${lineChart("accuracy", [{ name: "train accuracy", values: h.map((m) => m.accura
 <section id="mistakes"><h2>The ${e.worst.length} most confident mistakes</h2><div>${worst}</div></section>
 <section id="filters"><h2>What c1 learned: its 6 filters (5x5; red positive, blue negative)</h2><div class="maps">${filters}</div></section>
 <section id="features"><h2>Feature maps for test image ${r.sample.index} (${name(r.images.labels[r.sample.index]!)})</h2>
-<div class="row">${img(digit(r.sample.index), 84, "sample digit")}<div><p>c1 (6 maps, 28x28, after tanh)</p><div class="maps">${maps(r.sample.c1, 6, 28, "c1")}</div>
-<p>c3 (16 maps, 10x10, after tanh)</p><div class="maps">${maps(r.sample.c3, 16, 10, "c3")}</div></div></div></section>
+<div class="row">${img(digit(r.sample.index), 84, "sample digit")}<div><p>c1 (6 maps, 28x28, after the activation)</p><div class="maps">${maps(r.sample.c1, 6, 28, "c1")}</div>
+<p>c3 (16 maps, 10x10, after the activation)</p><div class="maps">${maps(r.sample.c3, 16, 10, "c3")}</div></div></div></section>
 </body></html>
 `;
 }

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parseIdx, writeIdx } from "../src/idx.js";
-import { decodeModel } from "../src/model-file.js";
+import { decodeCheckpoint, decodeModel, encodeCheckpoint } from "../src/model-file.js";
 import { writeMnistDir } from "./helpers.js";
 
 const CLI = fileURLToPath(new URL("../build/cli.js", import.meta.url));
@@ -153,6 +153,19 @@ describe("lenet-wasm CLI", () => {
     const p28 = run("predict", "--model", join(padDir, "m.safetensors"), "--idx", join(dir, "t10k-images-idx3-ubyte.gz"), "--index", "4", "--json");
     expect(p32.code, p32.stderr).toBe(0);
     expect(JSON.parse(p32.stdout).predictions[0].probabilities).toEqual(JSON.parse(p28.stdout).predictions[0].probabilities);
+  });
+
+  it("resumes a checkpoint of an earlier version (settings without arch, weight_decay, classes)", () => {
+    const ckpt = join(dir, "old-ckpt");
+    expect(run("train", "--data", dir, "--epochs", "1", "--validation", "300", "--out", join(dir, "old.safetensors"), "--checkpoint-dir", ckpt, "--quiet").code).toBe(0);
+    const file = join(ckpt, "checkpoint.safetensors");
+    const c = decodeCheckpoint(new Uint8Array(readFileSync(file)), file);
+    const { arch, weight_decay, classes, ...older } = c.settings;
+    expect([arch, weight_decay, classes]).toEqual(["lenet5", 0, 10]);
+    writeFileSync(file, encodeCheckpoint({ ...c, settings: older }));
+    const r = run("train", "--resume", ckpt, "--epochs", "2", "--json", "--quiet");
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout.trim().split("\n").pop()!).settings).toMatchObject({ arch: "lenet5", weight_decay: 0, classes: 10, epochs: 2 });
   });
 
   it("the same seed gives the same model, byte for byte", () => {

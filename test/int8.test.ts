@@ -212,7 +212,7 @@ describe("LeNet5Int8 on the shipped model (examples/web/lenet5.safetensors)", ()
     const images = test.images.subarray(0, 64 * PIXELS);
     expect(loaded.predict(images)).toEqual(int8.predict(images));
     expect(() => decodeInt8Model(f32Bytes, "f.safetensors")).toThrow(/f\.safetensors: tensor "c1\.weight": expected dtype "I8" but found "F32"/);
-    expect(() => decodeModel(bytes, "m.safetensors")).toThrow(/expected dtype "F32" but found "I8"/);
+    expect(() => decodeModel(bytes, "m.safetensors")).toThrow(/m\.safetensors: an int8 model file .*decodeInt8Model reads int8 files/);
   });
 
   it("rejects bad quantised weights with a readable error", async () => {
@@ -250,11 +250,14 @@ describe("lenet-wasm evaluate/predict --int8", () => {
     const e = run("export", "--format", "int8", MODEL_FILE, "-o", exported);
     expect(e.code, e.stderr).toBe(0);
     expect(e.stdout).toMatch(/int8 model \(\d+\.\d KB; the f32 file has \d+\.\d KB of weights\) written to/);
+    expect(() => decodeModel(new Uint8Array(readFileSync(exported)), exported)).toThrow(/an int8 model file \(export --format int8\): this needs the f32 model/);
+    await expect(quantize((await LeNet5.create({ arch: "lenet5-1998" })).getWeights(), mnist().train.images.subarray(0, 784)))
+      .rejects.toThrow(/int8 runs the article's lenet5 network with 10 classes only/);
     const back = decodeInt8Model(new Uint8Array(readFileSync(exported)), exported);
     expect(back.weights).toEqual(model.weights);
     expect(back.info.metrics).toEqual(decodeModel(readFileSync(MODEL_FILE)).info.metrics); // the story travels along
 
-    const p = run("predict", "--model", MODEL_FILE, "--int8", "--idx", join(MNIST_DIR, "t10k-images-idx3-ubyte"), "--index", "0", "--json");
+    const p = run("predict", "--model", MODEL_FILE, "--int8", "--data", MNIST_DIR, "--idx", join(MNIST_DIR, "t10k-images-idx3-ubyte"), "--index", "0", "--json");
     expect(p.code, p.stderr).toBe(0);
     expect(JSON.parse(p.stdout).predictions[0].prediction).toBe(mnist().test.labels[0]);
     expect(run("report", "--model", MODEL_FILE, "--int8").stderr).toMatch(/--int8 is not an option of report/);

@@ -257,6 +257,25 @@ describe.each([
   it.each(denseLeNet)("LeNet B=%i K=%i N=%i", check);
 });
 
+describe("dense_fwd gives a row the same bits whichever path computes it", () => {
+  // Rows in 4-row blocks share weight loads; leftover rows (all of batch 1) share input loads across
+  // 4 outputs. Both must sum in dot()'s order: batch position never changes a prediction.
+  it.each([[400, 120], [120, 84], [84, 10], [7, 6]])("K=%i N=%i: rows of B=5 equal B=4's and B=1's", (K, N) => {
+    const rng = rngFor(`dense_fwd paths ${K} ${N}`);
+    const inp = randF32(rng, 5 * K), weight = randF32(rng, N * K), bias = randF32(rng, N);
+    const run = (B: number, rows: Float64Array) => {
+      const a = new Arena(k, { out: B * N, inp: B * K, weight: N * K, bias: N });
+      a.input("inp", rows); a.input("weight", weight); a.input("bias", bias); a.fill("out", NaN);
+      k.dense_fwd(a.ptr("out"), a.ptr("inp"), a.ptr("weight"), a.ptr("bias"), B, K, N);
+      return a.read("out");
+    };
+    const five = run(5, inp), four = run(4, inp.subarray(0, 4 * K));
+    expectClose("rows 0-3 (4-row block) vs B=4", five.subarray(0, 4 * N), four, 0, 0);
+    expectClose("row 4 (leftover) vs row 4 alone at B=1", five.subarray(4 * N), run(1, inp.subarray(4 * K)), 0, 0);
+    expectClose("row 0 in a 4-row block vs alone at B=1", five.subarray(0, N), run(1, inp.subarray(0, K)), 0, 0);
+  });
+});
+
 // ---------------------------------------------------------------------------------------------
 // tanh
 

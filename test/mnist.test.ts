@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { writeIdx } from "../src/idx.js";
 import { LeNet5, PARAMETERS } from "../src/lenet.js";
-import { datasetFromIdx, DatasetError, splitValidation, subset } from "../src/mnist.js";
+import { cropField, datasetFromIdx, DatasetError, splitValidation, subset } from "../src/mnist.js";
 import { decodeModel, encodeModel } from "../src/model-file.js";
 import { encodeSafetensors, SafetensorsError } from "../src/safetensors.js";
 import { evaluate, train } from "../src/train.js";
@@ -146,6 +146,8 @@ describe("32x32 images (the 1998 paper's input field)", () => {
     const labelFile = writeIdx({ dtype: "u8", dims: [5], data: labels });
     expect(() => datasetFromIdx(writeIdx({ dtype: "u8", dims: [5, 32, 32], data: images }), labelFile, { images: "pad.idx", labels: "l" }))
       .toThrow(/pad\.idx: 32x32 images are read as 28x28 digits in a blank 2-pixel border .* image 3 has ink \(200\) at row 30, column 7/);
+    // One image cut out of a file (predict --idx FILE --index 7) is named by its number in the file.
+    expect(() => cropField(images.subarray(3 * 1024, 4 * 1024), 1, "one.idx", 7)).toThrow(/one\.idx: .* image 7 has ink/);
     expect(() => datasetFromIdx(writeIdx({ dtype: "u8", dims: [5, 30, 30], data: new Uint8Array(4500) }), labelFile))
       .toThrow(/images are 30x30; the networks read 28x28 images \(or 32x32 with a blank 2-pixel border\)/);
   });
