@@ -26,7 +26,7 @@ export interface WorkerSetup {
   control: Int32Array;
   order: Uint32Array;
   params: Float32Array;
-  slots: Float32Array; // one parameter block (model.parameterCount floats) per shard of a batch
+  slots: Float32Array; // one parameter block (model.parameterBlockLength floats) per shard of a batch
   stats: Float64Array; // per shard: summed loss, correct predictions
   images: Uint8Array;
   labels: Uint8Array;
@@ -77,8 +77,8 @@ export class DataParallel {
       fastMath: model.fastMath,
       control: new Int32Array(shared(CTL.length * 4)),
       order: new Uint32Array(shared(data.count * 4)),
-      params: new Float32Array(shared(model.parameterCount * 4)),
-      slots: new Float32Array(shared(this.shardsPerBatch * model.parameterCount * 4)),
+      params: new Float32Array(shared(model.parameterBlockLength * 4)),
+      slots: new Float32Array(shared(this.shardsPerBatch * model.parameterBlockLength * 4)),
       stats: new Float64Array(shared(this.shardsPerBatch * 2 * 8)),
       images: toShared(data.images),
       labels: toShared(data.labels),
@@ -146,7 +146,7 @@ export class DataParallel {
     }
     this.wait();
     for (let s = mine; s < shards; s++) {
-      model.addGradients(slots.subarray(s * model.parameterCount, (s + 1) * model.parameterCount));
+      model.addGradients(slots.subarray(s * model.parameterBlockLength, (s + 1) * model.parameterBlockLength));
       loss += stats[2 * s]!;
       correct += stats[2 * s + 1]!;
     }
@@ -206,7 +206,7 @@ export async function workerLoop(w: WorkerSetup, ready: () => void): Promise<voi
           model.zeroGradients();
           w.stats[2 * s] = model.accumulateGradients(n, B, local);
           w.stats[2 * s + 1] = model.correctInBatch(n, local);
-          w.slots.set(model.gradientBlock(), s * model.parameterCount);
+          w.slots.set(model.gradientBlock(), s * model.parameterBlockLength);
         }
       }
     } catch (err) {

@@ -109,7 +109,7 @@ export class LeNet5 {
   /** Classes it tells apart (arch.classes). */
   readonly classes: number;
   /** Floats in the parameter block (and the gradient block): every tensor padded to a multiple of 4. */
-  readonly parameterCount: number;
+  readonly parameterBlockLength: number;
 
   private readonly k: Kernels;
   private readonly r: Record<string, Region>;
@@ -143,7 +143,7 @@ export class LeNet5 {
     this.k = kernels;
     this.capacity = capacity;
     this.layout = parameterLayout(arch.parameters);
-    this.parameterCount = this.layout.total;
+    this.parameterBlockLength = this.layout.total;
     const B = capacity, total = this.layout.total;
     const perImage = Object.fromEntries(Object.entries(arch.activations).map(([name, n]) => [name, B * n]));
     const constants = Object.fromEntries(Object.entries(arch.constants).map(([name, c]) => [name, c.length]));
@@ -155,7 +155,7 @@ export class LeNet5 {
       adamV: total,
       labels: B,
       pixels: Math.ceil((B * PIXELS) / 4), // a batch's uint8 images, staged for images_to_input
-      byteTable: 256, // byteToInput, for images_to_input
+      byteTable: 256, // float32(low + (high - low) v / 255) per byte, images_to_input reads it
       classProbs: B * arch.classes, // probabilities of the classes (the 1998 network's logits have an 11th)
       ...perImage,
       ...arch.scratch,
@@ -388,7 +388,7 @@ export class LeNet5 {
   }
 
   /**
-   * Live views of the whole parameter and gradient blocks in WASM memory (`parameterCount` floats,
+   * Live views of the whole parameter and gradient blocks in WASM memory (`parameterBlockLength` floats,
    * each tensor 16-byte aligned, in the architecture's order). Copy them to keep values; for
    * exchanging weights and gradients between model instances (multi-core training).
    */
