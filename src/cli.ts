@@ -357,6 +357,9 @@ function runSettings(flags: Flags, resumed: Checkpoint | undefined): RunSettings
 async function commandTrain(flags: Flags): Promise<number> {
   const started = performance.now();
   const resumeDir = stringFlag(flags, "resume");
+  if (resumeDir !== undefined && stringFlag(flags, "recipe") !== undefined) {
+    throw new UsageError("--recipe with --resume: a resumed run keeps its own settings; leave out --recipe");
+  }
   const resumed = resumeDir === undefined ? undefined : await readCheckpoint(resolve(resumeDir));
   const settings = runSettings(flags, resumed);
   const { epochs, batch_size: batchSize, lr, seed, out } = settings;
@@ -619,6 +622,9 @@ async function commandPredict(flags: Flags, files: string[]): Promise<void> {
 async function commandExport(flags: Flags, args: string[]): Promise<void> {
   const format = stringFlag(flags, "format") ?? "onnx";
   if (format !== "onnx" && format !== "int8") throw new UsageError(`--format must be onnx or int8, got "${format}"`);
+  if (format === "onnx" && (flags.data !== undefined || flags.dataset !== undefined)) {
+    throw new UsageError("--data and --dataset are for --format int8 (its calibration images); ONNX export needs only the model");
+  }
   if (args.length > 1) throw new UsageError(`unexpected argument "${args[1]}"`);
   const given = stringFlag(flags, "model");
   if (given !== undefined && args.length > 0) throw new UsageError(`give the model once: --model ${given} or ${args[0]}, not both`);

@@ -125,6 +125,7 @@ describe("lenet-wasm CLI", () => {
     expect(run("export", out, "-o", onnx, "--quiet").code).toBe(0);
     expect(existsSync(onnx)).toBe(true);
     // A resumed run keeps its network: another --arch is a usage error, none continues it.
+    expect(run("train", "--resume", checkpoints, "--recipe", "paper").stderr).toMatch(/--recipe with --resume: a resumed run keeps its own settings/);
     const other = run("train", "--resume", checkpoints, "--arch", "lenet5");
     expect(other.code).toBe(2);
     expect(other.stderr).toMatch(/--arch lenet5 differs from the resumed run's lenet5-1998/);

@@ -130,6 +130,7 @@ describe("ONNX export", () => {
       [["export", "--format", "onnx"], /export needs the model file/],
       [["export", "MODEL", "--model", "MODEL"], /give the model once/],
       [["export", "MODEL", "--epochs", "2"], /--epochs is not an option of export/],
+      [["export", "MODEL", "--data", "somewhere"], /--data and --dataset are for --format int8/],
     ])("usage error %j -> exit 2, nothing written", (args, message) => {
       const out = join(dir, "bad.onnx");
       const r = run(...(args as string[]).map((a) => (a === "MODEL" ? modelFile : a)), "-o", out);
