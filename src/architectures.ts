@@ -175,6 +175,9 @@ export const LENET5 = articleNetwork(CLASSES);
 // codes and the MAP loss. Every layer but the RBF is followed by f(a) = 1.7159 tanh(2a/3).
 // "lenet5-1998-softmax" is the same network with a dense 84 -> 10 softmax output instead of the RBF units.
 
+/** The squashing function f(a) = A tanh(S a) (appendix A; assembly/activation.ts has the same constants). */
+export const SQUASH = { A: 1.7159, S: 2 / 3 } as const;
+
 /** Table I: which S2 maps (rows) each C3 map (columns) reads. */
 const C3_TABLE = [
   "X...XXX..XXXX.XX",
@@ -230,17 +233,15 @@ const PAPER_PARAMETERS = [
 ] as const;
 const softmaxOutput = (classes: number): readonly ParameterSpec[] => [{ name: "out.weight", shape: [classes, 84] }, { name: "out.bias", shape: [classes] }];
 
+/** Inputs of each C3 map: 25 per S2 map that Table I connects it to. */
+const C3_FAN_IN = Array.from({ length: 16 }, (_, m) => C3_MASK.subarray(m * 150, (m + 1) * 150).reduce((a, b) => a + b, 0));
+
 /** Fan-in of each weight of a tensor: inputs of the unit it feeds (C3: 25 per connected S2 map). */
 function paperFanIn(name: string, index: number): number {
   switch (name) {
     case "c1.weight": return 25;
     case "s2.weight": case "s4.weight": return 4;
-    case "c3.weight": {
-      const map = Math.floor(index / 150);
-      let n = 0;
-      for (let i = 0; i < 150; i++) n += C3_MASK[map * 150 + i]!;
-      return n;
-    }
+    case "c3.weight": return C3_FAN_IN[Math.floor(index / 150)]!;
     case "c5.weight": return 400;
     case "f6.weight": return 120;
     default: return 84; // out.weight (the softmax output)

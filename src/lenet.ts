@@ -253,33 +253,26 @@ export class LeNet5 {
     const f32 = this.f32;
     const { low, high } = this.arch.input;
     const slot = this.arch.activations.input!;
+    // Plain uint8 images are staged as bytes and scaled by images_to_input, one call for the batch;
+    // distorted and float images (values in [0,1]) are written here, then mapped to [low, high].
     const plain = images instanceof Uint8Array && !distort;
     const pixels = this.region("pixels").offset;
+    const unit = low === 0 && high === 1;
+    if (plain && !order && (start + count) * PIXELS <= images.length) this.u8.set(images.subarray(start * PIXELS, (start + count) * PIXELS), pixels);
     for (let i = 0; i < count; i++) {
       const n = order ? order[start + i]! : start + i;
       const src = n * PIXELS;
       if (src + PIXELS > images.length) throw new RangeError(`image ${n} is past the end of the images (${images.length / PIXELS} images)`);
       if (plain) {
-        // Staged as bytes; images_to_input scales the whole batch in one call below.
-        if (!order) {
-          if (i === 0) this.u8.set((images as Uint8Array).subarray(src, src + count * PIXELS), pixels);
-        } else this.u8.set((images as Uint8Array).subarray(src, src + PIXELS), pixels + i * PIXELS);
+        if (order) this.u8.set(images.subarray(src, src + PIXELS), pixels + i * PIXELS);
       } else {
         // Interior of the 32x32 slot; its 2-pixel border is never written.
-        let dst = input + i * slot + PAD * PADDED_SIDE + PAD;
-        if (distort && images instanceof Uint8Array) {
-          distortInto(f32, dst, PADDED_SIDE, images, n, distort.distortion, distort.seed, distort.epoch);
-          if (low !== 0 || high !== 1) {
-            for (let row = 0; row < IMAGE_SIDE; row++, dst += PADDED_SIDE) {
-              for (let c = 0; c < IMAGE_SIDE; c++) f32[dst + c] = low + (high - low) * f32[dst + c]!;
-            }
-          }
-        } else for (let row = 0; row < IMAGE_SIDE; row++, dst += PADDED_SIDE) {
-          const s = src + row * IMAGE_SIDE;
-          if (low === 0 && high === 1) {
-            for (let c = 0; c < IMAGE_SIDE; c++) f32[dst + c] = images[s + c]!;
-          } else {
-            for (let c = 0; c < IMAGE_SIDE; c++) f32[dst + c] = low + (high - low) * images[s + c]!;
+        const dst = input + i * slot + PAD * PADDED_SIDE + PAD;
+        if (distort && images instanceof Uint8Array) distortInto(f32, dst, PADDED_SIDE, images, n, distort.distortion, distort.seed, distort.epoch);
+        else for (let row = 0; row < IMAGE_SIDE; row++) f32.set(images.subarray(src + row * IMAGE_SIDE, src + (row + 1) * IMAGE_SIDE), dst + row * PADDED_SIDE);
+        if (!unit) {
+          for (let row = 0; row < IMAGE_SIDE; row++) {
+            for (let c = dst + row * PADDED_SIDE; c < dst + row * PADDED_SIDE + IMAGE_SIDE; c++) f32[c] = low + (high - low) * f32[c]!;
           }
         }
       }
@@ -473,7 +466,7 @@ export class LeNet5 {
       this.setBatch(images, null, B, start);
       this.arch.forward(this.net, B, 0, false);
       this.k.softmax_fwd(probs, this.region("logits").offset, B, L);
-      out.set(L === N ? this.f32.subarray(probs / 4, probs / 4 + B * N) : this.batchProbabilities(B), start * N);
+      out.set(this.batchProbabilities(B), start * N);
     }
     return out;
   }

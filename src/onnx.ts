@@ -7,7 +7,7 @@ import {
   StringStringEntryProtoSchema, TensorProto_DataType as DataType, TensorProtoSchema, TensorShapeProto_DimensionSchema, TensorShapeProtoSchema,
   TypeProto_TensorSchema, TypeProtoSchema, ValueInfoProtoSchema, Version, type AttributeProto, type NodeProto, type TensorProto, type ValueInfoProto,
 } from "onnx-buf";
-import { C3_MASK, RBF_CODES } from "./architectures.js";
+import { C3_MASK, RBF_CODES, SQUASH } from "./architectures.js";
 import { architecture as network, CLASSES, IMAGE_SIDE, type ArchitectureName, type Weights } from "./lenet.js";
 import { CLASS_NAMES } from "./mnist.js";
 import { ARCHITECTURE, type ModelInfo } from "./model-file.js";
@@ -102,8 +102,10 @@ export function encodeOnnx(weights: Weights, info?: ModelInfo): Uint8Array {
 
 type Graph = { nodes: NodeProto[]; initializers: TensorProto[] };
 const POOL = [int("ceil_mode", 0), ints("kernel_shape", [2, 2]), ints("strides", [2, 2])];
-const parameterInitializers = (arch: ArchitectureName, classes: number, weights: Weights): TensorProto[] =>
-  network(arch, classes).parameters.map((p) => initializer(p.name, p.shape, weights[p.name]));
+/** One initializer per parameter; `shapeOf` may give a tensor another shape for the graph. */
+const parameterInitializers = (arch: ArchitectureName, classes: number, weights: Weights,
+  shapeOf = (_name: string, shape: readonly number[]): readonly number[] => shape): TensorProto[] =>
+  network(arch, classes).parameters.map((p) => initializer(p.name, shapeOf(p.name, p.shape), weights[p.name]));
 
 /** The article's network: the forward pass of architectures.ts's LENET5, layer by layer. */
 function articleGraph(weights: Weights, classes: number): Graph {
@@ -141,8 +143,6 @@ function paperGraph(weights: Weights, architecture: ArchitectureName, classes: n
   const rbf = architecture === "lenet5-1998";
   const c3 = weights["c3.weight"]?.map((w, i) => w * C3_MASK[i]!);
   const scalar = (name: string, v: number) => initializer(name, [], Float32Array.of(v));
-  // S2 and S4's per-map coefficients and biases, shaped (1,C,1,1) to broadcast over (N,C,H,W).
-  const perMap = (name: string, n: number) => initializer(name, [1, n, 1, 1], weights[name]);
   const nodes: NodeProto[] = [];
   const squash = (x: string) => {
     nodes.push(node("Mul", `${x}_scaled`, [x, "S"], `${x}_scaled`), node("Tanh", `${x}_tanh`, [`${x}_scaled`], `${x}_tanh`),
@@ -173,9 +173,10 @@ function paperGraph(weights: Weights, architecture: ArchitectureName, classes: n
   nodes.push(node("Softmax", "softmax", [ONNX_OUTPUTS.logits], ONNX_OUTPUTS.probabilities, [int("axis", 1)]));
   const { low, high } = network(architecture).input;
   const initializers = [
-    ...parameterInitializers(architecture, classes, { ...weights, ...(c3 ? { "c3.weight": c3 } : {}) }).filter((t) => !/^s[24]\./.test(t.name)),
-    perMap("s2.weight", 6), perMap("s2.bias", 6), perMap("s4.weight", 16), perMap("s4.bias", 16),
-    scalar("input_range", high - low), scalar("background", low), scalar("A", 1.7159), scalar("S", 2 / 3), scalar("four", 4),
+    // S2 and S4's per-map coefficients and biases, shaped (1,C,1,1) to broadcast over (N,C,H,W).
+    ...parameterInitializers(architecture, classes, { ...weights, ...(c3 ? { "c3.weight": c3 } : {}) },
+      (name, shape) => (/^s[24]\./.test(name) ? [1, shape[0]!, 1, 1] : shape)),
+    scalar("input_range", high - low), scalar("background", low), scalar("A", SQUASH.A), scalar("S", SQUASH.S), scalar("four", 4),
     int64s("pads", [0, 0, 2, 2, 0, 0, 2, 2]),
     ...(rbf ? [int64s("axis1", [1]), int64s("axis2", [2]), initializer("codes", [CLASSES, 84], RBF_CODES)] : []),
   ];
