@@ -34,7 +34,9 @@ import { at } from "./simd";
 /** f32x4 tanh; lanes with |x| < TINY return x itself. */
 // @ts-ignore: decorator
 @inline export function tanh_v(a: v128): v128 {
-  const x = f32x4.max(f32x4.min(a, f32x4.splat(CLAMP)), f32x4.splat(-CLAMP));
+  // pmin/pmax are one x86 instruction each; min/max take seven (their NaN and -0 rules), and for a
+  // clamp to +-CLAMP they agree on every input (NaN stays NaN).
+  const x = f32x4.pmax(f32x4.pmin(a, f32x4.splat(CLAMP)), f32x4.splat(-CLAMP));
   const x2 = f32x4.mul(x, x);
   let p = f32x4.add(f32x4.mul(x2, f32x4.splat(A13)), f32x4.splat(A11));
   p = f32x4.add(f32x4.mul(x2, p), f32x4.splat(A9));

@@ -4,14 +4,33 @@
 // dout . col^T. 'same' padding is done by the caller laying the input out pre-padded (src/lenet.ts),
 // so these kernels never branch on borders.
 import { gemm_nn, gemm_nt_acc } from "./gemm";
-import { add_f32, at, hsum, zero_f32 } from "./simd";
+import { at, hsum, zero_f32 } from "./simd";
 
-// Copies OW contiguous f32 from src to dst: SIMD body, scalar tail.
+// Copies n contiguous f32 from src to dst: 4 vectors per pass, then single vectors, then a 2-float
+// and a 1-float tail (c3's rows are 10 wide). Pointers step with constant offsets, so the engine
+// folds each address into its load or store instead of computing it apart.
 // @ts-ignore: decorator
 @inline function copy_row(dst: usize, src: usize, n: i32): void {
   let i = 0;
-  for (; i + 4 <= n; i += 4) v128.store(at(dst, i), v128.load(at(src, i)));
-  for (; i < n; i++) store<f32>(at(dst, i), load<f32>(at(src, i)));
+  for (; i + 16 <= n; i += 16, src += 64, dst += 64) {
+    const a = v128.load(src), b = v128.load(src, 16), c = v128.load(src, 32), d = v128.load(src, 48);
+    v128.store(dst, a); v128.store(dst, b, 16); v128.store(dst, c, 32); v128.store(dst, d, 48);
+  }
+  for (; i + 4 <= n; i += 4, src += 16, dst += 16) v128.store(dst, v128.load(src));
+  if (i + 2 <= n) { store<u64>(dst, load<u64>(src)); i += 2; src += 8; dst += 8; }
+  if (i < n) store<f32>(dst, load<f32>(src));
+}
+
+// dst (n) += src (n), f32, in the same layout of passes as copy_row; each element gets one add.
+// @ts-ignore: decorator
+@inline function add_row(dst: usize, src: usize, n: i32): void {
+  let i = 0;
+  for (; i + 8 <= n; i += 8, src += 32, dst += 32) {
+    const a = f32x4.add(v128.load(dst), v128.load(src)), b = f32x4.add(v128.load(dst, 16), v128.load(src, 16));
+    v128.store(dst, a); v128.store(dst, b, 16);
+  }
+  for (; i + 4 <= n; i += 4, src += 16, dst += 16) v128.store(dst, f32x4.add(v128.load(dst), v128.load(src)));
+  for (; i < n; i++, src += 4, dst += 4) store<f32>(dst, load<f32>(dst) + load<f32>(src));
 }
 
 // inp (B,C,H,W) weight (OC,C,K,K) bias (OC) -> out (B,OC,OH,OW), OH = H-K+1, OW = W-K+1; overwrites
@@ -23,11 +42,13 @@ export function conv2d_fwd(out: usize, col: usize, inp: usize, weight: usize, bi
   const OH = H - K + 1, OW = W - K + 1, P = OH * OW, R = C * K * K;
   for (let b = 0; b < B; b++) {
     const colB = keepCol ? at(col, b * R * P) : col;
+    let row = colB; // row (c,kh,kw) of the patches: input rows kh.. of channel c, from column kw
     for (let c = 0; c < C; c++) {
       for (let kh = 0; kh < K; kh++) {
-        for (let kw = 0; kw < K; kw++) {
-          const row = at(colB, ((c * K + kh) * K + kw) * P);
-          for (let oh = 0; oh < OH; oh++) copy_row(at(row, oh * OW), at(inp, ((b * C + c) * H + oh + kh) * W + kw), OW);
+        const top = at(inp, ((b * C + c) * H + kh) * W);
+        for (let kw = 0; kw < K; kw++, row = at(row, P)) {
+          let src = at(top, kw), dst = row;
+          for (let oh = 0; oh < OH; oh++, src = at(src, W), dst = at(dst, OW)) copy_row(dst, src, OW);
         }
       }
     }
@@ -43,11 +64,13 @@ export function conv2d_bwd_input(dinp: usize, dcol: usize, dout: usize, weight: 
   zero_f32(dinp, B * C * H * W);
   for (let b = 0; b < B; b++) {
     gemm_nn(dcol, weight, 1, R, at(dout, b * OC * P), 0, R, P, OC);
+    let row = dcol;
     for (let c = 0; c < C; c++) {
       for (let kh = 0; kh < K; kh++) {
-        for (let kw = 0; kw < K; kw++) {
-          const row = at(dcol, ((c * K + kh) * K + kw) * P);
-          for (let oh = 0; oh < OH; oh++) add_f32(at(dinp, ((b * C + c) * H + oh + kh) * W + kw), at(row, oh * OW), OW);
+        const top = at(dinp, ((b * C + c) * H + kh) * W);
+        for (let kw = 0; kw < K; kw++, row = at(row, P)) {
+          let dst = at(top, kw), src = row;
+          for (let oh = 0; oh < OH; oh++, dst = at(dst, W), src = at(src, OW)) add_row(dst, src, OW);
         }
       }
     }

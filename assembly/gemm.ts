@@ -22,7 +22,7 @@ export function gemm_nn(out: usize, a: usize, aRow: i32, aCol: i32, bm: usize, b
       let x = at(bm, n), q0 = a0, q1 = a1;
       for (let k = 0; k < Kd; k++, x += bStep, q0 += aStep, q1 += aStep) {
         const v0 = v128.load(x), v1 = v128.load(x, 16), v2 = v128.load(x, 32), v3 = v128.load(x, 48);
-        const w0 = f32x4.splat(load<f32>(q0)), w1 = f32x4.splat(load<f32>(q1));
+        const w0 = v128.load32_splat(q0), w1 = v128.load32_splat(q1);
         c00 = madd(w0, v0, c00); c01 = madd(w0, v1, c01);
         c02 = madd(w0, v2, c02); c03 = madd(w0, v3, c03);
         c10 = madd(w1, v0, c10); c11 = madd(w1, v1, c11);
@@ -37,8 +37,8 @@ export function gemm_nn(out: usize, a: usize, aRow: i32, aCol: i32, bm: usize, b
       let x = at(bm, n), q0 = a0, q1 = a1;
       for (let k = 0; k < Kd; k++, x += bStep, q0 += aStep, q1 += aStep) {
         const v = v128.load(x);
-        c0 = madd(f32x4.splat(load<f32>(q0)), v, c0);
-        c1 = madd(f32x4.splat(load<f32>(q1)), v, c1);
+        c0 = madd(v128.load32_splat(q0), v, c0);
+        c1 = madd(v128.load32_splat(q1), v, c1);
       }
       v128.store(at(o0, n), c0); v128.store(at(o1, n), c1);
     }
