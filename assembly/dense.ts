@@ -14,31 +14,37 @@ import { at, hsum, madd, zero_f32 } from "./simd";
 
 // inp (B,K) weight (N,K) bias (N) -> out (B,N); overwrites out.
 export function dense_fwd(out: usize, inp: usize, weight: usize, bias: usize, B: i32, K: i32, N: i32): void {
-  for (let n = 0; n < N; n++) {
-    const w = at(weight, n * K);
-    const bn = load<f32>(at(bias, n));
-    // Four batch rows per pass share each weight load; same order of sums as dot().
-    for (let b = 0; b + 4 <= B; b += 4) {
-      const x0 = at(inp, b * K), x1 = at(x0, K), x2 = at(x1, K), x3 = at(x2, K);
-      let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+  // Blocks of 4 batch rows x 2 outputs: 6 loads feed 8 multiply-adds. Same order of sums as dot().
+  for (let b = 0; b + 4 <= B; b += 4) {
+    const x0 = at(inp, b * K), x1 = at(x0, K), x2 = at(x1, K), x3 = at(x2, K);
+    const o = at(out, b * N);
+    let n = 0;
+    for (; n + 2 <= N; n += 2) {
+      const w0 = at(weight, n * K), w1 = at(w0, K);
+      let a00 = f32x4.splat(0), a10 = a00, a20 = a00, a30 = a00, a01 = a00, a11 = a00, a21 = a00, a31 = a00;
       let k = 0;
       for (; k + 4 <= K; k += 4) {
-        const wv = v128.load(at(w, k));
-        a0 = madd(v128.load(at(x0, k)), wv, a0);
-        a1 = madd(v128.load(at(x1, k)), wv, a1);
-        a2 = madd(v128.load(at(x2, k)), wv, a2);
-        a3 = madd(v128.load(at(x3, k)), wv, a3);
+        const u0 = v128.load(at(x0, k)), u1 = v128.load(at(x1, k)), u2 = v128.load(at(x2, k)), u3 = v128.load(at(x3, k));
+        const v0 = v128.load(at(w0, k)), v1 = v128.load(at(w1, k));
+        a00 = madd(u0, v0, a00); a10 = madd(u1, v0, a10); a20 = madd(u2, v0, a20); a30 = madd(u3, v0, a30);
+        a01 = madd(u0, v1, a01); a11 = madd(u1, v1, a11); a21 = madd(u2, v1, a21); a31 = madd(u3, v1, a31);
       }
-      let t0: f32 = 0, t1: f32 = 0, t2: f32 = 0, t3: f32 = 0;
+      let t00: f32 = 0, t10: f32 = 0, t20: f32 = 0, t30: f32 = 0, t01: f32 = 0, t11: f32 = 0, t21: f32 = 0, t31: f32 = 0;
       for (; k < K; k++) {
-        const ws = load<f32>(at(w, k));
-        t0 += load<f32>(at(x0, k)) * ws; t1 += load<f32>(at(x1, k)) * ws;
-        t2 += load<f32>(at(x2, k)) * ws; t3 += load<f32>(at(x3, k)) * ws;
+        const u0 = load<f32>(at(x0, k)), u1 = load<f32>(at(x1, k)), u2 = load<f32>(at(x2, k)), u3 = load<f32>(at(x3, k));
+        const v0 = load<f32>(at(w0, k)), v1 = load<f32>(at(w1, k));
+        t00 += u0 * v0; t10 += u1 * v0; t20 += u2 * v0; t30 += u3 * v0;
+        t01 += u0 * v1; t11 += u1 * v1; t21 += u2 * v1; t31 += u3 * v1;
       }
-      store<f32>(at(out, b * N + n), (hsum(a0) + t0) + bn);
-      store<f32>(at(out, (b + 1) * N + n), (hsum(a1) + t1) + bn);
-      store<f32>(at(out, (b + 2) * N + n), (hsum(a2) + t2) + bn);
-      store<f32>(at(out, (b + 3) * N + n), (hsum(a3) + t3) + bn);
+      const c0 = load<f32>(at(bias, n)), c1 = load<f32>(at(bias, n + 1));
+      store<f32>(at(o, n), (hsum(a00) + t00) + c0); store<f32>(at(o, n + 1), (hsum(a01) + t01) + c1);
+      store<f32>(at(o, N + n), (hsum(a10) + t10) + c0); store<f32>(at(o, N + n + 1), (hsum(a11) + t11) + c1);
+      store<f32>(at(o, 2 * N + n), (hsum(a20) + t20) + c0); store<f32>(at(o, 2 * N + n + 1), (hsum(a21) + t21) + c1);
+      store<f32>(at(o, 3 * N + n), (hsum(a30) + t30) + c0); store<f32>(at(o, 3 * N + n + 1), (hsum(a31) + t31) + c1);
+    }
+    if (n < N) { // odd N: the last output of the 4 rows
+      const w = at(weight, n * K), c = load<f32>(at(bias, n));
+      for (let r = 0; r < 4; r++) store<f32>(at(o, r * N + n), dot(at(x0, r * K), w, K) + c);
     }
   }
   // Rows left over (B % 4; all of them at batch 1): four weight rows per pass share each input load.

@@ -94,6 +94,31 @@ function glorot(parameters: readonly ParameterSpec[], rng: Rng): Record<string, 
   return w;
 }
 
+/** A convolution's shape: input (C,H,W), OC output channels of KxK kernels ('valid'). */
+interface ConvShape { readonly C: number; readonly H: number; readonly W: number; readonly OC: number; readonly K: number }
+const C1: ConvShape = { C: 1, H: 32, W: 32, OC: 6, K: 5 };
+const C3: ConvShape = { C: 6, H: 14, W: 14, OC: 16, K: 5 };
+
+/**
+ * out = conv(inp) over B images, then tanh if `tanh`. Training runs im2col + GEMM and keeps the
+ * patches in `col` for the filter gradient. Inference reads the input directly, with the lanes
+ * along output rows when they are a multiple of 4 wide (c1), else across output channels (c3; the
+ * weights transposed into the scratch `weightT` first). The same bits either way.
+ */
+function convolve(k: Kernels, training: boolean, tanh: boolean, s: ConvShape, B: number,
+  out: number, inp: number, weight: number, bias: number, col: number, weightT: number): void {
+  const { C, H, W, OC, K } = s;
+  if (training) {
+    k.conv2d_fwd(out, col, inp, weight, bias, B, C, H, W, OC, K, true);
+    if (tanh) k.tanh_fwd(out, out, B * OC * (H - K + 1) * (W - K + 1));
+  } else if ((W - K + 1) % 4 === 0) {
+    k.conv2d_fwd_rows(out, inp, weight, bias, B, C, H, W, OC, K, tanh);
+  } else {
+    k.conv2d_weight_t(weightT, weight, OC, C * K * K);
+    k.conv2d_fwd_pixels(out, inp, weightT, bias, B, C, H, W, OC, K, tanh);
+  }
+}
+
 /** The article's network with `classes` outputs. */
 function articleNetwork(classes: number): Architecture {
   const parameters = articleParameters(classes);
@@ -123,20 +148,19 @@ function articleNetwork(classes: number): Architecture {
       dp2: 6 * 14 * 14,
       dc1: 6 * 28 * 28,
     },
-    scratch: { dcol3: 150 * 10 * 10 }, // one image's patch gradients, scratch of conv2d_bwd_input
+    // one image's patch gradients (conv2d_bwd_input), c3's weights transposed (inference)
+    scratch: { dcol3: 150 * 10 * 10, c3T: 150 * 16 },
     constants: {},
     input: { low: 0, high: 1 },
     classes,
     logitsPerImage: classes,
     initialize: (rng) => glorot(parameters, rng),
 
-    forward({ k, param: P, act }, B, first, training) {
+    forward({ k, param: P, act, fixed }, B, first, training) {
       const o = (name: string): number => act(name, first);
-      k.conv2d_fwd(o("c1"), o("col1"), o("input"), P("c1.weight"), P("c1.bias"), B, 1, 32, 32, 6, 5, training);
-      k.tanh_fwd(o("c1"), o("c1"), B * 6 * 28 * 28);
+      convolve(k, training, true, C1, B, o("c1"), o("input"), P("c1.weight"), P("c1.bias"), o("col1"), 0);
       k.avgpool2d_fwd(o("p2"), o("c1"), B, 6, 28, 28);
-      k.conv2d_fwd(o("c3"), o("col3"), o("p2"), P("c3.weight"), P("c3.bias"), B, 6, 14, 14, 16, 5, training);
-      k.tanh_fwd(o("c3"), o("c3"), B * 16 * 10 * 10);
+      convolve(k, training, true, C3, B, o("c3"), o("p2"), P("c3.weight"), P("c3.bias"), o("col3"), fixed("c3T"));
       k.avgpool2d_fwd(o("p4"), o("c3"), B, 16, 10, 10);
       k.dense_fwd(o("f5"), o("p4"), P("f5.weight"), P("f5.bias"), B, 400, 120);
       k.tanh_fwd(o("f5"), o("f5"), B * 120);
@@ -279,7 +303,7 @@ function paperNetwork(output: "rbf" | "softmax", classes = CLASSES): Architectur
       ds2: 6 * 14 * 14,
       dc1: 6 * 28 * 28,
     },
-    scratch: { dcol3: 150 * 10 * 10 },
+    scratch: { dcol3: 150 * 10 * 10, c3T: 150 * 16 },
     constants: rbf ? { c3Mask: C3_MASK, codes: RBF_CODES } : { c3Mask: C3_MASK },
     // The paper: "the value of the background (white) corresponds to -0.1 and the foreground (black)
     // corresponds to 1.175. This makes the mean input roughly 0, and the variance roughly 1."
@@ -301,11 +325,11 @@ function paperNetwork(output: "rbf" | "softmax", classes = CLASSES): Architectur
 
     forward({ k, param: P, act, fixed }, B, first, training) {
       const o = (name: string): number => act(name, first);
-      k.conv2d_fwd(o("c1"), o("col1"), o("input"), P("c1.weight"), P("c1.bias"), B, 1, 32, 32, 6, 5, training);
+      convolve(k, training, false, C1, B, o("c1"), o("input"), P("c1.weight"), P("c1.bias"), o("col1"), 0);
       k.squash_fwd(o("c1"), o("c1"), B * 6 * 28 * 28);
       k.subsample2d_fwd(o("s2"), o("c1"), P("s2.weight"), P("s2.bias"), B, 6, 28, 28);
       k.squash_fwd(o("s2"), o("s2"), B * 6 * 14 * 14);
-      k.conv2d_fwd(o("c3"), o("col3"), o("s2"), P("c3.weight"), P("c3.bias"), B, 6, 14, 14, 16, 5, training);
+      convolve(k, training, false, C3, B, o("c3"), o("s2"), P("c3.weight"), P("c3.bias"), o("col3"), fixed("c3T"));
       k.squash_fwd(o("c3"), o("c3"), B * 16 * 10 * 10);
       k.subsample2d_fwd(o("s4"), o("c3"), P("s4.weight"), P("s4.bias"), B, 16, 10, 10);
       k.squash_fwd(o("s4"), o("s4"), B * 16 * 5 * 5);

@@ -166,6 +166,66 @@ describe("conv2d_bwd_filter", () => {
 });
 
 // ---------------------------------------------------------------------------------------------
+// Inference convolutions without im2col (conv2d_direct.ts): against the reference, and bit for bit
+// against conv2d_fwd (then tanh_fwd), which training uses: a prediction must not depend on the path.
+
+function checkConvDirect(c: ConvCase, kernel: "rows" | "pixels"): void {
+  const { B, C, H, W, OC, K } = c;
+  const OH = H - K + 1, OW = W - K + 1, R = C * K * K, P = OH * OW;
+  const label = `conv2d_fwd_${kernel} ${c.label}`;
+  const rng = rngFor(label);
+  const inp = randF32(rng, B * C * H * W), weight = randF32(rng, OC * R), bias = randF32(rng, OC);
+  const a = new Arena(k, { out: B * OC * P, gemm: B * OC * P, col: R * P, weightT: OC * R, inp: inp.length, weight: weight.length, bias: OC });
+  for (const tanh of [false, true]) {
+    const what = `${label}${tanh ? " + tanh" : ""}`;
+    a.input("inp", inp); a.input("weight", weight); a.input("bias", bias); a.fill("gemm", NaN);
+    k.conv2d_fwd(a.ptr("gemm"), a.ptr("col"), a.ptr("inp"), a.ptr("weight"), a.ptr("bias"), B, C, H, W, OC, K, false);
+    if (tanh) k.tanh_fwd(a.ptr("gemm"), a.ptr("gemm"), B * OC * P);
+    a.runTwice(what, ["out"], () => {
+      a.input("inp", inp); a.input("weight", weight); a.input("bias", bias); a.fill("out", NaN); a.fill("weightT", NaN);
+    }, () => {
+      if (kernel === "rows") {
+        k.conv2d_fwd_rows(a.ptr("out"), a.ptr("inp"), a.ptr("weight"), a.ptr("bias"), B, C, H, W, OC, K, tanh);
+      } else {
+        k.conv2d_weight_t(a.ptr("weightT"), a.ptr("weight"), OC, R);
+        k.conv2d_fwd_pixels(a.ptr("out"), a.ptr("inp"), a.ptr("weightT"), a.ptr("bias"), B, C, H, W, OC, K, tanh);
+      }
+    });
+    const want = conv2d_fwd_ref(inp, weight, bias, B, C, H, W, OC, K, 0);
+    if (!tanh) expectClose(what, a.read("out"), want, sumAtol(R + 1), RTOL, [B, OC, OH, OW]);
+    else expectClose(what, a.read("out"), tanh_fwd_ref(want), sumAtol(R + 1) + 1e-6, RTOL, [B, OC, OH, OW]);
+    // The relaxed build fuses vector multiply-adds but not conv2d_fwd's scalar tails: close, not equal.
+    if (!RELAXED) expectSameBits(`${what} vs conv2d_fwd`, a.bits("out"), a.bits("gemm"));
+  }
+}
+
+describe("conv2d_fwd_rows", () => {
+  // The sweep's OW = 1..17 runs the 16-, 12- and 4-pixel blocks and the one-pixel tail; odd OC the
+  // channel computed twice and stored once.
+  it.each(labelled(convSweep))("sweep %s", (_, c) => checkConvDirect(c, "rows"));
+  it.each(labelled([conv1(3), conv2(2)]))("LeNet %s", (_, c) => checkConvDirect(c, "rows"));
+});
+
+describe("conv2d_fwd_pixels", () => {
+  // Output channels in blocks of 16 then 4 (OC = 4..36); planes of odd and even size (an odd last
+  // pixel is computed twice and stored once).
+  const pixelSweep = convSweep.map((c, i) => convCase(c.B, c.C, c.H, c.W, 4 * (1 + (i % 9)), c.K));
+  it.each(labelled(pixelSweep))("sweep %s", (_, c) => checkConvDirect(c, "pixels"));
+  // c3 as used, and c1's shape with 8 channels (the pixels kernel needs a multiple of 4).
+  it.each(labelled([conv2(3), convCase(2, 1, 32, 32, 8, 5)]))("LeNet %s", (_, c) => checkConvDirect(c, "pixels"));
+  it("conv2d_weight_t transposes (OC, R) to (R, OC) exactly", () => {
+    const OC = 16, R = 150, weight = randF32(rngFor("conv2d_weight_t"), OC * R);
+    const a = new Arena(k, { weightT: OC * R, weight: OC * R });
+    a.runTwice("conv2d_weight_t", ["weightT"], () => {
+      a.input("weight", weight); a.fill("weightT", NaN);
+    }, () => k.conv2d_weight_t(a.ptr("weightT"), a.ptr("weight"), OC, R));
+    const want = new Float64Array(OC * R);
+    for (let o = 0; o < OC; o++) for (let r = 0; r < R; r++) want[r * OC + o] = weight[o * R + r]!;
+    expectClose("conv2d_weight_t", a.read("weightT"), want, 0, 0, [R, OC]);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
 // avgpool2d (2x2, stride 2; odd H/W drop the last row/column)
 
 function checkPoolFwd(B: number, C: number, H: number, W: number): void {

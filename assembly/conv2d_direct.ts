@@ -1,0 +1,185 @@
+// Inference convolutions without im2col: the same 'valid' cross-correlation as conv2d_fwd
+// (conv2d.ts), read straight from the input, with tanh optionally applied before the store. Each
+// output element is the bias plus its products over k = (c, kh, kw) in conv2d_fwd's order, so both
+// kernels give conv2d_fwd's bits (test/kernels.test.ts checks it). Training keeps conv2d_fwd: its
+// filter gradient needs the unrolled patches anyway.
+//
+// Two layouts of the work, for the two shapes of LeNet-5:
+// - conv2d_fwd_rows: output channels in pairs, pixels along an output row in the vector lanes
+//   (c1: 28-pixel rows, 1 input channel).
+// - conv2d_fwd_pixels: output channels in the lanes, pixels in pairs (c3: 10-pixel rows would leave
+//   lanes empty, but 16 output channels fill four vectors). It reads the weights transposed.
+import { tanh_v } from "./activation";
+import { at, madd } from "./simd";
+
+// inp (B,C,H,W) weight (OC,C,K,K) bias (OC) -> out (B,OC,OH,OW), tanh applied if `tanh`; overwrites
+// out. Blocks of 2 channels x 16, 12 or 4 pixels of a row; the last OW % 4 pixels one at a time.
+export function conv2d_fwd_rows(out: usize, inp: usize, weight: usize, bias: usize,
+  B: i32, C: i32, H: i32, W: i32, OC: i32, K: i32, tanh: bool): void {
+  const OH = H - K + 1, OW = W - K + 1, P = OH * OW, R = C * K * K;
+  // Byte steps of the input pointer: next row after a kernel row, next channel after the last row.
+  const rowSkip = <usize>(W - K) << 2, chanSkip = <usize>((H - K) * W) << 2;
+  for (let b = 0; b < B; b++) {
+    for (let oc = 0; oc < OC; oc += 2) {
+      const second = oc + 1 < OC; // an odd last channel is computed twice and stored once
+      const w0 = at(weight, oc * R), w1 = second ? at(w0, R) : w0;
+      const b0 = v128.load32_splat(at(bias, oc)), b1 = v128.load32_splat(second ? at(bias, oc + 1) : at(bias, oc));
+      for (let oh = 0; oh < OH; oh++) {
+        const o0 = at(out, ((b * OC + oc) * OH + oh) * OW), o1 = at(o0, P);
+        const top = at(inp, (b * C * H + oh) * W);
+        let ow = 0;
+        for (; ow + 16 <= OW; ow += 16) {
+          let c00 = b0, c01 = b0, c02 = b0, c03 = b0, c10 = b1, c11 = b1, c12 = b1, c13 = b1;
+          let x = at(top, ow), p = w0, q = w1;
+          for (let c = 0; c < C; c++, x += chanSkip) {
+            for (let kh = 0; kh < K; kh++, x += rowSkip) {
+              for (let kw = 0; kw < K; kw++, x += 4, p += 4, q += 4) {
+                const v0 = v128.load(x), v1 = v128.load(x, 16), v2 = v128.load(x, 32), v3 = v128.load(x, 48);
+                const s0 = v128.load32_splat(p), s1 = v128.load32_splat(q);
+                c00 = madd(s0, v0, c00); c01 = madd(s0, v1, c01); c02 = madd(s0, v2, c02); c03 = madd(s0, v3, c03);
+                c10 = madd(s1, v0, c10); c11 = madd(s1, v1, c11); c12 = madd(s1, v2, c12); c13 = madd(s1, v3, c13);
+              }
+            }
+          }
+          if (tanh) {
+            c00 = tanh_v(c00); c01 = tanh_v(c01); c02 = tanh_v(c02); c03 = tanh_v(c03);
+            c10 = tanh_v(c10); c11 = tanh_v(c11); c12 = tanh_v(c12); c13 = tanh_v(c13);
+          }
+          const r0 = at(o0, ow), r1 = at(o1, ow);
+          v128.store(r0, c00); v128.store(r0, c01, 16); v128.store(r0, c02, 32); v128.store(r0, c03, 48);
+          if (second) { v128.store(r1, c10); v128.store(r1, c11, 16); v128.store(r1, c12, 32); v128.store(r1, c13, 48); }
+        }
+        for (; ow + 12 <= OW; ow += 12) {
+          let c00 = b0, c01 = b0, c02 = b0, c10 = b1, c11 = b1, c12 = b1;
+          let x = at(top, ow), p = w0, q = w1;
+          for (let c = 0; c < C; c++, x += chanSkip) {
+            for (let kh = 0; kh < K; kh++, x += rowSkip) {
+              for (let kw = 0; kw < K; kw++, x += 4, p += 4, q += 4) {
+                const v0 = v128.load(x), v1 = v128.load(x, 16), v2 = v128.load(x, 32);
+                const s0 = v128.load32_splat(p), s1 = v128.load32_splat(q);
+                c00 = madd(s0, v0, c00); c01 = madd(s0, v1, c01); c02 = madd(s0, v2, c02);
+                c10 = madd(s1, v0, c10); c11 = madd(s1, v1, c11); c12 = madd(s1, v2, c12);
+              }
+            }
+          }
+          if (tanh) {
+            c00 = tanh_v(c00); c01 = tanh_v(c01); c02 = tanh_v(c02);
+            c10 = tanh_v(c10); c11 = tanh_v(c11); c12 = tanh_v(c12);
+          }
+          const r0 = at(o0, ow), r1 = at(o1, ow);
+          v128.store(r0, c00); v128.store(r0, c01, 16); v128.store(r0, c02, 32);
+          if (second) { v128.store(r1, c10); v128.store(r1, c11, 16); v128.store(r1, c12, 32); }
+        }
+        for (; ow + 4 <= OW; ow += 4) {
+          let c00 = b0, c10 = b1;
+          let x = at(top, ow), p = w0, q = w1;
+          for (let c = 0; c < C; c++, x += chanSkip) {
+            for (let kh = 0; kh < K; kh++, x += rowSkip) {
+              for (let kw = 0; kw < K; kw++, x += 4, p += 4, q += 4) {
+                const v0 = v128.load(x);
+                c00 = madd(v128.load32_splat(p), v0, c00);
+                c10 = madd(v128.load32_splat(q), v0, c10);
+              }
+            }
+          }
+          if (tanh) { c00 = tanh_v(c00); c10 = tanh_v(c10); }
+          v128.store(at(o0, ow), c00);
+          if (second) v128.store(at(o1, ow), c10);
+        }
+        for (; ow < OW; ow++) {
+          // One pixel: the vector code on lane 0 of a splat, so the sums and the tanh are the same.
+          let c00 = b0, c10 = b1;
+          let x = at(top, ow), p = w0, q = w1;
+          for (let c = 0; c < C; c++, x += chanSkip) {
+            for (let kh = 0; kh < K; kh++, x += rowSkip) {
+              for (let kw = 0; kw < K; kw++, x += 4, p += 4, q += 4) {
+                const v0 = v128.load32_splat(x);
+                c00 = madd(v128.load32_splat(p), v0, c00);
+                c10 = madd(v128.load32_splat(q), v0, c10);
+              }
+            }
+          }
+          if (tanh) { c00 = tanh_v(c00); c10 = tanh_v(c10); }
+          v128.store32_lane(at(o0, ow), c00, 0);
+          if (second) v128.store32_lane(at(o1, ow), c10, 0);
+        }
+      }
+    }
+  }
+}
+
+// weight (OC, R) -> weightT (R, OC): conv2d_fwd_pixels' layout, with a row's OC channels contiguous.
+export function conv2d_weight_t(weightT: usize, weight: usize, OC: i32, R: i32): void {
+  const step = <usize>OC << 2;
+  for (let oc = 0; oc < OC; oc++) {
+    let src = at(weight, oc * R), dst = at(weightT, oc);
+    for (let r = 0; r < R; r++, src += 4, dst += step) store<f32>(dst, load<f32>(src));
+  }
+}
+
+// Stores the 4 channels of v (lanes) at one pixel: channel planes are `plane` bytes apart.
+// @ts-ignore: decorator
+@inline function store_channels(o: usize, v: v128, plane: usize): void {
+  v128.store32_lane(o, v, 0); v128.store32_lane(o + plane, v, 1);
+  v128.store32_lane(o + 2 * plane, v, 2); v128.store32_lane(o + 3 * plane, v, 3);
+}
+
+// inp (B,C,H,W) weightT (C*K*K, OC) from conv2d_weight_t, bias (OC) -> out (B,OC,OH,OW), tanh applied
+// if `tanh`; overwrites out. OC must be a multiple of 4. Blocks of 2 pixels (anywhere in the plane)
+// x 16 channels, then x 4; an odd last pixel is computed twice and stored once.
+export function conv2d_fwd_pixels(out: usize, inp: usize, weightT: usize, bias: usize,
+  B: i32, C: i32, H: i32, W: i32, OC: i32, K: i32, tanh: bool): void {
+  const OH = H - K + 1, OW = W - K + 1, P = OH * OW;
+  const rowSkip = <usize>(W - K) << 2, chanSkip = <usize>((H - K) * W) << 2;
+  const kStep = <usize>OC << 2, plane = <usize>P << 2;
+  for (let b = 0; b < B; b++) {
+    const img = at(inp, b * C * H * W);
+    for (let p = 0; p < P; p += 2) {
+      const q = p + 1 < P ? p + 1 : p;
+      const in0 = at(img, (p / OW) * W + p % OW), in1 = at(img, (q / OW) * W + q % OW);
+      let oc = 0;
+      for (; oc + 16 <= OC; oc += 16) {
+        let c00 = v128.load(at(bias, oc)), c01 = v128.load(at(bias, oc + 4)), c02 = v128.load(at(bias, oc + 8)), c03 = v128.load(at(bias, oc + 12));
+        let c10 = c00, c11 = c01, c12 = c02, c13 = c03;
+        let x0 = in0, x1 = in1, w = at(weightT, oc);
+        for (let c = 0; c < C; c++, x0 += chanSkip, x1 += chanSkip) {
+          for (let kh = 0; kh < K; kh++, x0 += rowSkip, x1 += rowSkip) {
+            for (let kw = 0; kw < K; kw++, x0 += 4, x1 += 4, w += kStep) {
+              const s0 = v128.load32_splat(x0), s1 = v128.load32_splat(x1);
+              const w0 = v128.load(w), w1 = v128.load(w, 16), w2 = v128.load(w, 32), w3 = v128.load(w, 48);
+              c00 = madd(s0, w0, c00); c01 = madd(s0, w1, c01); c02 = madd(s0, w2, c02); c03 = madd(s0, w3, c03);
+              c10 = madd(s1, w0, c10); c11 = madd(s1, w1, c11); c12 = madd(s1, w2, c12); c13 = madd(s1, w3, c13);
+            }
+          }
+        }
+        if (tanh) {
+          c00 = tanh_v(c00); c01 = tanh_v(c01); c02 = tanh_v(c02); c03 = tanh_v(c03);
+          c10 = tanh_v(c10); c11 = tanh_v(c11); c12 = tanh_v(c12); c13 = tanh_v(c13);
+        }
+        const o0 = at(out, (b * OC + oc) * P + p), o1 = at(out, (b * OC + oc) * P + q);
+        store_channels(o0, c00, plane); store_channels(o0 + 4 * plane, c01, plane);
+        store_channels(o0 + 8 * plane, c02, plane); store_channels(o0 + 12 * plane, c03, plane);
+        if (q != p) {
+          store_channels(o1, c10, plane); store_channels(o1 + 4 * plane, c11, plane);
+          store_channels(o1 + 8 * plane, c12, plane); store_channels(o1 + 12 * plane, c13, plane);
+        }
+      }
+      for (; oc < OC; oc += 4) {
+        let c00 = v128.load(at(bias, oc)), c10 = c00;
+        let x0 = in0, x1 = in1, w = at(weightT, oc);
+        for (let c = 0; c < C; c++, x0 += chanSkip, x1 += chanSkip) {
+          for (let kh = 0; kh < K; kh++, x0 += rowSkip, x1 += rowSkip) {
+            for (let kw = 0; kw < K; kw++, x0 += 4, x1 += 4, w += kStep) {
+              const w0 = v128.load(w);
+              c00 = madd(v128.load32_splat(x0), w0, c00);
+              c10 = madd(v128.load32_splat(x1), w0, c10);
+            }
+          }
+        }
+        if (tanh) { c00 = tanh_v(c00); c10 = tanh_v(c10); }
+        store_channels(at(out, (b * OC + oc) * P + p), c00, plane);
+        if (q != p) store_channels(at(out, (b * OC + oc) * P + q), c10, plane);
+      }
+    }
+  }
+}
