@@ -18,6 +18,8 @@ export function conv2d_fwd_rows(out: usize, inp: usize, weight: usize, bias: usi
   B: i32, C: i32, H: i32, W: i32, OC: i32, K: i32, tanh: bool): void {
   const OH = H - K + 1, OW = W - K + 1, P = OH * OW, R = C * K * K;
   // Byte steps of the input pointer: next row after a kernel row, next channel after the last row.
+  // One loop over the taps (c, kh, kw), not three nested: the engine keeps the accumulators in
+  // registers instead of spilling them at every kernel row.
   const rowSkip = <usize>(W - K) << 2, chanSkip = <usize>((H - K) * W) << 2;
   for (let b = 0; b < B; b++) {
     for (let oc = 0; oc < OC; oc += 2) {
@@ -31,15 +33,12 @@ export function conv2d_fwd_rows(out: usize, inp: usize, weight: usize, bias: usi
         for (; ow + 16 <= OW; ow += 16) {
           let c00 = b0, c01 = b0, c02 = b0, c03 = b0, c10 = b1, c11 = b1, c12 = b1, c13 = b1;
           let x = at(top, ow), p = w0, q = w1;
-          for (let c = 0; c < C; c++, x += chanSkip) {
-            for (let kh = 0; kh < K; kh++, x += rowSkip) {
-              for (let kw = 0; kw < K; kw++, x += 4, p += 4, q += 4) {
-                const v0 = v128.load(x), v1 = v128.load(x, 16), v2 = v128.load(x, 32), v3 = v128.load(x, 48);
-                const s0 = v128.load32_splat(p), s1 = v128.load32_splat(q);
-                c00 = madd(s0, v0, c00); c01 = madd(s0, v1, c01); c02 = madd(s0, v2, c02); c03 = madd(s0, v3, c03);
-                c10 = madd(s1, v0, c10); c11 = madd(s1, v1, c11); c12 = madd(s1, v2, c12); c13 = madd(s1, v3, c13);
-              }
-            }
+          for (let r = 0, kw = 0, kh = 0; r < R; r++, x += 4, p += 4, q += 4) {
+            const v0 = v128.load(x), v1 = v128.load(x, 16), v2 = v128.load(x, 32), v3 = v128.load(x, 48);
+            const s0 = v128.load32_splat(p), s1 = v128.load32_splat(q);
+            c00 = madd(s0, v0, c00); c01 = madd(s0, v1, c01); c02 = madd(s0, v2, c02); c03 = madd(s0, v3, c03);
+            c10 = madd(s1, v0, c10); c11 = madd(s1, v1, c11); c12 = madd(s1, v2, c12); c13 = madd(s1, v3, c13);
+            if (++kw == K) { kw = 0; x += rowSkip; if (++kh == K) { kh = 0; x += chanSkip; } }
           }
           if (tanh) {
             c00 = tanh_v(c00); c01 = tanh_v(c01); c02 = tanh_v(c02); c03 = tanh_v(c03);
@@ -52,15 +51,12 @@ export function conv2d_fwd_rows(out: usize, inp: usize, weight: usize, bias: usi
         for (; ow + 12 <= OW; ow += 12) {
           let c00 = b0, c01 = b0, c02 = b0, c10 = b1, c11 = b1, c12 = b1;
           let x = at(top, ow), p = w0, q = w1;
-          for (let c = 0; c < C; c++, x += chanSkip) {
-            for (let kh = 0; kh < K; kh++, x += rowSkip) {
-              for (let kw = 0; kw < K; kw++, x += 4, p += 4, q += 4) {
-                const v0 = v128.load(x), v1 = v128.load(x, 16), v2 = v128.load(x, 32);
-                const s0 = v128.load32_splat(p), s1 = v128.load32_splat(q);
-                c00 = madd(s0, v0, c00); c01 = madd(s0, v1, c01); c02 = madd(s0, v2, c02);
-                c10 = madd(s1, v0, c10); c11 = madd(s1, v1, c11); c12 = madd(s1, v2, c12);
-              }
-            }
+          for (let r = 0, kw = 0, kh = 0; r < R; r++, x += 4, p += 4, q += 4) {
+            const v0 = v128.load(x), v1 = v128.load(x, 16), v2 = v128.load(x, 32);
+            const s0 = v128.load32_splat(p), s1 = v128.load32_splat(q);
+            c00 = madd(s0, v0, c00); c01 = madd(s0, v1, c01); c02 = madd(s0, v2, c02);
+            c10 = madd(s1, v0, c10); c11 = madd(s1, v1, c11); c12 = madd(s1, v2, c12);
+            if (++kw == K) { kw = 0; x += rowSkip; if (++kh == K) { kh = 0; x += chanSkip; } }
           }
           if (tanh) {
             c00 = tanh_v(c00); c01 = tanh_v(c01); c02 = tanh_v(c02);
@@ -73,14 +69,11 @@ export function conv2d_fwd_rows(out: usize, inp: usize, weight: usize, bias: usi
         for (; ow + 4 <= OW; ow += 4) {
           let c00 = b0, c10 = b1;
           let x = at(top, ow), p = w0, q = w1;
-          for (let c = 0; c < C; c++, x += chanSkip) {
-            for (let kh = 0; kh < K; kh++, x += rowSkip) {
-              for (let kw = 0; kw < K; kw++, x += 4, p += 4, q += 4) {
-                const v0 = v128.load(x);
-                c00 = madd(v128.load32_splat(p), v0, c00);
-                c10 = madd(v128.load32_splat(q), v0, c10);
-              }
-            }
+          for (let r = 0, kw = 0, kh = 0; r < R; r++, x += 4, p += 4, q += 4) {
+            const v0 = v128.load(x);
+            c00 = madd(v128.load32_splat(p), v0, c00);
+            c10 = madd(v128.load32_splat(q), v0, c10);
+            if (++kw == K) { kw = 0; x += rowSkip; if (++kh == K) { kh = 0; x += chanSkip; } }
           }
           if (tanh) { c00 = tanh_v(c00); c10 = tanh_v(c10); }
           v128.store(at(o0, ow), c00);
@@ -90,14 +83,11 @@ export function conv2d_fwd_rows(out: usize, inp: usize, weight: usize, bias: usi
           // One pixel: the vector code on lane 0 of a splat, so the sums and the tanh are the same.
           let c00 = b0, c10 = b1;
           let x = at(top, ow), p = w0, q = w1;
-          for (let c = 0; c < C; c++, x += chanSkip) {
-            for (let kh = 0; kh < K; kh++, x += rowSkip) {
-              for (let kw = 0; kw < K; kw++, x += 4, p += 4, q += 4) {
-                const v0 = v128.load32_splat(x);
-                c00 = madd(v128.load32_splat(p), v0, c00);
-                c10 = madd(v128.load32_splat(q), v0, c10);
-              }
-            }
+          for (let r = 0, kw = 0, kh = 0; r < R; r++, x += 4, p += 4, q += 4) {
+            const v0 = v128.load32_splat(x);
+            c00 = madd(v128.load32_splat(p), v0, c00);
+            c10 = madd(v128.load32_splat(q), v0, c10);
+            if (++kw == K) { kw = 0; x += rowSkip; if (++kh == K) { kh = 0; x += chanSkip; } }
           }
           if (tanh) { c00 = tanh_v(c00); c10 = tanh_v(c10); }
           v128.store32_lane(at(o0, ow), c00, 0);
