@@ -34,7 +34,7 @@ function time(fn) {
   return rounds.sort((a, b) => a - b)[2];
 }
 
-// The ceiling: 12 independent f32x4 mul+add chains, 8 flops per chain per iteration.
+// The ceiling: 12 independent f32x4 mul+add chains, 8 flops per chain per iteration (bench/ceiling/).
 const { instance: ceilingModule } = await WebAssembly.instantiate(readFileSync(new URL("../build/ceiling.wasm", import.meta.url)));
 const ceilingIterations = 100000;
 const ceilingGflops = (12 * 8 * ceilingIterations) / time(() => ceilingModule.exports.peak(ceilingIterations)) / 1e9;
@@ -43,7 +43,7 @@ const B = 32;
 const k = await loadKernels();
 const conv = (C, H, OC, K = 5) => ({ C, H, OC, K, OH: H - K + 1, flops: 2 * B * OC * (H - K + 1) ** 2 * C * K * K });
 const c1 = conv(1, 32, 6), c3 = conv(6, 14, 16);
-const r = allocateRegions(k.memory, k.heap_base(), { a: B * 6 * 32 * 32, col: B * 150 * 100 + B * 25 * 784, b: B * 6 * 28 * 28, w: 61720, bias: 120, g: 61720, gb: 120, d: B * 400, e: B * 120, dcol: 150 * 100 });
+const r = allocateRegions(k.memory, k.heap_base(), { a: B * 6 * 32 * 32, col: B * 150 * 100 + B * 25 * 784, b: B * 6 * 28 * 28, w: 61720, wt: 2400, bias: 120, g: 61720, gb: 120, d: B * 400, e: B * 120, dcol: 150 * 100 });
 const f32 = new Float32Array(k.memory.buffer);
 for (let i = 0; i < f32.length - r.a.offset / 4; i++) f32[r.a.offset / 4 + i] = Math.sin(i) * 0.5; // finite data everywhere
 const o = (n) => r[n].offset;
@@ -51,6 +51,9 @@ const o = (n) => r[n].offset;
 const kernels = [
   ["conv2d_fwd c1 (1->6, 32x32)", c1.flops, () => k.conv2d_fwd(o("b"), o("col"), o("a"), o("w"), o("bias"), B, 1, 32, 32, 6, 5, true)],
   ["conv2d_fwd c3 (6->16, 14x14)", c3.flops, () => k.conv2d_fwd(o("b"), o("col"), o("a"), o("w"), o("bias"), B, 6, 14, 14, 16, 5, true)],
+  // Inference reads the input directly (no im2col); measured without the fused tanh.
+  ["conv2d_fwd_rows c1 (inference)", c1.flops, () => k.conv2d_fwd_rows(o("b"), o("a"), o("w"), o("bias"), B, 1, 32, 32, 6, 5, false)],
+  ["conv2d_fwd_pixels c3 (inference)", c3.flops, () => k.conv2d_fwd_pixels(o("b"), o("a"), o("wt"), o("bias"), B, 6, 14, 14, 16, 5, false)],
   ["conv2d_bwd_input c3", c3.flops, () => k.conv2d_bwd_input(o("a"), o("dcol"), o("b"), o("w"), B, 6, 14, 14, 16, 5)],
   ["conv2d_bwd_filter c1", c1.flops, () => k.conv2d_bwd_filter(o("g"), o("gb"), o("b"), o("col"), B, 1, 32, 32, 6, 5)],
   ["conv2d_bwd_filter c3", c3.flops, () => k.conv2d_bwd_filter(o("g"), o("gb"), o("b"), o("col"), B, 6, 14, 14, 16, 5)],

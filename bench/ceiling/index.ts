@@ -1,18 +1,33 @@
-// The WASM SIMD ceiling on this machine: 12 independent f32x4 multiply+add chains (no FMA, as in
-// the kernels), enough to hide the add latency. Built by `npm run bench` into build/ceiling.wasm.
+// The WASM SIMD ceiling on this machine: the inner loop of a register-blocked matrix product, the
+// shape of every kernel's hot loop. 12 independent f32x4 accumulators, each adding the product of
+// a loaded vector and a broadcast scalar (mul then add, no FMA: the kernels' arithmetic), with all
+// operands in L1, so only the arithmetic can limit it. Built by `npm run bench` into
+// build/ceiling.wasm. (Until 2026-11-28 each chain also multiplied its own accumulator, which
+// measured the latency of mul + add rather than their throughput: about 20% lower.)
+const BUF = memory.data(64 * 64 + 64, 16);
+
 export function peak(iterations: i32): f32 {
-  const m = f32x4.splat(0.999999);
-  const a = f32x4.splat(1e-7);
-  let c0 = f32x4.splat(1), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0;
-  let c6 = c0, c7 = c0, c8 = c0, c9 = c0, c10 = c0, c11 = c0;
-  for (let i = 0; i < iterations; i++) {
-    c0 = f32x4.add(f32x4.mul(c0, m), a); c1 = f32x4.add(f32x4.mul(c1, m), a);
-    c2 = f32x4.add(f32x4.mul(c2, m), a); c3 = f32x4.add(f32x4.mul(c3, m), a);
-    c4 = f32x4.add(f32x4.mul(c4, m), a); c5 = f32x4.add(f32x4.mul(c5, m), a);
-    c6 = f32x4.add(f32x4.mul(c6, m), a); c7 = f32x4.add(f32x4.mul(c7, m), a);
-    c8 = f32x4.add(f32x4.mul(c8, m), a); c9 = f32x4.add(f32x4.mul(c9, m), a);
-    c10 = f32x4.add(f32x4.mul(c10, m), a); c11 = f32x4.add(f32x4.mul(c11, m), a);
+  for (let i = 0; i < (64 * 64 + 64) >> 2; i++) store<f32>(BUF + (<usize>i << 2), 1e-3);
+  let c00 = f32x4.splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
+  let c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+  let x = BUF;
+  // 2 vectors x 6 broadcasts per pass (12 + 2 + 1 + 1 registers: no spills); the address walks a
+  // 4 KB ring so the loads cannot be hoisted out of the loop.
+  for (let i = 0; i < iterations; i++, x = BUF + (<usize>(i & 63) << 6)) {
+    const v0 = v128.load(x), v1 = v128.load(x, 16);
+    let s = v128.load32_splat(x, 32);
+    c00 = f32x4.add(f32x4.mul(s, v0), c00); c01 = f32x4.add(f32x4.mul(s, v1), c01);
+    s = v128.load32_splat(x, 36);
+    c10 = f32x4.add(f32x4.mul(s, v0), c10); c11 = f32x4.add(f32x4.mul(s, v1), c11);
+    s = v128.load32_splat(x, 40);
+    c20 = f32x4.add(f32x4.mul(s, v0), c20); c21 = f32x4.add(f32x4.mul(s, v1), c21);
+    s = v128.load32_splat(x, 44);
+    c30 = f32x4.add(f32x4.mul(s, v0), c30); c31 = f32x4.add(f32x4.mul(s, v1), c31);
+    s = v128.load32_splat(x, 48);
+    c40 = f32x4.add(f32x4.mul(s, v0), c40); c41 = f32x4.add(f32x4.mul(s, v1), c41);
+    s = v128.load32_splat(x, 52);
+    c50 = f32x4.add(f32x4.mul(s, v0), c50); c51 = f32x4.add(f32x4.mul(s, v1), c51);
   }
-  const s = f32x4.add(f32x4.add(f32x4.add(c0, c1), f32x4.add(c2, c3)), f32x4.add(f32x4.add(c4, c5), f32x4.add(c6, c7)));
-  return f32x4.extract_lane(f32x4.add(s, f32x4.add(f32x4.add(c8, c9), f32x4.add(c10, c11))), 0);
+  const s = f32x4.add(f32x4.add(f32x4.add(c00, c01), f32x4.add(c10, c11)), f32x4.add(f32x4.add(c20, c21), f32x4.add(c30, c31)));
+  return f32x4.extract_lane(f32x4.add(s, f32x4.add(f32x4.add(c40, c41), f32x4.add(c50, c51))), 0);
 }
