@@ -50,14 +50,42 @@ export function findMnistFile(dir: string, name: string): string | undefined {
   return undefined;
 }
 
-async function readPair(dir: string, imagesName: string, labelsName: string, howToGet: string, classes: number): Promise<Dataset> {
-  const images = findMnistFile(dir, imagesName), labels = findMnistFile(dir, labelsName);
+/** A dataset's two halves, each a pair of IDX files. */
+export type MnistPart = "train" | "test";
+const PART_FILES: Record<MnistPart, readonly [string, string]> = {
+  train: [MNIST_FILES.trainImages, MNIST_FILES.trainLabels],
+  test: [MNIST_FILES.testImages, MNIST_FILES.testLabels],
+};
+
+/** The folder `dir`, or where `dataset` is installed by default; a DatasetError saying how to get it when missing. */
+function dataRoot(dir: string | undefined, dataset: DatasetName): string {
+  const { howToGet } = SOURCES[dataset];
+  const root = dir ?? SOURCES[dataset].dir();
+  if (root === undefined) throw new DatasetError(`${dataset} not found. ${howToGet}.`);
+  if (!existsSync(root)) throw new DatasetError(`data folder ${root} does not exist. ${howToGet}.`, root);
+  return root;
+}
+
+/**
+ * The paths of one half's image and label files (plain or .gz), and the folder they are in;
+ * a DatasetError naming the missing file and how to get it.
+ */
+export function findMnistPart(part: MnistPart, dir?: string, dataset: DatasetName = "mnist"): { images: string; labels: string; dir: string } {
+  const root = dataRoot(dir, dataset);
+  const [imagesName, labelsName] = PART_FILES[part];
+  const images = findMnistFile(root, imagesName), labels = findMnistFile(root, labelsName);
   const missing = images === undefined ? imagesName : labels === undefined ? labelsName : undefined;
   if (missing !== undefined || images === undefined || labels === undefined) {
-    throw new DatasetError(`${join(dir, missing ?? imagesName)} (or .gz) not found. ${howToGet}.`, join(dir, missing ?? imagesName));
+    throw new DatasetError(`${join(root, missing ?? imagesName)} (or .gz) not found. ${SOURCES[dataset].howToGet}.`, join(root, missing ?? imagesName));
   }
-  const [imageBytes, labelBytes] = await Promise.all([readShared(images), readShared(labels)]);
-  return datasetFromIdx(imageBytes, labelBytes, { images, labels }, classes);
+  return { images, labels, dir: root };
+}
+
+/** One half (training or test set) of MNIST or a dataset like it: see readMnist. */
+export async function readMnistPart(part: MnistPart, dir?: string, dataset: DatasetName = "mnist", classes = 10): Promise<{ data: Dataset; dir: string }> {
+  const files = findMnistPart(part, dir, dataset);
+  const [imageBytes, labelBytes] = await Promise.all([readShared(files.images), readShared(files.labels)]);
+  return { data: datasetFromIdx(imageBytes, labelBytes, files, classes), dir: files.dir };
 }
 
 /**
@@ -86,15 +114,8 @@ export async function readShared(path: string): Promise<Uint8Array> {
  * Fashion-MNIST: Debian's dataset-fashion-mnist). Labels must be below `classes` (default 10).
  */
 export async function readMnist(dir?: string, dataset: DatasetName = "mnist", classes = 10): Promise<{ train: Dataset; test: Dataset; dir: string }> {
-  const { howToGet } = SOURCES[dataset];
-  const root = dir ?? SOURCES[dataset].dir();
-  if (root === undefined) throw new DatasetError(`${dataset} not found. ${howToGet}.`);
-  if (!existsSync(root)) throw new DatasetError(`data folder ${root} does not exist. ${howToGet}.`, root);
-  const [train, test] = await Promise.all([
-    readPair(root, MNIST_FILES.trainImages, MNIST_FILES.trainLabels, howToGet, classes),
-    readPair(root, MNIST_FILES.testImages, MNIST_FILES.testLabels, howToGet, classes),
-  ]);
-  return { train, test, dir: root };
+  const [train, test] = await Promise.all([readMnistPart("train", dir, dataset, classes), readMnistPart("test", dir, dataset, classes)]);
+  return { train: train.data, test: test.data, dir: train.dir };
 }
 
 /**

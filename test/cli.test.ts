@@ -1,6 +1,6 @@
 // The `lenet-wasm` command as users run it: the built build/cli.js in a child process.
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -67,6 +67,30 @@ describe("lenet-wasm CLI", () => {
     expect(r.stderr).toMatch(/truncated/);
     expect(r.stderr).not.toMatch(/ at .*\.js:\d+/); // no stack trace without --verbose
     expect(existsSync(join(broken, "m.safetensors"))).toBe(false);
+  });
+
+  it("the test set is read after training: a missing one fails first; a broken one costs no training (model saved, exit 1)", () => {
+    const broken = mkdtempSync(join(tmpdir(), "lenet-badtest-"));
+    writeSmallMnist(broken);
+    const labels = join(broken, "t10k-labels-idx1-ubyte.gz"), images = join(broken, "t10k-images-idx3-ubyte.gz");
+    const labelBytes = readFileSync(labels);
+    const out = join(broken, "m.safetensors");
+    const args = ["train", "--data", broken, "--out", out, "--epochs", "1", "--validation", "300"];
+    rmSync(labels);
+    const missing = run(...args);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain(join(broken, "t10k-labels-idx1-ubyte"));
+    expect(missing.stderr).not.toMatch(/Epoch 1/); // before any training
+    expect(existsSync(out)).toBe(false);
+    writeFileSync(labels, labelBytes);
+    writeFileSync(images, readFileSync(images).subarray(0, 100)); // a truncated gzip stream
+    const r = run(...args);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(images);
+    expect(r.stderr).toMatch(/without test metrics/);
+    const saved = decodeModel(new Uint8Array(readFileSync(out)));
+    expect(saved.info.metrics?.test_accuracy).toBe(null);
+    expect(saved.info.metrics?.validation_accuracy).toBeGreaterThan(0.5);
   });
 
   it("an unwritable --out, --report or a folder as --out fails before training, writing nothing", () => {
