@@ -1,21 +1,24 @@
 // Inference convolutions without im2col: the same 'valid' cross-correlation as conv2d_fwd
-// (conv2d.ts), read straight from the input, with tanh optionally applied before the store. Each
-// output element is the bias plus its products over k = (c, kh, kw) in conv2d_fwd's order, so both
-// kernels give conv2d_fwd's bits (test/kernels.test.ts checks it). Training keeps conv2d_fwd: its
-// filter gradient needs the unrolled patches anyway.
+// (conv2d.ts), read straight from the input. Each output element is the bias plus its products
+// over k = (c, kh, kw) in conv2d_fwd's order, so these kernels give conv2d_fwd's bits
+// (test/kernels.test.ts checks it). Training keeps conv2d_fwd: the filter gradient needs the
+// unrolled patches anyway.
 //
 // Two layouts of the work, for the two shapes of LeNet-5:
-// - conv2d_fwd_rows: output channels in pairs, pixels along an output row in the vector lanes
-//   (c1: 28-pixel rows, 1 input channel).
-// - conv2d_fwd_pixels: output channels in the lanes, pixels in pairs (c3: 10-pixel rows would leave
-//   lanes empty, but 16 output channels fill four vectors). It reads the weights transposed.
+// - rows: output channels in pairs, pixels along an output row in the vector lanes (c1: 28-pixel
+//   rows, 1 input channel).
+// - pixels: output channels in the lanes (c3: its 10-pixel rows would leave lanes empty, but 16
+//   output channels fill four vectors), with the weights transposed (conv2d_weight_t).
+// The article's network takes each in the form that also applies tanh and the 2x2 average pooling
+// before storing (conv2d_tanh_pool_rows, conv2d_tanh_pool_pixels): the convolution's own output is
+// never written. The 1998 network (squash, trainable subsampling) takes the plain forms.
 import { tanh_v } from "./activation";
 import { at, madd } from "./simd";
 
-// inp (B,C,H,W) weight (OC,C,K,K) bias (OC) -> out (B,OC,OH,OW), tanh applied if `tanh`; overwrites
-// out. Blocks of 2 channels x 16, 12 or 4 pixels of a row; the last OW % 4 pixels one at a time.
+// inp (B,C,H,W) weight (OC,C,K,K) bias (OC) -> out (B,OC,OH,OW); overwrites out. Blocks of 2
+// channels x 16, 12 or 4 pixels of a row; the last OW % 4 pixels one at a time.
 export function conv2d_fwd_rows(out: usize, inp: usize, weight: usize, bias: usize,
-  B: i32, C: i32, H: i32, W: i32, OC: i32, K: i32, tanh: bool): void {
+  B: i32, C: i32, H: i32, W: i32, OC: i32, K: i32): void {
   const OH = H - K + 1, OW = W - K + 1, P = OH * OW, R = C * K * K;
   // Byte steps of the input pointer: next row after a kernel row, next channel after the last row.
   // One loop over the taps (c, kh, kw), not three nested: the engine keeps the accumulators in
@@ -40,10 +43,6 @@ export function conv2d_fwd_rows(out: usize, inp: usize, weight: usize, bias: usi
             c10 = madd(s1, v0, c10); c11 = madd(s1, v1, c11); c12 = madd(s1, v2, c12); c13 = madd(s1, v3, c13);
             if (++kw == K) { kw = 0; x += rowSkip; if (++kh == K) { kh = 0; x += chanSkip; } }
           }
-          if (tanh) {
-            c00 = tanh_v(c00); c01 = tanh_v(c01); c02 = tanh_v(c02); c03 = tanh_v(c03);
-            c10 = tanh_v(c10); c11 = tanh_v(c11); c12 = tanh_v(c12); c13 = tanh_v(c13);
-          }
           const r0 = at(o0, ow), r1 = at(o1, ow);
           v128.store(r0, c00); v128.store(r0, c01, 16); v128.store(r0, c02, 32); v128.store(r0, c03, 48);
           if (second) { v128.store(r1, c10); v128.store(r1, c11, 16); v128.store(r1, c12, 32); v128.store(r1, c13, 48); }
@@ -58,10 +57,6 @@ export function conv2d_fwd_rows(out: usize, inp: usize, weight: usize, bias: usi
             c10 = madd(s1, v0, c10); c11 = madd(s1, v1, c11); c12 = madd(s1, v2, c12);
             if (++kw == K) { kw = 0; x += rowSkip; if (++kh == K) { kh = 0; x += chanSkip; } }
           }
-          if (tanh) {
-            c00 = tanh_v(c00); c01 = tanh_v(c01); c02 = tanh_v(c02);
-            c10 = tanh_v(c10); c11 = tanh_v(c11); c12 = tanh_v(c12);
-          }
           const r0 = at(o0, ow), r1 = at(o1, ow);
           v128.store(r0, c00); v128.store(r0, c01, 16); v128.store(r0, c02, 32);
           if (second) { v128.store(r1, c10); v128.store(r1, c11, 16); v128.store(r1, c12, 32); }
@@ -75,12 +70,11 @@ export function conv2d_fwd_rows(out: usize, inp: usize, weight: usize, bias: usi
             c10 = madd(v128.load32_splat(q), v0, c10);
             if (++kw == K) { kw = 0; x += rowSkip; if (++kh == K) { kh = 0; x += chanSkip; } }
           }
-          if (tanh) { c00 = tanh_v(c00); c10 = tanh_v(c10); }
           v128.store(at(o0, ow), c00);
           if (second) v128.store(at(o1, ow), c10);
         }
         for (; ow < OW; ow++) {
-          // One pixel: the vector code on lane 0 of a splat, so the sums and the tanh are the same.
+          // One pixel: the vector code on lane 0 of a splat, so the sums are the same.
           let c00 = b0, c10 = b1;
           let x = at(top, ow), p = w0, q = w1;
           for (let r = 0, kw = 0, kh = 0; r < R; r++, x += 4, p += 4, q += 4) {
@@ -89,9 +83,73 @@ export function conv2d_fwd_rows(out: usize, inp: usize, weight: usize, bias: usi
             c10 = madd(v128.load32_splat(q), v0, c10);
             if (++kw == K) { kw = 0; x += rowSkip; if (++kh == K) { kh = 0; x += chanSkip; } }
           }
-          if (tanh) { c00 = tanh_v(c00); c10 = tanh_v(c10); }
           v128.store32_lane(at(o0, ow), c00, 0);
           if (second) v128.store32_lane(at(o1, ow), c10, 0);
+        }
+      }
+    }
+  }
+}
+
+// The four 2x2 block sums of two rows of 8 values (a0 a1: top row, b0 b1: the row below), in
+// avgpool2d_fwd's order (avgpool.ts, block_sums): (top pair) + (bottom pair).
+// @ts-ignore: decorator
+@inline function block_sums_v(a0: v128, a1: v128, b0: v128, b1: v128): v128 {
+  const top = f32x4.add(v128.shuffle<f32>(a0, a1, 0, 2, 4, 6), v128.shuffle<f32>(a0, a1, 1, 3, 5, 7));
+  const bot = f32x4.add(v128.shuffle<f32>(b0, b1, 0, 2, 4, 6), v128.shuffle<f32>(b0, b1, 1, 3, 5, 7));
+  return f32x4.add(top, bot);
+}
+
+// inp (B,C,H,W) weight (OC,C,K,K) bias (OC) -> out (B,OC,OH/2,OW/2) = avgpool2x2(tanh(conv(inp))):
+// c1 and its pooling in one pass, the convolution's output never stored. OH and OW must be even
+// and OW a multiple of 4. Blocks of 2 channels x 2 rows x 8 pixels (4 pooled), then 4 (2 pooled).
+// The same bits as conv2d_fwd, tanh_fwd and avgpool2d_fwd one after another.
+export function conv2d_tanh_pool_rows(out: usize, inp: usize, weight: usize, bias: usize,
+  B: i32, C: i32, H: i32, W: i32, OC: i32, K: i32): void {
+  const OH = H - K + 1, OW = W - K + 1, R = C * K * K, PH = OH >> 1, PW = OW >> 1;
+  const rowSkip = <usize>(W - K) << 2, chanSkip = <usize>((H - K) * W) << 2, down = <usize>W << 2;
+  const quarter = f32x4.splat(0.25);
+  for (let b = 0; b < B; b++) {
+    for (let oc = 0; oc < OC; oc += 2) {
+      const second = oc + 1 < OC; // an odd last channel is computed twice and stored once
+      const w0 = at(weight, oc * R), w1 = second ? at(w0, R) : w0;
+      const b0 = v128.load32_splat(at(bias, oc)), b1 = v128.load32_splat(second ? at(bias, oc + 1) : at(bias, oc));
+      for (let ph = 0; ph < PH; ph++) {
+        const o0 = at(out, ((b * OC + oc) * PH + ph) * PW), o1 = at(o0, PH * PW);
+        const top = at(inp, (b * C * H + 2 * ph) * W);
+        let ow = 0;
+        for (; ow + 8 <= OW; ow += 8) {
+          let a00 = b0, a01 = b0, a10 = b0, a11 = b0; // channel oc: row 2ph (2 vectors), row 2ph+1
+          let e00 = b1, e01 = b1, e10 = b1, e11 = b1; // channel oc+1
+          let x = at(top, ow), p = w0, q = w1;
+          for (let r = 0, kw = 0, kh = 0; r < R; r++, x += 4, p += 4, q += 4) {
+            const u0 = v128.load(x), u1 = v128.load(x, 16), v0 = v128.load(x + down), v1 = v128.load(x + down, 16);
+            const s0 = v128.load32_splat(p), s1 = v128.load32_splat(q);
+            a00 = madd(s0, u0, a00); a01 = madd(s0, u1, a01); a10 = madd(s0, v0, a10); a11 = madd(s0, v1, a11);
+            e00 = madd(s1, u0, e00); e01 = madd(s1, u1, e01); e10 = madd(s1, v0, e10); e11 = madd(s1, v1, e11);
+            if (++kw == K) { kw = 0; x += rowSkip; if (++kh == K) { kh = 0; x += chanSkip; } }
+          }
+          const pooled = block_sums_v(tanh_v(a00), tanh_v(a01), tanh_v(a10), tanh_v(a11));
+          v128.store(at(o0, ow >> 1), f32x4.mul(pooled, quarter));
+          if (second) v128.store(at(o1, ow >> 1), f32x4.mul(block_sums_v(tanh_v(e00), tanh_v(e01), tanh_v(e10), tanh_v(e11)), quarter));
+        }
+        for (; ow + 4 <= OW; ow += 4) {
+          let a00 = b0, a10 = b0, e00 = b1, e10 = b1;
+          let x = at(top, ow), p = w0, q = w1;
+          for (let r = 0, kw = 0, kh = 0; r < R; r++, x += 4, p += 4, q += 4) {
+            const u0 = v128.load(x), v0 = v128.load(x + down);
+            const s0 = v128.load32_splat(p), s1 = v128.load32_splat(q);
+            a00 = madd(s0, u0, a00); a10 = madd(s0, v0, a10);
+            e00 = madd(s1, u0, e00); e10 = madd(s1, v0, e10);
+            if (++kw == K) { kw = 0; x += rowSkip; if (++kh == K) { kh = 0; x += chanSkip; } }
+          }
+          // Lanes 0 and 1 hold the two pooled values (2 and 3 repeat them).
+          const t0 = tanh_v(a00), t1 = tanh_v(a10);
+          v128.store64_lane(at(o0, ow >> 1), f32x4.mul(block_sums_v(t0, t0, t1, t1), quarter), 0);
+          if (second) {
+            const t2 = tanh_v(e00), t3 = tanh_v(e10);
+            v128.store64_lane(at(o1, ow >> 1), f32x4.mul(block_sums_v(t2, t2, t3, t3), quarter), 0);
+          }
         }
       }
     }
@@ -114,11 +172,11 @@ export function conv2d_weight_t(weightT: usize, weight: usize, OC: i32, R: i32):
   v128.store32_lane(o + 2 * plane, v, 2); v128.store32_lane(o + 3 * plane, v, 3);
 }
 
-// inp (B,C,H,W) weightT (C*K*K, OC) from conv2d_weight_t, bias (OC) -> out (B,OC,OH,OW), tanh applied
-// if `tanh`; overwrites out. OC must be a multiple of 4. Blocks of 2 pixels (anywhere in the plane)
-// x 16 channels, then x 4; an odd last pixel is computed twice and stored once.
+// inp (B,C,H,W) weightT (C*K*K, OC) from conv2d_weight_t, bias (OC) -> out (B,OC,OH,OW); overwrites
+// out. OC must be a multiple of 4. Blocks of 2 pixels (anywhere in the plane) x 16 channels, then
+// x 4; an odd last pixel is computed twice and stored once.
 export function conv2d_fwd_pixels(out: usize, inp: usize, weightT: usize, bias: usize,
-  B: i32, C: i32, H: i32, W: i32, OC: i32, K: i32, tanh: bool): void {
+  B: i32, C: i32, H: i32, W: i32, OC: i32, K: i32): void {
   const OH = H - K + 1, OW = W - K + 1, P = OH * OW;
   const rowSkip = <usize>(W - K) << 2, chanSkip = <usize>((H - K) * W) << 2;
   const kStep = <usize>OC << 2, plane = <usize>P << 2;
@@ -142,10 +200,6 @@ export function conv2d_fwd_pixels(out: usize, inp: usize, weightT: usize, bias: 
             }
           }
         }
-        if (tanh) {
-          c00 = tanh_v(c00); c01 = tanh_v(c01); c02 = tanh_v(c02); c03 = tanh_v(c03);
-          c10 = tanh_v(c10); c11 = tanh_v(c11); c12 = tanh_v(c12); c13 = tanh_v(c13);
-        }
         const o0 = at(out, (b * OC + oc) * P + p), o1 = at(out, (b * OC + oc) * P + q);
         store_channels(o0, c00, plane); store_channels(o0 + 4 * plane, c01, plane);
         store_channels(o0 + 8 * plane, c02, plane); store_channels(o0 + 12 * plane, c03, plane);
@@ -166,9 +220,63 @@ export function conv2d_fwd_pixels(out: usize, inp: usize, weightT: usize, bias: 
             }
           }
         }
-        if (tanh) { c00 = tanh_v(c00); c10 = tanh_v(c10); }
         store_channels(at(out, (b * OC + oc) * P + p), c00, plane);
         if (q != p) store_channels(at(out, (b * OC + oc) * P + q), c10, plane);
+      }
+    }
+  }
+}
+
+// inp (B,C,H,W) weightT (C*K*K, OC) from conv2d_weight_t, bias (OC) -> out (B,OC,OH/2,OW/2) =
+// avgpool2x2(tanh(conv(inp))): c3 and its pooling in one pass. OH and OW must be even and OC a
+// multiple of 4. Blocks of one 2x2 window (4 pixels) x 8 channels, then x 4; the same bits as
+// conv2d_fwd, tanh_fwd and avgpool2d_fwd one after another.
+export function conv2d_tanh_pool_pixels(out: usize, inp: usize, weightT: usize, bias: usize,
+  B: i32, C: i32, H: i32, W: i32, OC: i32, K: i32): void {
+  const OH = H - K + 1, OW = W - K + 1, PH = OH >> 1, PW = OW >> 1;
+  const rowSkip = <usize>(W - K) << 2, chanSkip = <usize>((H - K) * W) << 2, down = <usize>W << 2;
+  const kStep = <usize>OC << 2, plane = <usize>(PH * PW) << 2;
+  const quarter = f32x4.splat(0.25);
+  for (let b = 0; b < B; b++) {
+    const img = at(inp, b * C * H * W);
+    for (let ph = 0; ph < PH; ph++) {
+      for (let pw = 0; pw < PW; pw++) {
+        const corner = at(img, 2 * ph * W + 2 * pw); // the window's top-left input pixel
+        let oc = 0;
+        for (; oc + 8 <= OC; oc += 8) {
+          // Pixels (top-left, top-right, bottom-left, bottom-right) x channels oc..oc+3, oc+4..oc+7.
+          let c00 = v128.load(at(bias, oc)), c01 = v128.load(at(bias, oc + 4));
+          let c10 = c00, c11 = c01, c20 = c00, c21 = c01, c30 = c00, c31 = c01;
+          let x = corner, w = at(weightT, oc);
+          for (let c = 0; c < C; c++, x += chanSkip) {
+            for (let kh = 0; kh < K; kh++, x += rowSkip) {
+              for (let kw = 0; kw < K; kw++, x += 4, w += kStep) {
+                const w0 = v128.load(w), w1 = v128.load(w, 16);
+                const s0 = v128.load32_splat(x), s1 = v128.load32_splat(x, 4), s2 = v128.load32_splat(x + down), s3 = v128.load32_splat(x + down, 4);
+                c00 = madd(s0, w0, c00); c01 = madd(s0, w1, c01); c10 = madd(s1, w0, c10); c11 = madd(s1, w1, c11);
+                c20 = madd(s2, w0, c20); c21 = madd(s2, w1, c21); c30 = madd(s3, w0, c30); c31 = madd(s3, w1, c31);
+              }
+            }
+          }
+          const o = at(out, ((b * OC + oc) * PH + ph) * PW + pw);
+          store_channels(o, f32x4.mul(f32x4.add(f32x4.add(tanh_v(c00), tanh_v(c10)), f32x4.add(tanh_v(c20), tanh_v(c30))), quarter), plane);
+          store_channels(o + 4 * plane, f32x4.mul(f32x4.add(f32x4.add(tanh_v(c01), tanh_v(c11)), f32x4.add(tanh_v(c21), tanh_v(c31))), quarter), plane);
+        }
+        for (; oc < OC; oc += 4) {
+          let c00 = v128.load(at(bias, oc)), c10 = c00, c20 = c00, c30 = c00;
+          let x = corner, w = at(weightT, oc);
+          for (let c = 0; c < C; c++, x += chanSkip) {
+            for (let kh = 0; kh < K; kh++, x += rowSkip) {
+              for (let kw = 0; kw < K; kw++, x += 4, w += kStep) {
+                const w0 = v128.load(w);
+                c00 = madd(v128.load32_splat(x), w0, c00); c10 = madd(v128.load32_splat(x, 4), w0, c10);
+                c20 = madd(v128.load32_splat(x + down), w0, c20); c30 = madd(v128.load32_splat(x + down, 4), w0, c30);
+              }
+            }
+          }
+          const o = at(out, ((b * OC + oc) * PH + ph) * PW + pw);
+          store_channels(o, f32x4.mul(f32x4.add(f32x4.add(tanh_v(c00), tanh_v(c10)), f32x4.add(tanh_v(c20), tanh_v(c30))), quarter), plane);
+        }
       }
     }
   }

@@ -100,22 +100,21 @@ const C1: ConvShape = { C: 1, H: 32, W: 32, OC: 6, K: 5 };
 const C3: ConvShape = { C: 6, H: 14, W: 14, OC: 16, K: 5 };
 
 /**
- * out = conv(inp) over B images, then tanh if `tanh`. Training runs im2col + GEMM and keeps the
- * patches in `col` for the filter gradient. Inference reads the input directly, with the lanes
- * along output rows when they are a multiple of 4 wide (c1), else across output channels (c3; the
- * weights transposed into the scratch `weightT` first). The same bits either way.
+ * out = conv(inp) over B images. Training runs im2col + GEMM and keeps the patches in `col` for the
+ * filter gradient. Inference reads the input directly, with the lanes along output rows when they
+ * are a multiple of 4 wide (c1), else across output channels (c3; the weights transposed into the
+ * scratch `weightT` first). The same bits either way.
  */
-function convolve(k: Kernels, training: boolean, tanh: boolean, s: ConvShape, B: number,
+function convolve(k: Kernels, training: boolean, s: ConvShape, B: number,
   out: number, inp: number, weight: number, bias: number, col: number, weightT: number): void {
   const { C, H, W, OC, K } = s;
   if (training) {
     k.conv2d_fwd(out, col, inp, weight, bias, B, C, H, W, OC, K, true);
-    if (tanh) k.tanh_fwd(out, out, B * OC * (H - K + 1) * (W - K + 1));
   } else if ((W - K + 1) % 4 === 0) {
-    k.conv2d_fwd_rows(out, inp, weight, bias, B, C, H, W, OC, K, tanh);
+    k.conv2d_fwd_rows(out, inp, weight, bias, B, C, H, W, OC, K);
   } else {
     k.conv2d_weight_t(weightT, weight, OC, C * K * K);
-    k.conv2d_fwd_pixels(out, inp, weightT, bias, B, C, H, W, OC, K, tanh);
+    k.conv2d_fwd_pixels(out, inp, weightT, bias, B, C, H, W, OC, K);
   }
 }
 
@@ -158,10 +157,18 @@ function articleNetwork(classes: number): Architecture {
 
     forward({ k, param: P, act, fixed }, B, first, training) {
       const o = (name: string): number => act(name, first);
-      convolve(k, training, true, C1, B, o("c1"), o("input"), P("c1.weight"), P("c1.bias"), o("col1"), 0);
-      k.avgpool2d_fwd(o("p2"), o("c1"), B, 6, 28, 28);
-      convolve(k, training, true, C3, B, o("c3"), o("p2"), P("c3.weight"), P("c3.bias"), o("col3"), fixed("c3T"));
-      k.avgpool2d_fwd(o("p4"), o("c3"), B, 16, 10, 10);
+      if (training) { // the activations backward needs: patches (col), c1 and c3 after tanh
+        k.conv2d_fwd(o("c1"), o("col1"), o("input"), P("c1.weight"), P("c1.bias"), B, 1, 32, 32, 6, 5, true);
+        k.tanh_fwd(o("c1"), o("c1"), B * 6 * 28 * 28);
+        k.avgpool2d_fwd(o("p2"), o("c1"), B, 6, 28, 28);
+        k.conv2d_fwd(o("c3"), o("col3"), o("p2"), P("c3.weight"), P("c3.bias"), B, 6, 14, 14, 16, 5, true);
+        k.tanh_fwd(o("c3"), o("c3"), B * 16 * 10 * 10);
+        k.avgpool2d_fwd(o("p4"), o("c3"), B, 16, 10, 10);
+      } else { // each convolution, its tanh and its pooling in one pass: c1 and c3 are not stored
+        k.conv2d_tanh_pool_rows(o("p2"), o("input"), P("c1.weight"), P("c1.bias"), B, 1, 32, 32, 6, 5);
+        k.conv2d_weight_t(fixed("c3T"), P("c3.weight"), 16, 150);
+        k.conv2d_tanh_pool_pixels(o("p4"), o("p2"), fixed("c3T"), P("c3.bias"), B, 6, 14, 14, 16, 5);
+      }
       k.dense_fwd(o("f5"), o("p4"), P("f5.weight"), P("f5.bias"), B, 400, 120);
       k.tanh_fwd(o("f5"), o("f5"), B * 120);
       k.dense_fwd(o("f6"), o("f5"), P("f6.weight"), P("f6.bias"), B, 120, 84);
@@ -325,11 +332,11 @@ function paperNetwork(output: "rbf" | "softmax", classes = CLASSES): Architectur
 
     forward({ k, param: P, act, fixed }, B, first, training) {
       const o = (name: string): number => act(name, first);
-      convolve(k, training, false, C1, B, o("c1"), o("input"), P("c1.weight"), P("c1.bias"), o("col1"), 0);
+      convolve(k, training, C1, B, o("c1"), o("input"), P("c1.weight"), P("c1.bias"), o("col1"), 0);
       k.squash_fwd(o("c1"), o("c1"), B * 6 * 28 * 28);
       k.subsample2d_fwd(o("s2"), o("c1"), P("s2.weight"), P("s2.bias"), B, 6, 28, 28);
       k.squash_fwd(o("s2"), o("s2"), B * 6 * 14 * 14);
-      convolve(k, training, false, C3, B, o("c3"), o("s2"), P("c3.weight"), P("c3.bias"), o("col3"), fixed("c3T"));
+      convolve(k, training, C3, B, o("c3"), o("s2"), P("c3.weight"), P("c3.bias"), o("col3"), fixed("c3T"));
       k.squash_fwd(o("c3"), o("c3"), B * 16 * 10 * 10);
       k.subsample2d_fwd(o("s4"), o("c3"), P("s4.weight"), P("s4.bias"), B, 16, 10, 10);
       k.squash_fwd(o("s4"), o("s4"), B * 16 * 5 * 5);

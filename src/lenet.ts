@@ -424,7 +424,7 @@ export class LeNet5 {
    */
   featureMaps(image: Images): { c1: Float32Array; c3: Float32Array } {
     this.setBatch(image, null, 1);
-    this.arch.forward(this.net, 1, 0, false);
+    this.arch.forward(this.net, 1, 0, true); // the training pass: inference does not store c1
     const c1 = this.region("c1").offset / 4, c3 = this.region("c3").offset / 4;
     return { c1: this.f32.slice(c1, c1 + 6 * 28 * 28), c3: this.f32.slice(c3, c3 + 16 * 10 * 10) };
   }

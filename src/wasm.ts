@@ -10,8 +10,10 @@ export interface Kernels {
   readonly memory: WebAssembly.Memory;
   heap_base(): number;
   conv2d_fwd(out: number, col: number, inp: number, weight: number, bias: number, B: number, C: number, H: number, W: number, OC: number, K: number, keepCol: boolean): void;
-  conv2d_fwd_rows(out: number, inp: number, weight: number, bias: number, B: number, C: number, H: number, W: number, OC: number, K: number, tanh: boolean): void;
-  conv2d_fwd_pixels(out: number, inp: number, weightT: number, bias: number, B: number, C: number, H: number, W: number, OC: number, K: number, tanh: boolean): void;
+  conv2d_fwd_rows(out: number, inp: number, weight: number, bias: number, B: number, C: number, H: number, W: number, OC: number, K: number): void;
+  conv2d_tanh_pool_rows(out: number, inp: number, weight: number, bias: number, B: number, C: number, H: number, W: number, OC: number, K: number): void;
+  conv2d_fwd_pixels(out: number, inp: number, weightT: number, bias: number, B: number, C: number, H: number, W: number, OC: number, K: number): void;
+  conv2d_tanh_pool_pixels(out: number, inp: number, weightT: number, bias: number, B: number, C: number, H: number, W: number, OC: number, K: number): void;
   conv2d_weight_t(weightT: number, weight: number, OC: number, R: number): void;
   conv2d_bwd_input(dinp: number, dcol: number, dout: number, weight: number, B: number, C: number, H: number, W: number, OC: number, K: number): void;
   conv2d_bwd_filter(dweight: number, dbias: number, dout: number, col: number, B: number, C: number, H: number, W: number, OC: number, K: number): void;

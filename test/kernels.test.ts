@@ -167,7 +167,8 @@ describe("conv2d_bwd_filter", () => {
 
 // ---------------------------------------------------------------------------------------------
 // Inference convolutions without im2col (conv2d_direct.ts): against the reference, and bit for bit
-// against conv2d_fwd (then tanh_fwd), which training uses: a prediction must not depend on the path.
+// against conv2d_fwd (then tanh_fwd and avgpool2d_fwd for the fused forms), which training uses: a
+// prediction must not depend on the path.
 
 function checkConvDirect(c: ConvCase, kernel: "rows" | "pixels"): void {
   const { B, C, H, W, OC, K } = c;
@@ -176,27 +177,21 @@ function checkConvDirect(c: ConvCase, kernel: "rows" | "pixels"): void {
   const rng = rngFor(label);
   const inp = randF32(rng, B * C * H * W), weight = randF32(rng, OC * R), bias = randF32(rng, OC);
   const a = new Arena(k, { out: B * OC * P, gemm: B * OC * P, col: R * P, weightT: OC * R, inp: inp.length, weight: weight.length, bias: OC });
-  for (const tanh of [false, true]) {
-    const what = `${label}${tanh ? " + tanh" : ""}`;
-    a.input("inp", inp); a.input("weight", weight); a.input("bias", bias); a.fill("gemm", NaN);
-    k.conv2d_fwd(a.ptr("gemm"), a.ptr("col"), a.ptr("inp"), a.ptr("weight"), a.ptr("bias"), B, C, H, W, OC, K, false);
-    if (tanh) k.tanh_fwd(a.ptr("gemm"), a.ptr("gemm"), B * OC * P);
-    a.runTwice(what, ["out"], () => {
-      a.input("inp", inp); a.input("weight", weight); a.input("bias", bias); a.fill("out", NaN); a.fill("weightT", NaN);
-    }, () => {
-      if (kernel === "rows") {
-        k.conv2d_fwd_rows(a.ptr("out"), a.ptr("inp"), a.ptr("weight"), a.ptr("bias"), B, C, H, W, OC, K, tanh);
-      } else {
-        k.conv2d_weight_t(a.ptr("weightT"), a.ptr("weight"), OC, R);
-        k.conv2d_fwd_pixels(a.ptr("out"), a.ptr("inp"), a.ptr("weightT"), a.ptr("bias"), B, C, H, W, OC, K, tanh);
-      }
-    });
-    const want = conv2d_fwd_ref(inp, weight, bias, B, C, H, W, OC, K, 0);
-    if (!tanh) expectClose(what, a.read("out"), want, sumAtol(R + 1), RTOL, [B, OC, OH, OW]);
-    else expectClose(what, a.read("out"), tanh_fwd_ref(want), sumAtol(R + 1) + 1e-6, RTOL, [B, OC, OH, OW]);
-    // The relaxed build fuses vector multiply-adds but not conv2d_fwd's scalar tails: close, not equal.
-    if (!RELAXED) expectSameBits(`${what} vs conv2d_fwd`, a.bits("out"), a.bits("gemm"));
-  }
+  a.input("inp", inp); a.input("weight", weight); a.input("bias", bias); a.fill("gemm", NaN);
+  k.conv2d_fwd(a.ptr("gemm"), a.ptr("col"), a.ptr("inp"), a.ptr("weight"), a.ptr("bias"), B, C, H, W, OC, K, false);
+  a.runTwice(label, ["out"], () => {
+    a.input("inp", inp); a.input("weight", weight); a.input("bias", bias); a.fill("out", NaN); a.fill("weightT", NaN);
+  }, () => {
+    if (kernel === "rows") {
+      k.conv2d_fwd_rows(a.ptr("out"), a.ptr("inp"), a.ptr("weight"), a.ptr("bias"), B, C, H, W, OC, K);
+    } else {
+      k.conv2d_weight_t(a.ptr("weightT"), a.ptr("weight"), OC, R);
+      k.conv2d_fwd_pixels(a.ptr("out"), a.ptr("inp"), a.ptr("weightT"), a.ptr("bias"), B, C, H, W, OC, K);
+    }
+  });
+  expectClose(label, a.read("out"), conv2d_fwd_ref(inp, weight, bias, B, C, H, W, OC, K, 0), sumAtol(R + 1), RTOL, [B, OC, OH, OW]);
+  // The relaxed build fuses vector multiply-adds but not conv2d_fwd's scalar tails: close, not equal.
+  if (!RELAXED) expectSameBits(`${label} vs conv2d_fwd`, a.bits("out"), a.bits("gemm"));
 }
 
 describe("conv2d_fwd_rows", () => {
@@ -204,6 +199,52 @@ describe("conv2d_fwd_rows", () => {
   // channel computed twice and stored once.
   it.each(labelled(convSweep))("sweep %s", (_, c) => checkConvDirect(c, "rows"));
   it.each(labelled([conv1(3), conv2(2)]))("LeNet %s", (_, c) => checkConvDirect(c, "rows"));
+});
+
+function checkConvTanhPool(c: ConvCase, kernel: "rows" | "pixels"): void {
+  const { B, C, H, W, OC, K } = c;
+  const OH = H - K + 1, OW = W - K + 1, R = C * K * K, P = OH * OW;
+  const label = `conv2d_tanh_pool_${kernel} ${c.label}`;
+  const rng = rngFor(label);
+  const inp = randF32(rng, B * C * H * W), weight = randF32(rng, OC * R), bias = randF32(rng, OC);
+  const pooled = B * OC * (OH / 2) * (OW / 2);
+  const a = new Arena(k, { out: pooled, steps: pooled, conv: B * OC * P, col: R * P, weightT: OC * R, inp: inp.length, weight: weight.length, bias: OC });
+  a.input("inp", inp); a.input("weight", weight); a.input("bias", bias); a.fill("steps", NaN);
+  k.conv2d_fwd(a.ptr("conv"), a.ptr("col"), a.ptr("inp"), a.ptr("weight"), a.ptr("bias"), B, C, H, W, OC, K, false);
+  k.tanh_fwd(a.ptr("conv"), a.ptr("conv"), B * OC * P);
+  k.avgpool2d_fwd(a.ptr("steps"), a.ptr("conv"), B, OC, OH, OW);
+  a.runTwice(label, ["out"], () => {
+    a.input("inp", inp); a.input("weight", weight); a.input("bias", bias); a.fill("out", NaN); a.fill("weightT", NaN);
+  }, () => {
+    if (kernel === "rows") {
+      k.conv2d_tanh_pool_rows(a.ptr("out"), a.ptr("inp"), a.ptr("weight"), a.ptr("bias"), B, C, H, W, OC, K);
+    } else {
+      k.conv2d_weight_t(a.ptr("weightT"), a.ptr("weight"), OC, R);
+      k.conv2d_tanh_pool_pixels(a.ptr("out"), a.ptr("inp"), a.ptr("weightT"), a.ptr("bias"), B, C, H, W, OC, K);
+    }
+  });
+  const want = avgpool2d_fwd_ref(tanh_fwd_ref(conv2d_fwd_ref(inp, weight, bias, B, C, H, W, OC, K, 0)), B, OC, OH, OW);
+  expectClose(label, a.read("out"), want, sumAtol(R + 1) + 1e-6, RTOL, [B, OC, OH / 2, OW / 2]);
+  if (!RELAXED) expectSameBits(`${label} vs conv2d_fwd, tanh_fwd, avgpool2d_fwd`, a.bits("out"), a.bits("steps"));
+}
+
+// Even output sizes; for rows, OW a multiple of 4 (its 8-pixel blocks and 4-pixel tail), odd and
+// even channel counts; for pixels, channels in blocks of 8 then 4 (OC = 4, 8, 12). Several kernel
+// sizes and input channels.
+const poolSweep: ConvCase[] = [];
+for (const OW of [4, 8, 12, 16, 20]) {
+  for (const K of [1, 3, 5]) poolSweep.push(convCase(1 + (OW % 3), 1 + ((OW + K) % 3), 2 + (OW % 8 === 0 ? 2 : 0) + K - 1, OW + K - 1, 1 + ((OW / 4 + K) % 3), K));
+}
+
+describe("conv2d_tanh_pool_rows", () => {
+  it.each(labelled(poolSweep))("sweep %s", (_, c) => checkConvTanhPool(c, "rows"));
+  it.each(labelled([conv1(3)]))("LeNet %s", (_, c) => checkConvTanhPool(c, "rows"));
+});
+
+describe("conv2d_tanh_pool_pixels", () => {
+  const pixelPoolSweep = poolSweep.map((c, i) => convCase(c.B, c.C, c.H, c.W - 2 * (i % 2), 4 * (1 + (i % 3)), c.K));
+  it.each(labelled(pixelPoolSweep))("sweep %s", (_, c) => checkConvTanhPool(c, "pixels"));
+  it.each(labelled([conv2(3)]))("LeNet %s", (_, c) => checkConvTanhPool(c, "pixels"));
 });
 
 describe("conv2d_fwd_pixels", () => {
