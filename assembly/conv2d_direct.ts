@@ -157,12 +157,26 @@ export function conv2d_tanh_pool_rows(out: usize, inp: usize, weight: usize, bia
 }
 
 // weight (OC, R) -> weightT (R, OC): conv2d_fwd_pixels' layout, with a row's OC channels contiguous.
+// 4x4 tiles through registers (4 loads, 8 shuffles, 4 stores); scalar edges.
 export function conv2d_weight_t(weightT: usize, weight: usize, OC: i32, R: i32): void {
-  const step = <usize>OC << 2;
-  for (let oc = 0; oc < OC; oc++) {
-    let src = at(weight, oc * R), dst = at(weightT, oc);
-    for (let r = 0; r < R; r++, src += 4, dst += step) store<f32>(dst, load<f32>(src));
+  const rowBytes = <usize>R << 2, step = <usize>OC << 2;
+  let oc = 0;
+  for (; oc + 4 <= OC; oc += 4) {
+    const s0 = at(weight, oc * R), s1 = s0 + rowBytes, s2 = s1 + rowBytes, s3 = s2 + rowBytes;
+    let r = 0;
+    for (; r + 4 <= R; r += 4) {
+      const a = v128.load(at(s0, r)), b = v128.load(at(s1, r)), c = v128.load(at(s2, r)), d = v128.load(at(s3, r));
+      const ab0 = v128.shuffle<f32>(a, b, 0, 4, 1, 5), ab1 = v128.shuffle<f32>(a, b, 2, 6, 3, 7);
+      const cd0 = v128.shuffle<f32>(c, d, 0, 4, 1, 5), cd1 = v128.shuffle<f32>(c, d, 2, 6, 3, 7);
+      const o = at(weightT, r * OC + oc); // row r of weightT, channels oc..oc+3
+      v128.store(o, v128.shuffle<f32>(ab0, cd0, 0, 1, 4, 5));
+      v128.store(o + step, v128.shuffle<f32>(ab0, cd0, 2, 3, 6, 7));
+      v128.store(o + 2 * step, v128.shuffle<f32>(ab1, cd1, 0, 1, 4, 5));
+      v128.store(o + 3 * step, v128.shuffle<f32>(ab1, cd1, 2, 3, 6, 7));
+    }
+    for (; r < R; r++) for (let i = 0; i < 4; i++) store<f32>(at(weightT, r * OC + oc + i), load<f32>(at(weight, (oc + i) * R + r)));
   }
+  for (; oc < OC; oc++) for (let r = 0; r < R; r++) store<f32>(at(weightT, r * OC + oc), load<f32>(at(weight, oc * R + r)));
 }
 
 // Stores the 4 channels of v (lanes) at one pixel: channel planes are `plane` bytes apart.

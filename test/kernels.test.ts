@@ -254,8 +254,9 @@ describe("conv2d_fwd_pixels", () => {
   it.each(labelled(pixelSweep))("sweep %s", (_, c) => checkConvDirect(c, "pixels"));
   // c3 as used, and c1's shape with 8 channels (the pixels kernel needs a multiple of 4).
   it.each(labelled([conv2(3), convCase(2, 1, 32, 32, 8, 5)]))("LeNet %s", (_, c) => checkConvDirect(c, "pixels"));
-  it("conv2d_weight_t transposes (OC, R) to (R, OC) exactly", () => {
-    const OC = 16, R = 150, weight = randF32(rngFor("conv2d_weight_t"), OC * R);
+  // 4x4 tiles, then the last R % 4 columns and OC % 4 rows one value at a time.
+  it.each([[16, 150], [6, 25], [7, 9], [1, 3], [4, 4], [5, 1]])("conv2d_weight_t transposes (OC=%i, R=%i) exactly", (OC, R) => {
+    const weight = randF32(rngFor(`conv2d_weight_t ${OC} ${R}`), OC * R);
     const a = new Arena(k, { weightT: OC * R, weight: OC * R });
     a.runTwice("conv2d_weight_t", ["weightT"], () => {
       a.input("weight", weight); a.fill("weightT", NaN);
