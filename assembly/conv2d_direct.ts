@@ -101,9 +101,9 @@ export function conv2d_fwd_rows(out: usize, inp: usize, weight: usize, bias: usi
 }
 
 // inp (B,C,H,W) weight (OC,C,K,K) bias (OC) -> out (B,OC,OH/2,OW/2) = avgpool2x2(tanh(conv(inp))):
-// c1 and its pooling in one pass, the convolution's output never stored. OH and OW must be even
-// and OW a multiple of 4. Blocks of 2 channels x 2 rows x 8 pixels (4 pooled), then 4 (2 pooled).
-// The same bits as conv2d_fwd, tanh_fwd and avgpool2d_fwd one after another.
+// c1 and its pooling in one pass, the convolution's output never stored (an odd last row or column
+// is dropped, as avgpool2d_fwd drops it). Blocks of 2 channels x 2 rows x 8 pixels (4 pooled), then
+// 4 (2 pooled), then 2 (1 pooled). The same bits as conv2d_fwd, tanh_fwd and avgpool2d_fwd in turn.
 export function conv2d_tanh_pool_rows(out: usize, inp: usize, weight: usize, bias: usize,
   B: i32, C: i32, H: i32, W: i32, OC: i32, K: i32): void {
   const OH = H - K + 1, OW = W - K + 1, R = C * K * K, PH = OH >> 1, PW = OW >> 1;
@@ -149,6 +149,23 @@ export function conv2d_tanh_pool_rows(out: usize, inp: usize, weight: usize, bia
           if (second) {
             const t2 = tanh_v(e00), t3 = tanh_v(e10);
             v128.store64_lane(at(o1, ow >> 1), f32x4.mul(block_sums_v(t2, t2, t3, t3), quarter), 0);
+          }
+        }
+        if (ow + 2 <= OW) { // two columns left: one pooled value, in lane 0
+          let a00 = b0, a10 = b0, e00 = b1, e10 = b1;
+          let x = at(top, ow), p = w0, q = w1;
+          for (let r = 0, kw = 0, kh = 0; r < R; r++, x += 4, p += 4, q += 4) {
+            const u0 = v128.load64_zero(x), v0 = v128.load64_zero(x + down);
+            const s0 = v128.load32_splat(p), s1 = v128.load32_splat(q);
+            a00 = madd(s0, u0, a00); a10 = madd(s0, v0, a10);
+            e00 = madd(s1, u0, e00); e10 = madd(s1, v0, e10);
+            if (++kw == K) { kw = 0; x += rowSkip; if (++kh == K) { kh = 0; x += chanSkip; } }
+          }
+          const t0 = tanh_v(a00), t1 = tanh_v(a10);
+          v128.store32_lane(at(o0, ow >> 1), f32x4.mul(block_sums_v(t0, t0, t1, t1), quarter), 0);
+          if (second) {
+            const t2 = tanh_v(e00), t3 = tanh_v(e10);
+            v128.store32_lane(at(o1, ow >> 1), f32x4.mul(block_sums_v(t2, t2, t3, t3), quarter), 0);
           }
         }
       }
@@ -242,9 +259,9 @@ export function conv2d_fwd_pixels(out: usize, inp: usize, weightT: usize, bias: 
 }
 
 // inp (B,C,H,W) weightT (C*K*K, OC) from conv2d_weight_t, bias (OC) -> out (B,OC,OH/2,OW/2) =
-// avgpool2x2(tanh(conv(inp))): c3 and its pooling in one pass. OH and OW must be even and OC a
-// multiple of 4. Blocks of one 2x2 window (4 pixels) x 8 channels, then x 4; the same bits as
-// conv2d_fwd, tanh_fwd and avgpool2d_fwd one after another.
+// avgpool2x2(tanh(conv(inp))): c3 and its pooling in one pass (an odd last row or column dropped,
+// as avgpool2d_fwd drops it). OC must be a multiple of 4. Blocks of one 2x2 window (4 pixels) x 8
+// channels, then x 4; the same bits as conv2d_fwd, tanh_fwd and avgpool2d_fwd one after another.
 export function conv2d_tanh_pool_pixels(out: usize, inp: usize, weightT: usize, bias: usize,
   B: i32, C: i32, H: i32, W: i32, OC: i32, K: i32): void {
   const OH = H - K + 1, OW = W - K + 1, PH = OH >> 1, PW = OW >> 1;

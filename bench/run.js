@@ -34,7 +34,8 @@ function time(fn) {
   return rounds.sort((a, b) => a - b)[2];
 }
 
-// The ceiling: 12 independent f32x4 mul+add chains, 8 flops per chain per iteration (bench/ceiling/).
+// The ceiling (bench/ceiling/): a matrix product's inner loop, 12 independent accumulators each
+// adding a product of a loaded vector and a broadcast scalar: 8 flops per accumulator per iteration.
 const { instance: ceilingModule } = await WebAssembly.instantiate(readFileSync(new URL("../build/ceiling.wasm", import.meta.url)));
 const ceilingIterations = 100000;
 const ceilingGflops = (12 * 8 * ceilingIterations) / time(() => ceilingModule.exports.peak(ceilingIterations)) / 1e9;
@@ -51,9 +52,9 @@ const o = (n) => r[n].offset;
 const kernels = [
   ["conv2d_fwd c1 (1->6, 32x32)", c1.flops, () => k.conv2d_fwd(o("b"), o("col"), o("a"), o("w"), o("bias"), B, 1, 32, 32, 6, 5, true)],
   ["conv2d_fwd c3 (6->16, 14x14)", c3.flops, () => k.conv2d_fwd(o("b"), o("col"), o("a"), o("w"), o("bias"), B, 6, 14, 14, 16, 5, true)],
-  // Inference reads the input directly (no im2col); measured without the fused tanh.
-  ["conv2d_fwd_rows c1 (inference)", c1.flops, () => k.conv2d_fwd_rows(o("b"), o("a"), o("w"), o("bias"), B, 1, 32, 32, 6, 5, false)],
-  ["conv2d_fwd_pixels c3 (inference)", c3.flops, () => k.conv2d_fwd_pixels(o("b"), o("a"), o("wt"), o("bias"), B, 6, 14, 14, 16, 5, false)],
+  // Inference reads the input directly (no im2col); the forms without the fused tanh and pooling.
+  ["conv2d_fwd_rows c1 (inference)", c1.flops, () => k.conv2d_fwd_rows(o("b"), o("a"), o("w"), o("bias"), B, 1, 32, 32, 6, 5)],
+  ["conv2d_fwd_pixels c3 (inference)", c3.flops, () => k.conv2d_fwd_pixels(o("b"), o("a"), o("wt"), o("bias"), B, 6, 14, 14, 16, 5)],
   ["conv2d_bwd_input c3", c3.flops, () => k.conv2d_bwd_input(o("a"), o("dcol"), o("b"), o("w"), B, 6, 14, 14, 16, 5)],
   ["conv2d_bwd_filter c1", c1.flops, () => k.conv2d_bwd_filter(o("g"), o("gb"), o("b"), o("col"), B, 1, 32, 32, 6, 5)],
   ["conv2d_bwd_filter c3", c3.flops, () => k.conv2d_bwd_filter(o("g"), o("gb"), o("b"), o("col"), B, 6, 14, 14, 16, 5)],

@@ -48,7 +48,11 @@ export interface Architecture {
   readonly logitsPerImage: number;
   /** Fresh parameter values from `rng` (biases 0), in `parameters` order. */
   initialize(rng: Rng): Record<string, Float32Array>;
-  /** Forward pass over B images from `first`: input -> logits. `training` keeps conv patches for backward. */
+  /**
+   * Forward pass over B images from `first`: input -> logits. `training` keeps what backward reads
+   * (conv patches, the activations); without it only the logits are sure to be written (inference
+   * may fuse layers: the article's network never stores c1 or c3 then).
+   */
   forward(net: Net, B: number, first: number, training: boolean): void;
   /**
    * Backward pass from dlogits (already set) to every parameter gradient, which ACCUMULATES: each
@@ -102,8 +106,8 @@ const C3: ConvShape = { C: 6, H: 14, W: 14, OC: 16, K: 5 };
 /**
  * out = conv(inp) over B images. Training runs im2col + GEMM and keeps the patches in `col` for the
  * filter gradient. Inference reads the input directly, with the lanes along output rows when they
- * are a multiple of 4 wide (c1), else across output channels (c3; the weights transposed into the
- * scratch `weightT` first). The same bits either way.
+ * are a multiple of 4 wide (c1), else across output channels when those are (c3; the weights
+ * transposed into the scratch `weightT` first), else as training does. The same bits either way.
  */
 function convolve(k: Kernels, training: boolean, s: ConvShape, B: number,
   out: number, inp: number, weight: number, bias: number, col: number, weightT: number): void {
@@ -112,9 +116,11 @@ function convolve(k: Kernels, training: boolean, s: ConvShape, B: number,
     k.conv2d_fwd(out, col, inp, weight, bias, B, C, H, W, OC, K, true);
   } else if ((W - K + 1) % 4 === 0) {
     k.conv2d_fwd_rows(out, inp, weight, bias, B, C, H, W, OC, K);
-  } else {
+  } else if (OC % 4 === 0) {
     k.conv2d_weight_t(weightT, weight, OC, C * K * K);
     k.conv2d_fwd_pixels(out, inp, weightT, bias, B, C, H, W, OC, K);
+  } else {
+    k.conv2d_fwd(out, col, inp, weight, bias, B, C, H, W, OC, K, false);
   }
 }
 

@@ -15,7 +15,7 @@ import { CLASS_NAMES, cropField, DatasetError, FIELD_SIDE, splitValidation, type
 import { evaluateDetailed, formatConfusion } from "./metrics.js";
 import { decodeCheckpoint, decodeInt8Model, decodeModel, encodeCheckpoint, encodeInt8Model, encodeModel, isInt8Model, type Checkpoint, type ModelInfo } from "./model-file.js";
 import { LeNet5Int8, quantize } from "./int8.js";
-import { findMnistPart, readMnist, readMnistPart, writeFileAtomic } from "./node-io.js";
+import { checkMnistPart, readMnist, readMnistPart, writeFileAtomic } from "./node-io.js";
 import { SafetensorsError } from "./safetensors.js";
 import { evaluate, NumericalError, train, type BatchProgress, type EpochMetrics, type TrainState } from "./train.js";
 import { WasmSupportError } from "./wasm.js";
@@ -394,8 +394,8 @@ async function commandTrain(flags: Flags): Promise<number> {
   }
   const { data: trainData, dir: dataDir } = await readMnistPart("train", settings.data ?? undefined, settings.dataset, settings.classes);
   // The test set is read after training, so that training does not hold it in memory (7.8 MB of
-  // MNIST: what keeps the peak under 150 MB with 2 threads). Its files must be there now.
-  findMnistPart("test", settings.data ?? undefined, settings.dataset);
+  // MNIST: what keeps the peak under 150 MB with 2 threads). Its files are checked now.
+  await checkMnistPart("test", settings.data ?? undefined, settings.dataset, settings.classes);
   if (settings.validation >= trainData.count) throw new UsageError(`--validation ${settings.validation} leaves no training images (the training set has ${trainData.count})`);
   const { train: trainSet, validation } = splitValidation(trainData, settings.validation);
   const log = process.stderr;
@@ -479,12 +479,12 @@ async function commandTrain(flags: Flags): Promise<number> {
   };
   const training = { arch: model.arch.name, classes: model.classes, dataset: settings.dataset, epochs, batch_size: batchSize, threads, fast_math: model.fastMath, lr, lr_decay: settings.lr_decay, weight_decay: settings.weight_decay, augment: settings.augment, beta1: DEFAULT_ADAM.beta1, beta2: DEFAULT_ADAM.beta2, eps: DEFAULT_ADAM.eps, seed, validation: settings.validation, train_images: trainSet.count };
   await writeFileAtomic(out, encodeModel(model.getWeights(), { architecture: model.arch.name, classes: model.classes, training, metrics, history: result.history }));
-  if (test === undefined || testSet === undefined) {
-    log.write(`Model saved to ${out}, without test metrics: the test set could not be read.\n`);
-    throw testError;
-  }
   const historyFile = stringFlag(flags, "history"), reportFile = stringFlag(flags, "report");
   if (historyFile !== undefined) await writeFileAtomic(resolve(historyFile), new TextEncoder().encode(JSON.stringify(result.history, null, 2) + "\n"));
+  if (test === undefined || testSet === undefined) {
+    log.write(`Model saved to ${out}${historyFile === undefined ? "" : ` and history to ${historyFile}`}, without test metrics: the test set could not be read.\n`);
+    throw testError;
+  }
   if (reportFile !== undefined) {
     const { renderReport, reportInput } = await import("./report.js"); // loaded only when used
     const input = reportInput(model, testSet, {

@@ -292,7 +292,7 @@ export class LeNet5 {
 
   /**
    * Forward + softmax + loss for `B` images from `first` (labels set by setBatch); returns the
-   * SUMMED loss. `training` keeps every image's conv patches (im2col) for the backward pass.
+   * SUMMED loss. `training` keeps what the backward pass reads (conv patches, activations).
    */
   private forwardLoss(B: number, first: number, training: boolean): number {
     this.arch.forward(this.net, B, first, training);

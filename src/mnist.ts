@@ -79,6 +79,12 @@ export function datasetFromIdx(imageBytes: Uint8Array, labelBytes: Uint8Array, n
     throw new DatasetError(`${names.images}: images are ${rows}x${cols}; the networks read ${IMAGE_SIDE}x${IMAGE_SIDE} images (or ${FIELD_SIDE}x${FIELD_SIDE} with a blank 2-pixel border).`, names.images);
   }
   const images = field ? cropField(raw, count, names.images) : raw;
+  checkLabels(labels, count, names, classes);
+  return { images, labels, count };
+}
+
+/** `count` labels, each 0..classes-1, or a DatasetError naming the file. */
+function checkLabels(labels: Uint8Array, count: number, names: { images: string; labels: string }, classes: number): void {
   if (labels.length !== count) {
     throw new DatasetError(`${names.labels} has ${labels.length} labels but ${names.images} has ${count} images: are they from the same set (train vs t10k)?`, names.labels);
   }
@@ -87,7 +93,22 @@ export function datasetFromIdx(imageBytes: Uint8Array, labelBytes: Uint8Array, n
     const hint = classes === CLASSES ? " For more classes, pass --classes N (API: the classes option)." : "";
     throw new DatasetError(`${names.labels}: label ${labels[bad]} at index ${bad} is outside 0..${classes - 1}.${hint}`, names.labels);
   }
-  return { images, labels, count };
+}
+
+/**
+ * What datasetFromIdx checks, without the pixels: the images file by its first 16 bytes (`imageHead`)
+ * and its size, the labels file whole. Returns false when the images header is not a plain
+ * n x 28 x 28 or n x 32 x 32 u8 one of that size (gzipped, say): then only reading the files whole
+ * (datasetFromIdx) can check them, and say what is wrong. What only the pixels can show (ink in a
+ * 32x32 image's border) is left to the real read.
+ */
+export function checkIdxPair(imageHead: Uint8Array, imageFileSize: number, labelBytes: Uint8Array, names = { images: "images", labels: "labels" }, classes = CLASSES): boolean {
+  if (imageHead.length < 16) return false;
+  const view = new DataView(imageHead.buffer, imageHead.byteOffset, 16);
+  const [count, rows, cols] = [view.getUint32(4), view.getUint32(8), view.getUint32(12)];
+  if (view.getUint32(0) !== 0x00000803 || rows !== cols || (rows !== IMAGE_SIDE && rows !== FIELD_SIDE) || imageFileSize !== 16 + count * rows * cols) return false;
+  checkLabels(expectU8(parseIdx(labelBytes, { file: names.labels }), 1, names.labels), count, names, classes);
+  return true;
 }
 
 /** Images [start, start + count) as a dataset, without copying. */

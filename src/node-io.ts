@@ -2,9 +2,9 @@
 import { createRequire } from "node:module";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { open, rename, unlink } from "node:fs/promises";
+import { open, rename, stat, unlink } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import { datasetFromIdx, DatasetError, type Dataset, type DatasetName } from "./mnist.js";
+import { checkIdxPair, datasetFromIdx, DatasetError, type Dataset, type DatasetName } from "./mnist.js";
 
 /** The four MNIST files by their canonical names (each may also be found with .gz, or with '.idx' as on some mirrors). */
 export const MNIST_FILES = {
@@ -86,6 +86,29 @@ export async function readMnistPart(part: MnistPart, dir?: string, dataset: Data
   const files = findMnistPart(part, dir, dataset);
   const [imageBytes, labelBytes] = await Promise.all([readShared(files.images), readShared(files.labels)]);
   return { data: datasetFromIdx(imageBytes, labelBytes, files, classes), dir: files.dir };
+}
+
+/**
+ * Checks one half's files as readMnistPart would, without holding its images: the labels are read
+ * whole, the images by their IDX header and the file's size (a gzipped images file is read whole
+ * once). Throws the same DatasetError or IdxError reading would.
+ */
+export async function checkMnistPart(part: MnistPart, dir?: string, dataset: DatasetName = "mnist", classes = 10): Promise<void> {
+  const files = findMnistPart(part, dir, dataset);
+  const [head, { size }, labelBytes] = await Promise.all([readHead(files.images, 16), stat(files.images), readShared(files.labels)]);
+  if (!checkIdxPair(head, size, labelBytes, files, classes)) await readMnistPart(part, dir, dataset, classes);
+}
+
+/** The first `n` bytes of a file (fewer if it is shorter). */
+async function readHead(path: string, n: number): Promise<Uint8Array> {
+  const handle = await open(path, "r");
+  try {
+    const bytes = new Uint8Array(n);
+    const { bytesRead } = await handle.read(bytes, 0, n, 0);
+    return bytes.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
 }
 
 /**

@@ -69,28 +69,43 @@ describe("lenet-wasm CLI", () => {
     expect(existsSync(join(broken, "m.safetensors"))).toBe(false);
   });
 
-  it("the test set is read after training: a missing one fails first; a broken one costs no training (model saved, exit 1)", () => {
+  it("the test set is read after training: what its files show is checked first; what only its pixels show costs no training", () => {
     const broken = mkdtempSync(join(tmpdir(), "lenet-badtest-"));
     writeSmallMnist(broken);
     const labels = join(broken, "t10k-labels-idx1-ubyte.gz"), images = join(broken, "t10k-images-idx3-ubyte.gz");
-    const labelBytes = readFileSync(labels);
-    const out = join(broken, "m.safetensors");
-    const args = ["train", "--data", broken, "--out", out, "--epochs", "1", "--validation", "300"];
+    const labelBytes = readFileSync(labels), imageBytes = readFileSync(images);
+    const out = join(broken, "m.safetensors"), history = join(broken, "h.json");
+    const args = ["train", "--data", broken, "--out", out, "--history", history, "--epochs", "1", "--validation", "300"];
+    const failsFirst = (file: string, message: RegExp) => {
+      const r = run(...args);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(file);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr).not.toMatch(/Epoch 1/); // before any training
+      expect(existsSync(out)).toBe(false);
+    };
     rmSync(labels);
-    const missing = run(...args);
-    expect(missing.code).toBe(1);
-    expect(missing.stderr).toContain(join(broken, "t10k-labels-idx1-ubyte"));
-    expect(missing.stderr).not.toMatch(/Epoch 1/); // before any training
-    expect(existsSync(out)).toBe(false);
+    failsFirst(join(broken, "t10k-labels-idx1-ubyte"), /not found/);
     writeFileSync(labels, labelBytes);
-    writeFileSync(images, readFileSync(images).subarray(0, 100)); // a truncated gzip stream
+    writeFileSync(images, imageBytes.subarray(0, 100)); // a truncated gzip stream
+    failsFirst(images, /gzip/);
+    // Plain 32x32 images, one with ink in its border: the header is fine, only the pixels tell.
+    rmSync(images);
+    const { dims, data } = parseIdx(new Uint8Array(imageBytes));
+    const field = new Uint8Array(dims[0]! * 1024);
+    for (let n = 0; n < dims[0]!; n++) for (let y = 0; y < 28; y++) field.set((data as Uint8Array).subarray(n * 784 + y * 28, n * 784 + y * 28 + 28), n * 1024 + (y + 2) * 32 + 2);
+    field[7 * 1024] = 255;
+    const plain = join(broken, "t10k-images-idx3-ubyte");
+    writeFileSync(plain, writeIdx({ dtype: "u8", dims: [dims[0]!, 32, 32], data: field }));
     const r = run(...args);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain(images);
+    expect(r.stderr).toMatch(/Epoch 1/);
+    expect(r.stderr).toContain(plain);
     expect(r.stderr).toMatch(/without test metrics/);
     const saved = decodeModel(new Uint8Array(readFileSync(out)));
     expect(saved.info.metrics?.test_accuracy).toBe(null);
     expect(saved.info.metrics?.validation_accuracy).toBeGreaterThan(0.5);
+    expect(JSON.parse(readFileSync(history, "utf8"))).toHaveLength(1);
   });
 
   it("an unwritable --out, --report or a folder as --out fails before training, writing nothing", () => {

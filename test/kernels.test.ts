@@ -207,7 +207,7 @@ function checkConvTanhPool(c: ConvCase, kernel: "rows" | "pixels"): void {
   const label = `conv2d_tanh_pool_${kernel} ${c.label}`;
   const rng = rngFor(label);
   const inp = randF32(rng, B * C * H * W), weight = randF32(rng, OC * R), bias = randF32(rng, OC);
-  const pooled = B * OC * (OH / 2) * (OW / 2);
+  const PH = OH >> 1, PW = OW >> 1, pooled = B * OC * PH * PW;
   const a = new Arena(k, { out: pooled, steps: pooled, conv: B * OC * P, col: R * P, weightT: OC * R, inp: inp.length, weight: weight.length, bias: OC });
   a.input("inp", inp); a.input("weight", weight); a.input("bias", bias); a.fill("steps", NaN);
   k.conv2d_fwd(a.ptr("conv"), a.ptr("col"), a.ptr("inp"), a.ptr("weight"), a.ptr("bias"), B, C, H, W, OC, K, false);
@@ -224,16 +224,17 @@ function checkConvTanhPool(c: ConvCase, kernel: "rows" | "pixels"): void {
     }
   });
   const want = avgpool2d_fwd_ref(tanh_fwd_ref(conv2d_fwd_ref(inp, weight, bias, B, C, H, W, OC, K, 0)), B, OC, OH, OW);
-  expectClose(label, a.read("out"), want, sumAtol(R + 1) + 1e-6, RTOL, [B, OC, OH / 2, OW / 2]);
+  expectClose(label, a.read("out"), want, sumAtol(R + 1) + 1e-6, RTOL, [B, OC, PH, PW]);
   if (!RELAXED) expectSameBits(`${label} vs conv2d_fwd, tanh_fwd, avgpool2d_fwd`, a.bits("out"), a.bits("steps"));
 }
 
-// Even output sizes; for rows, OW a multiple of 4 (its 8-pixel blocks and 4-pixel tail), odd and
-// even channel counts; for pixels, channels in blocks of 8 then 4 (OC = 4, 8, 12). Several kernel
-// sizes and input channels.
+// Output widths 2..21 (for rows: its 8-, 4- and 2-pixel blocks; odd widths and heights drop their
+// last column or row, as avgpool2d_fwd does), odd and even channel counts; for pixels, channels in
+// blocks of 8 then 4 (OC = 4, 8, 12). Several kernel sizes and input channels.
 const poolSweep: ConvCase[] = [];
-for (const OW of [4, 8, 12, 16, 20]) {
-  for (const K of [1, 3, 5]) poolSweep.push(convCase(1 + (OW % 3), 1 + ((OW + K) % 3), 2 + (OW % 8 === 0 ? 2 : 0) + K - 1, OW + K - 1, 1 + ((OW / 4 + K) % 3), K));
+for (const OW of range(2, 21)) {
+  const K = 1 + (OW % 5), OH = 2 + (OW % 4);
+  poolSweep.push(convCase(1 + (OW % 2), 1 + (OW % 3), OH + K - 1, OW + K - 1, 1 + ((OW + K) % 3), K));
 }
 
 describe("conv2d_tanh_pool_rows", () => {
@@ -242,7 +243,7 @@ describe("conv2d_tanh_pool_rows", () => {
 });
 
 describe("conv2d_tanh_pool_pixels", () => {
-  const pixelPoolSweep = poolSweep.map((c, i) => convCase(c.B, c.C, c.H, c.W - 2 * (i % 2), 4 * (1 + (i % 3)), c.K));
+  const pixelPoolSweep = poolSweep.map((c, i) => convCase(c.B, c.C, c.H, c.W, 4 * (1 + (i % 3)), c.K));
   it.each(labelled(pixelPoolSweep))("sweep %s", (_, c) => checkConvTanhPool(c, "pixels"));
   it.each(labelled([conv2(3)]))("LeNet %s", (_, c) => checkConvTanhPool(c, "pixels"));
 });
