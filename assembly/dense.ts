@@ -124,20 +124,25 @@ export function dense_bwd_input(dinp: usize, dout: usize, weight: usize, B: i32,
 // Two weight rows x two vectors per pass: each input vector load feeds two rows.
 export function dense_bwd_weight(dweight: usize, dbias: usize, dout: usize, inp: usize, B: i32, K: i32, N: i32): void {
   let n = 0;
+  // Blocks of 2 rows x 16 columns: 8 independent sums (enough to hide the add latency), each over
+  // b in order, as dense_weight_rows sums it.
   for (; n + 2 <= N; n += 2) {
     const dw0 = at(dweight, n * K), dw1 = at(dw0, K);
     let k = 0;
-    for (; k + 8 <= K; k += 8) {
-      let a00 = f32x4.splat(0), a01 = a00, a10 = a00, a11 = a00;
-      for (let b = 0; b < B; b++) {
-        const x = at(inp, b * K + k);
-        const u0 = v128.load(x), u1 = v128.load(x, 16);
-        const g0 = f32x4.splat(load<f32>(at(dout, b * N + n))), g1 = f32x4.splat(load<f32>(at(dout, b * N + n + 1)));
-        a00 = madd(g0, u0, a00); a01 = madd(g0, u1, a01);
-        a10 = madd(g1, u0, a10); a11 = madd(g1, u1, a11);
+    for (; k + 16 <= K; k += 16) {
+      let a00 = f32x4.splat(0), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+      let x = at(inp, k), g = at(dout, n);
+      for (let b = 0; b < B; b++, x += <usize>K << 2, g += <usize>N << 2) {
+        const u0 = v128.load(x), u1 = v128.load(x, 16), u2 = v128.load(x, 32), u3 = v128.load(x, 48);
+        const g0 = v128.load32_splat(g), g1 = v128.load32_splat(g, 4);
+        a00 = madd(g0, u0, a00); a01 = madd(g0, u1, a01); a02 = madd(g0, u2, a02); a03 = madd(g0, u3, a03);
+        a10 = madd(g1, u0, a10); a11 = madd(g1, u1, a11); a12 = madd(g1, u2, a12); a13 = madd(g1, u3, a13);
       }
-      v128.store(at(dw0, k), f32x4.add(v128.load(at(dw0, k)), a00)); v128.store(at(dw0, k + 4), f32x4.add(v128.load(at(dw0, k + 4)), a01));
-      v128.store(at(dw1, k), f32x4.add(v128.load(at(dw1, k)), a10)); v128.store(at(dw1, k + 4), f32x4.add(v128.load(at(dw1, k + 4)), a11));
+      const p0 = at(dw0, k), p1 = at(dw1, k);
+      v128.store(p0, f32x4.add(v128.load(p0), a00)); v128.store(p0, f32x4.add(v128.load(p0, 16), a01), 16);
+      v128.store(p0, f32x4.add(v128.load(p0, 32), a02), 32); v128.store(p0, f32x4.add(v128.load(p0, 48), a03), 48);
+      v128.store(p1, f32x4.add(v128.load(p1), a10)); v128.store(p1, f32x4.add(v128.load(p1, 16), a11), 16);
+      v128.store(p1, f32x4.add(v128.load(p1, 32), a12), 32); v128.store(p1, f32x4.add(v128.load(p1, 48), a13), 48);
     }
     dense_weight_rows(dweight, dout, inp, B, K, N, n, n + 2, k);
   }
