@@ -61,33 +61,32 @@ export function conv2d_fwd_rows(out: usize, inp: usize, weight: usize, bias: usi
           v128.store(r0, c00); v128.store(r0, c01, 16); v128.store(r0, c02, 32);
           if (second) { v128.store(r1, c10); v128.store(r1, c11, 16); v128.store(r1, c12, 32); }
         }
-        for (; ow + 4 <= OW; ow += 4) {
-          let c00 = b0, c10 = b1;
-          let x = at(top, ow), p = w0, q = w1;
-          for (let r = 0, kw = 0, kh = 0; r < R; r++, x += 4, p += 4, q += 4) {
-            const v0 = v128.load(x);
-            c00 = madd(v128.load32_splat(p), v0, c00);
-            c10 = madd(v128.load32_splat(q), v0, c10);
-            if (++kw == K) { kw = 0; x += rowSkip; if (++kh == K) { kh = 0; x += chanSkip; } }
-          }
-          v128.store(at(o0, ow), c00);
-          if (second) v128.store(at(o1, ow), c10);
-        }
-        for (; ow < OW; ow++) {
-          // One pixel: the vector code on lane 0 of a splat, so the sums are the same.
-          let c00 = b0, c10 = b1;
-          let x = at(top, ow), p = w0, q = w1;
-          for (let r = 0, kw = 0, kh = 0; r < R; r++, x += 4, p += 4, q += 4) {
-            const v0 = v128.load32_splat(x);
-            c00 = madd(v128.load32_splat(p), v0, c00);
-            c10 = madd(v128.load32_splat(q), v0, c10);
-            if (++kw == K) { kw = 0; x += rowSkip; if (++kh == K) { kh = 0; x += chanSkip; } }
-          }
-          v128.store32_lane(at(o0, ow), c00, 0);
-          if (second) v128.store32_lane(at(o1, ow), c10, 0);
-        }
+        for (; ow + 4 <= OW; ow += 4) rows_narrow(at(o0, ow), at(o1, ow), second, at(top, ow), w0, w1, b0, b1, R, K, rowSkip, chanSkip, false);
+        for (; ow < OW; ow++) rows_narrow(at(o0, ow), at(o1, ow), second, at(top, ow), w0, w1, b0, b1, R, K, rowSkip, chanSkip, true);
       }
     }
+  }
+}
+
+// conv2d_fwd_rows' narrow blocks: 2 channels x 4 pixels, or with `one` (a constant where it is
+// inlined, so each form compiles without the other) x 1 pixel, the vector code on lane 0 of a
+// splat: the same sums.
+// @ts-ignore: decorator
+@inline function rows_narrow(o0: usize, o1: usize, second: bool, x: usize, p: usize, q: usize, b0: v128, b1: v128,
+  R: i32, K: i32, rowSkip: usize, chanSkip: usize, one: bool): void {
+  let c00 = b0, c10 = b1;
+  for (let r = 0, kw = 0, kh = 0; r < R; r++, x += 4, p += 4, q += 4) {
+    const v0 = one ? v128.load32_splat(x) : v128.load(x);
+    c00 = madd(v128.load32_splat(p), v0, c00);
+    c10 = madd(v128.load32_splat(q), v0, c10);
+    if (++kw == K) { kw = 0; x += rowSkip; if (++kh == K) { kh = 0; x += chanSkip; } }
+  }
+  if (one) {
+    v128.store32_lane(o0, c00, 0);
+    if (second) v128.store32_lane(o1, c10, 0);
+  } else {
+    v128.store(o0, c00);
+    if (second) v128.store(o1, c10);
   }
 }
 
@@ -98,6 +97,30 @@ export function conv2d_fwd_rows(out: usize, inp: usize, weight: usize, bias: usi
   const top = f32x4.add(v128.shuffle<f32>(a0, a1, 0, 2, 4, 6), v128.shuffle<f32>(a0, a1, 1, 3, 5, 7));
   const bot = f32x4.add(v128.shuffle<f32>(b0, b1, 0, 2, 4, 6), v128.shuffle<f32>(b0, b1, 1, 3, 5, 7));
   return f32x4.add(top, bot);
+}
+
+// conv2d_tanh_pool_rows' narrow blocks: 2 channels x 2 rows x 4 pixels (2 pooled values, in lanes 0
+// and 1; 2 and 3 repeat them), or with `two` (a constant where it is inlined) x 2 pixels (1 pooled,
+// in lane 0).
+// @ts-ignore: decorator
+@inline function pool_rows_narrow(o0: usize, o1: usize, second: bool, x: usize, p: usize, q: usize, b0: v128, b1: v128,
+  R: i32, K: i32, rowSkip: usize, chanSkip: usize, down: usize, two: bool): void {
+  let a00 = b0, a10 = b0, e00 = b1, e10 = b1;
+  for (let r = 0, kw = 0, kh = 0; r < R; r++, x += 4, p += 4, q += 4) {
+    const u0 = two ? v128.load64_zero(x) : v128.load(x), v0 = two ? v128.load64_zero(x + down) : v128.load(x + down);
+    const s0 = v128.load32_splat(p), s1 = v128.load32_splat(q);
+    a00 = madd(s0, u0, a00); a10 = madd(s0, v0, a10);
+    e00 = madd(s1, u0, e00); e10 = madd(s1, v0, e10);
+    if (++kw == K) { kw = 0; x += rowSkip; if (++kh == K) { kh = 0; x += chanSkip; } }
+  }
+  const quarter = f32x4.splat(0.25);
+  const t0 = tanh_v(a00), t1 = tanh_v(a10);
+  const pooled = f32x4.mul(block_sums_v(t0, t0, t1, t1), quarter);
+  if (two) v128.store32_lane(o0, pooled, 0); else v128.store64_lane(o0, pooled, 0);
+  if (!second) return;
+  const t2 = tanh_v(e00), t3 = tanh_v(e10);
+  const pooled1 = f32x4.mul(block_sums_v(t2, t2, t3, t3), quarter);
+  if (two) v128.store32_lane(o1, pooled1, 0); else v128.store64_lane(o1, pooled1, 0);
 }
 
 // inp (B,C,H,W) weight (OC,C,K,K) bias (OC) -> out (B,OC,OH/2,OW/2) = avgpool2x2(tanh(conv(inp))):
@@ -133,41 +156,8 @@ export function conv2d_tanh_pool_rows(out: usize, inp: usize, weight: usize, bia
           v128.store(at(o0, ow >> 1), f32x4.mul(pooled, quarter));
           if (second) v128.store(at(o1, ow >> 1), f32x4.mul(block_sums_v(tanh_v(e00), tanh_v(e01), tanh_v(e10), tanh_v(e11)), quarter));
         }
-        for (; ow + 4 <= OW; ow += 4) {
-          let a00 = b0, a10 = b0, e00 = b1, e10 = b1;
-          let x = at(top, ow), p = w0, q = w1;
-          for (let r = 0, kw = 0, kh = 0; r < R; r++, x += 4, p += 4, q += 4) {
-            const u0 = v128.load(x), v0 = v128.load(x + down);
-            const s0 = v128.load32_splat(p), s1 = v128.load32_splat(q);
-            a00 = madd(s0, u0, a00); a10 = madd(s0, v0, a10);
-            e00 = madd(s1, u0, e00); e10 = madd(s1, v0, e10);
-            if (++kw == K) { kw = 0; x += rowSkip; if (++kh == K) { kh = 0; x += chanSkip; } }
-          }
-          // Lanes 0 and 1 hold the two pooled values (2 and 3 repeat them).
-          const t0 = tanh_v(a00), t1 = tanh_v(a10);
-          v128.store64_lane(at(o0, ow >> 1), f32x4.mul(block_sums_v(t0, t0, t1, t1), quarter), 0);
-          if (second) {
-            const t2 = tanh_v(e00), t3 = tanh_v(e10);
-            v128.store64_lane(at(o1, ow >> 1), f32x4.mul(block_sums_v(t2, t2, t3, t3), quarter), 0);
-          }
-        }
-        if (ow + 2 <= OW) { // two columns left: one pooled value, in lane 0
-          let a00 = b0, a10 = b0, e00 = b1, e10 = b1;
-          let x = at(top, ow), p = w0, q = w1;
-          for (let r = 0, kw = 0, kh = 0; r < R; r++, x += 4, p += 4, q += 4) {
-            const u0 = v128.load64_zero(x), v0 = v128.load64_zero(x + down);
-            const s0 = v128.load32_splat(p), s1 = v128.load32_splat(q);
-            a00 = madd(s0, u0, a00); a10 = madd(s0, v0, a10);
-            e00 = madd(s1, u0, e00); e10 = madd(s1, v0, e10);
-            if (++kw == K) { kw = 0; x += rowSkip; if (++kh == K) { kh = 0; x += chanSkip; } }
-          }
-          const t0 = tanh_v(a00), t1 = tanh_v(a10);
-          v128.store32_lane(at(o0, ow >> 1), f32x4.mul(block_sums_v(t0, t0, t1, t1), quarter), 0);
-          if (second) {
-            const t2 = tanh_v(e00), t3 = tanh_v(e10);
-            v128.store32_lane(at(o1, ow >> 1), f32x4.mul(block_sums_v(t2, t2, t3, t3), quarter), 0);
-          }
-        }
+        for (; ow + 4 <= OW; ow += 4) pool_rows_narrow(at(o0, ow >> 1), at(o1, ow >> 1), second, at(top, ow), w0, w1, b0, b1, R, K, rowSkip, chanSkip, down, false);
+        if (ow + 2 <= OW) pool_rows_narrow(at(o0, ow >> 1), at(o1, ow >> 1), second, at(top, ow), w0, w1, b0, b1, R, K, rowSkip, chanSkip, down, true);
       }
     }
   }

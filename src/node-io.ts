@@ -70,7 +70,7 @@ function dataRoot(dir: string | undefined, dataset: DatasetName): string {
  * The paths of one half's image and label files (plain or .gz), and the folder they are in;
  * a DatasetError naming the missing file and how to get it.
  */
-export function findMnistPart(part: MnistPart, dir?: string, dataset: DatasetName = "mnist"): { images: string; labels: string; dir: string } {
+function findMnistPart(part: MnistPart, dir?: string, dataset: DatasetName = "mnist"): { images: string; labels: string; dir: string } {
   const root = dataRoot(dir, dataset);
   const [imagesName, labelsName] = PART_FILES[part];
   const images = findMnistFile(root, imagesName), labels = findMnistFile(root, labelsName);
@@ -84,8 +84,12 @@ export function findMnistPart(part: MnistPart, dir?: string, dataset: DatasetNam
 /** One half (training or test set) of MNIST or a dataset like it: see readMnist. */
 export async function readMnistPart(part: MnistPart, dir?: string, dataset: DatasetName = "mnist", classes = 10): Promise<{ data: Dataset; dir: string }> {
   const files = findMnistPart(part, dir, dataset);
+  return { data: await readPair(files, classes), dir: files.dir };
+}
+
+async function readPair(files: { images: string; labels: string }, classes: number): Promise<Dataset> {
   const [imageBytes, labelBytes] = await Promise.all([readShared(files.images), readShared(files.labels)]);
-  return { data: datasetFromIdx(imageBytes, labelBytes, files, classes), dir: files.dir };
+  return datasetFromIdx(imageBytes, labelBytes, files, classes);
 }
 
 /**
@@ -96,7 +100,7 @@ export async function readMnistPart(part: MnistPart, dir?: string, dataset: Data
 export async function checkMnistPart(part: MnistPart, dir?: string, dataset: DatasetName = "mnist", classes = 10): Promise<void> {
   const files = findMnistPart(part, dir, dataset);
   const [head, { size }, labelBytes] = await Promise.all([readHead(files.images, 16), stat(files.images), readShared(files.labels)]);
-  if (!checkIdxPair(head, size, labelBytes, files, classes)) await readMnistPart(part, dir, dataset, classes);
+  if (!checkIdxPair(head, size, labelBytes, files, classes)) await readPair(files, classes);
 }
 
 /** The first `n` bytes of a file (fewer if it is shorter). */

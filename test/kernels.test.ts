@@ -170,63 +170,42 @@ describe("conv2d_bwd_filter", () => {
 // against conv2d_fwd (then tanh_fwd and avgpool2d_fwd for the fused forms), which training uses: a
 // prediction must not depend on the path.
 
-function checkConvDirect(c: ConvCase, kernel: "rows" | "pixels"): void {
+/** Which direct kernel: its layout ("rows" or "pixels", which reads transposed weights) and whether tanh and pooling are fused in. */
+function checkDirect(c: ConvCase, layout: "rows" | "pixels", fused: boolean): void {
   const { B, C, H, W, OC, K } = c;
-  const OH = H - K + 1, OW = W - K + 1, R = C * K * K, P = OH * OW;
-  const label = `conv2d_fwd_${kernel} ${c.label}`;
+  const OH = H - K + 1, OW = W - K + 1, R = C * K * K, P = OH * OW, PH = OH >> 1, PW = OW >> 1;
+  const kernel = fused ? (`conv2d_tanh_pool_${layout}` as const) : (`conv2d_fwd_${layout}` as const);
+  const label = `${kernel} ${c.label}`;
   const rng = rngFor(label);
   const inp = randF32(rng, B * C * H * W), weight = randF32(rng, OC * R), bias = randF32(rng, OC);
-  const a = new Arena(k, { out: B * OC * P, gemm: B * OC * P, col: R * P, weightT: OC * R, inp: inp.length, weight: weight.length, bias: OC });
-  a.input("inp", inp); a.input("weight", weight); a.input("bias", bias); a.fill("gemm", NaN);
-  k.conv2d_fwd(a.ptr("gemm"), a.ptr("col"), a.ptr("inp"), a.ptr("weight"), a.ptr("bias"), B, C, H, W, OC, K, false);
+  const n = fused ? B * OC * PH * PW : B * OC * P;
+  const a = new Arena(k, { out: n, steps: n, conv: B * OC * P, col: R * P, weightT: OC * R, inp: inp.length, weight: weight.length, bias: OC });
+  // The training path, one kernel after another: the bits to match.
+  a.input("inp", inp); a.input("weight", weight); a.input("bias", bias); a.fill("steps", NaN);
+  k.conv2d_fwd(a.ptr(fused ? "conv" : "steps"), a.ptr("col"), a.ptr("inp"), a.ptr("weight"), a.ptr("bias"), B, C, H, W, OC, K, false);
+  if (fused) {
+    k.tanh_fwd(a.ptr("conv"), a.ptr("conv"), B * OC * P);
+    k.avgpool2d_fwd(a.ptr("steps"), a.ptr("conv"), B, OC, OH, OW);
+  }
   a.runTwice(label, ["out"], () => {
     a.input("inp", inp); a.input("weight", weight); a.input("bias", bias); a.fill("out", NaN); a.fill("weightT", NaN);
   }, () => {
-    if (kernel === "rows") {
-      k.conv2d_fwd_rows(a.ptr("out"), a.ptr("inp"), a.ptr("weight"), a.ptr("bias"), B, C, H, W, OC, K);
-    } else {
-      k.conv2d_weight_t(a.ptr("weightT"), a.ptr("weight"), OC, R);
-      k.conv2d_fwd_pixels(a.ptr("out"), a.ptr("inp"), a.ptr("weightT"), a.ptr("bias"), B, C, H, W, OC, K);
-    }
+    if (layout === "pixels") k.conv2d_weight_t(a.ptr("weightT"), a.ptr("weight"), OC, R);
+    k[kernel](a.ptr("out"), a.ptr("inp"), a.ptr(layout === "pixels" ? "weightT" : "weight"), a.ptr("bias"), B, C, H, W, OC, K);
   });
-  expectClose(label, a.read("out"), conv2d_fwd_ref(inp, weight, bias, B, C, H, W, OC, K, 0), sumAtol(R + 1), RTOL, [B, OC, OH, OW]);
+  const conv = conv2d_fwd_ref(inp, weight, bias, B, C, H, W, OC, K, 0);
+  const want = fused ? avgpool2d_fwd_ref(tanh_fwd_ref(conv), B, OC, OH, OW) : conv;
+  expectClose(label, a.read("out"), want, sumAtol(R + 1) + (fused ? 1e-6 : 0), RTOL, fused ? [B, OC, PH, PW] : [B, OC, OH, OW]);
   // The relaxed build fuses vector multiply-adds but not conv2d_fwd's scalar tails: close, not equal.
-  if (!RELAXED) expectSameBits(`${label} vs conv2d_fwd`, a.bits("out"), a.bits("gemm"));
+  if (!RELAXED) expectSameBits(`${label} vs the training path's kernels`, a.bits("out"), a.bits("steps"));
 }
 
 describe("conv2d_fwd_rows", () => {
   // The sweep's OW = 1..17 runs the 16-, 12- and 4-pixel blocks and the one-pixel tail; odd OC the
   // channel computed twice and stored once.
-  it.each(labelled(convSweep))("sweep %s", (_, c) => checkConvDirect(c, "rows"));
-  it.each(labelled([conv1(3), conv2(2)]))("LeNet %s", (_, c) => checkConvDirect(c, "rows"));
+  it.each(labelled(convSweep))("sweep %s", (_, c) => checkDirect(c, "rows", false));
+  it.each(labelled([conv1(3), conv2(2)]))("LeNet %s", (_, c) => checkDirect(c, "rows", false));
 });
-
-function checkConvTanhPool(c: ConvCase, kernel: "rows" | "pixels"): void {
-  const { B, C, H, W, OC, K } = c;
-  const OH = H - K + 1, OW = W - K + 1, R = C * K * K, P = OH * OW;
-  const label = `conv2d_tanh_pool_${kernel} ${c.label}`;
-  const rng = rngFor(label);
-  const inp = randF32(rng, B * C * H * W), weight = randF32(rng, OC * R), bias = randF32(rng, OC);
-  const PH = OH >> 1, PW = OW >> 1, pooled = B * OC * PH * PW;
-  const a = new Arena(k, { out: pooled, steps: pooled, conv: B * OC * P, col: R * P, weightT: OC * R, inp: inp.length, weight: weight.length, bias: OC });
-  a.input("inp", inp); a.input("weight", weight); a.input("bias", bias); a.fill("steps", NaN);
-  k.conv2d_fwd(a.ptr("conv"), a.ptr("col"), a.ptr("inp"), a.ptr("weight"), a.ptr("bias"), B, C, H, W, OC, K, false);
-  k.tanh_fwd(a.ptr("conv"), a.ptr("conv"), B * OC * P);
-  k.avgpool2d_fwd(a.ptr("steps"), a.ptr("conv"), B, OC, OH, OW);
-  a.runTwice(label, ["out"], () => {
-    a.input("inp", inp); a.input("weight", weight); a.input("bias", bias); a.fill("out", NaN); a.fill("weightT", NaN);
-  }, () => {
-    if (kernel === "rows") {
-      k.conv2d_tanh_pool_rows(a.ptr("out"), a.ptr("inp"), a.ptr("weight"), a.ptr("bias"), B, C, H, W, OC, K);
-    } else {
-      k.conv2d_weight_t(a.ptr("weightT"), a.ptr("weight"), OC, R);
-      k.conv2d_tanh_pool_pixels(a.ptr("out"), a.ptr("inp"), a.ptr("weightT"), a.ptr("bias"), B, C, H, W, OC, K);
-    }
-  });
-  const want = avgpool2d_fwd_ref(tanh_fwd_ref(conv2d_fwd_ref(inp, weight, bias, B, C, H, W, OC, K, 0)), B, OC, OH, OW);
-  expectClose(label, a.read("out"), want, sumAtol(R + 1) + 1e-6, RTOL, [B, OC, PH, PW]);
-  if (!RELAXED) expectSameBits(`${label} vs conv2d_fwd, tanh_fwd, avgpool2d_fwd`, a.bits("out"), a.bits("steps"));
-}
 
 // Output widths 2..21 (for rows: its 8-, 4- and 2-pixel blocks; odd widths and heights drop their
 // last column or row, as avgpool2d_fwd does), odd and even channel counts; for pixels, channels in
@@ -238,23 +217,23 @@ for (const OW of range(2, 21)) {
 }
 
 describe("conv2d_tanh_pool_rows", () => {
-  it.each(labelled(poolSweep))("sweep %s", (_, c) => checkConvTanhPool(c, "rows"));
-  it.each(labelled([conv1(3)]))("LeNet %s", (_, c) => checkConvTanhPool(c, "rows"));
+  it.each(labelled(poolSweep))("sweep %s", (_, c) => checkDirect(c, "rows", true));
+  it.each(labelled([conv1(3)]))("LeNet %s", (_, c) => checkDirect(c, "rows", true));
 });
 
 describe("conv2d_tanh_pool_pixels", () => {
   const pixelPoolSweep = poolSweep.map((c, i) => convCase(c.B, c.C, c.H, c.W, 4 * (1 + (i % 3)), c.K));
-  it.each(labelled(pixelPoolSweep))("sweep %s", (_, c) => checkConvTanhPool(c, "pixels"));
-  it.each(labelled([conv2(3)]))("LeNet %s", (_, c) => checkConvTanhPool(c, "pixels"));
+  it.each(labelled(pixelPoolSweep))("sweep %s", (_, c) => checkDirect(c, "pixels", true));
+  it.each(labelled([conv2(3)]))("LeNet %s", (_, c) => checkDirect(c, "pixels", true));
 });
 
 describe("conv2d_fwd_pixels", () => {
   // Output channels in blocks of 16 then 4 (OC = 4..36); planes of odd and even size (an odd last
   // pixel is computed twice and stored once).
   const pixelSweep = convSweep.map((c, i) => convCase(c.B, c.C, c.H, c.W, 4 * (1 + (i % 9)), c.K));
-  it.each(labelled(pixelSweep))("sweep %s", (_, c) => checkConvDirect(c, "pixels"));
+  it.each(labelled(pixelSweep))("sweep %s", (_, c) => checkDirect(c, "pixels", false));
   // c3 as used, and c1's shape with 8 channels (the pixels kernel needs a multiple of 4).
-  it.each(labelled([conv2(3), convCase(2, 1, 32, 32, 8, 5)]))("LeNet %s", (_, c) => checkConvDirect(c, "pixels"));
+  it.each(labelled([conv2(3), convCase(2, 1, 32, 32, 8, 5)]))("LeNet %s", (_, c) => checkDirect(c, "pixels", false));
   // 4x4 tiles, then the last R % 4 columns and OC % 4 rows one value at a time.
   it.each([[16, 150], [6, 25], [7, 9], [1, 3], [4, 4], [5, 1]])("conv2d_weight_t transposes (OC=%i, R=%i) exactly", (OC, R) => {
     const weight = randF32(rngFor(`conv2d_weight_t ${OC} ${R}`), OC * R);
