@@ -123,15 +123,39 @@ export function conv2d_fwd_rows(out: usize, inp: usize, weight: usize, bias: usi
   if (two) v128.store32_lane(o1, pooled1, 0); else v128.store64_lane(o1, pooled1, 0);
 }
 
+// 2 channels x 4 rows x 4 pixels: pool_rows_narrow's block for two pooled rows (`next` bytes apart in out).
+// @ts-ignore: decorator
+@inline function pool_rows_narrow4(o0: usize, o1: usize, second: bool, x: usize, p: usize, q: usize, b0: v128, b1: v128,
+  R: i32, K: i32, rowSkip: usize, chanSkip: usize, down: usize, next: usize): void {
+  let a0 = b0, a1 = b0, a2 = b0, a3 = b0, e0 = b1, e1 = b1, e2 = b1, e3 = b1;
+  for (let r = 0, kw = 0, kh = 0; r < R; r++, x += 4, p += 4, q += 4) {
+    const u0 = v128.load(x), u1 = v128.load(x + down), u2 = v128.load(x + 2 * down), u3 = v128.load(x + 3 * down);
+    const s0 = v128.load32_splat(p), s1 = v128.load32_splat(q);
+    a0 = madd(s0, u0, a0); a1 = madd(s0, u1, a1); a2 = madd(s0, u2, a2); a3 = madd(s0, u3, a3);
+    e0 = madd(s1, u0, e0); e1 = madd(s1, u1, e1); e2 = madd(s1, u2, e2); e3 = madd(s1, u3, e3);
+    if (++kw == K) { kw = 0; x += rowSkip; if (++kh == K) { kh = 0; x += chanSkip; } }
+  }
+  const quarter = f32x4.splat(0.25);
+  // block_sums_v(t0, t2, t1, t3) pools rows 0-1 in lanes 0-1 and rows 2-3 in lanes 2-3.
+  const pa = f32x4.mul(block_sums_v(tanh_v(a0), tanh_v(a2), tanh_v(a1), tanh_v(a3)), quarter);
+  v128.store64_lane(o0, pa, 0); v128.store64_lane(o0 + next, pa, 1);
+  if (!second) return;
+  const pe = f32x4.mul(block_sums_v(tanh_v(e0), tanh_v(e2), tanh_v(e1), tanh_v(e3)), quarter);
+  v128.store64_lane(o1, pe, 0); v128.store64_lane(o1 + next, pe, 1);
+}
+
 // inp (B,C,H,W) weight (OC,C,K,K) bias (OC) -> out (B,OC,OH/2,OW/2) = avgpool2x2(tanh(conv(inp))):
 // c1 and its pooling in one pass, the convolution's output never stored (an odd last row or column
-// is dropped, as avgpool2d_fwd drops it). Blocks of 2 channels x 2 rows x 8 pixels (4 pooled), then
-// 4 (2 pooled), then 2 (1 pooled). The same bits as conv2d_fwd, tanh_fwd and avgpool2d_fwd in turn.
+// is dropped, as avgpool2d_fwd drops it). Blocks of 2 channels x 2 rows x 8 pixels (4 pooled); then
+// x 4 rows x 4 pixels (2 x 2 pooled); then x 2 rows x 2 pixels (1 pooled). The same bits as
+// conv2d_fwd, tanh_fwd and avgpool2d_fwd in turn.
 export function conv2d_tanh_pool_rows(out: usize, inp: usize, weight: usize, bias: usize,
   B: i32, C: i32, H: i32, W: i32, OC: i32, K: i32): void {
   const OH = H - K + 1, OW = W - K + 1, R = C * K * K, PH = OH >> 1, PW = OW >> 1;
   const rowSkip = <usize>(W - K) << 2, chanSkip = <usize>((H - K) * W) << 2, down = <usize>W << 2;
   const quarter = f32x4.splat(0.25);
+  // Columns [0, ow4) in 8-pixel blocks, [ow4, ow2) in one 4-pixel block, [ow2, ow2 + 2) in a 2-pixel one.
+  const ow4 = OW & ~7, ow2 = OW - ow4 >= 4 ? ow4 + 4 : ow4;
   for (let b = 0; b < B; b++) {
     for (let oc = 0; oc < OC; oc += 2) {
       const second = oc + 1 < OC; // an odd last channel is computed twice and stored once
@@ -140,8 +164,7 @@ export function conv2d_tanh_pool_rows(out: usize, inp: usize, weight: usize, bia
       for (let ph = 0; ph < PH; ph++) {
         const o0 = at(out, ((b * OC + oc) * PH + ph) * PW), o1 = at(o0, PH * PW);
         const top = at(inp, (b * C * H + 2 * ph) * W);
-        let ow = 0;
-        for (; ow + 8 <= OW; ow += 8) {
+        for (let ow = 0; ow < ow4; ow += 8) {
           let a00 = b0, a01 = b0, a10 = b0, a11 = b0; // channel oc: row 2ph (2 vectors), row 2ph+1
           let e00 = b1, e01 = b1, e10 = b1, e11 = b1; // channel oc+1
           let x = at(top, ow), p = w0, q = w1;
@@ -156,8 +179,18 @@ export function conv2d_tanh_pool_rows(out: usize, inp: usize, weight: usize, bia
           v128.store(at(o0, ow >> 1), f32x4.mul(pooled, quarter));
           if (second) v128.store(at(o1, ow >> 1), f32x4.mul(block_sums_v(tanh_v(e00), tanh_v(e01), tanh_v(e10), tanh_v(e11)), quarter));
         }
-        for (; ow + 4 <= OW; ow += 4) pool_rows_narrow(at(o0, ow >> 1), at(o1, ow >> 1), second, at(top, ow), w0, w1, b0, b1, R, K, rowSkip, chanSkip, down, false);
-        if (ow + 2 <= OW) pool_rows_narrow(at(o0, ow >> 1), at(o1, ow >> 1), second, at(top, ow), w0, w1, b0, b1, R, K, rowSkip, chanSkip, down, true);
+        if (ow2 + 2 <= OW) pool_rows_narrow(at(o0, ow2 >> 1), at(o1, ow2 >> 1), second, at(top, ow2), w0, w1, b0, b1, R, K, rowSkip, chanSkip, down, true);
+      }
+      // The 4-pixel column at ow4, two pooled rows at a time: 8 accumulators, as in the wide blocks
+      // (one pooled row's 4 would leave the engine waiting on them); an odd last pooled row alone.
+      if (ow4 < ow2) {
+        let ph = 0;
+        for (; ph < PH; ph += 2) {
+          const o0 = at(out, ((b * OC + oc) * PH + ph) * PW + (ow4 >> 1)), o1 = at(o0, PH * PW);
+          const x = at(inp, (b * C * H + 2 * ph) * W + ow4);
+          if (ph + 2 <= PH) pool_rows_narrow4(o0, o1, second, x, w0, w1, b0, b1, R, K, rowSkip, chanSkip, down, <usize>PW << 2);
+          else pool_rows_narrow(o0, o1, second, x, w0, w1, b0, b1, R, K, rowSkip, chanSkip, down, false);
+        }
       }
     }
   }

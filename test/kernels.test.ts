@@ -369,7 +369,8 @@ describe("tanh_fwd", () => {
     for (let i = 0; i <= 12 * 8192; i++) pos.push(i / 8192);
     for (let e = -12; e <= 0; e += 1 / 256) pos.push(Math.fround(10 ** e));
     for (let x = 7.8; x <= 8.0; x += 1e-5) pos.push(Math.fround(x));
-    pos.push(1e-8, 4e-4, Math.fround(4e-4) * (1 - 2 ** -24), 7.9, 7.905311107635498, 20, 1e30, 3.4e38, Infinity);
+    const belowTiny = Math.fround(4e-4) * (1 - 2 ** -24); // the largest f32 below tanh_v's TINY
+    pos.push(1e-40, 1e-8, 4e-4, belowTiny, 7.9, 7.905311107635498, 20, 1e30, 3.4e38, Infinity);
     const m = pos.length;
     const xs = Float64Array.from([...pos, ...pos.map((x) => -x), NaN]).map(Math.fround);
     const n = xs.length;
@@ -395,7 +396,7 @@ describe("tanh_fwd", () => {
     const at = (x: number) => got[xs.indexOf(Math.fround(x))];
     expect(Number.isNaN(got[n - 1]), `tanh(NaN) = ${got[n - 1]}`).toBe(true);
     expect(Object.is(at(0), 0) && Object.is(got[m], -0), `tanh(+-0) = ${at(0)}, ${got[m]}`).toBe(true);
-    expect(at(1e-8), "tanh(1e-8) returns x").toBe(Math.fround(1e-8));
+    expect([at(1e-40), at(1e-8), at(belowTiny)], "tanh(x) returns x below 4e-4, subnormals too").toEqual([1e-40, 1e-8, belowTiny].map(Math.fround));
     expect([at(Infinity), at(1e30), at(20)], "tanh saturates to exactly 1").toEqual([1, 1, 1]);
     expect(fails.slice(0, 5)).toEqual([]);
     console.log(`tanh_fwd: max |tanh_fwd(x) - Math.tanh(x)| = ${maxErr.toExponential(3)} at x = ${maxAt} (${n} points)`);
