@@ -8,8 +8,12 @@ import { at } from "./simd";
  */
 // @ts-ignore: decorator
 @inline export function block_sums(r0: usize, r1: usize, ow: i32): v128 {
-  const a0 = v128.load(at(r0, 2 * ow)), a1 = v128.load(at(r0, 2 * ow + 4));
-  const b0 = v128.load(at(r1, 2 * ow)), b1 = v128.load(at(r1, 2 * ow + 4));
+  return block_sums_v(v128.load(at(r0, 2 * ow)), v128.load(at(r0, 2 * ow + 4)), v128.load(at(r1, 2 * ow)), v128.load(at(r1, 2 * ow + 4)));
+}
+
+/** block_sums of values in registers: a0 a1 are 8 values of the top row, b0 b1 of the row below. */
+// @ts-ignore: decorator
+@inline export function block_sums_v(a0: v128, a1: v128, b0: v128, b1: v128): v128 {
   const top = f32x4.add(v128.shuffle<f32>(a0, a1, 0, 2, 4, 6), v128.shuffle<f32>(a0, a1, 1, 3, 5, 7));
   const bot = f32x4.add(v128.shuffle<f32>(b0, b1, 0, 2, 4, 6), v128.shuffle<f32>(b0, b1, 1, 3, 5, 7));
   return f32x4.add(top, bot);

@@ -13,7 +13,8 @@
 // before storing (conv2d_tanh_pool_rows, conv2d_tanh_pool_pixels): the convolution's own output is
 // never written. The 1998 network (squash, trainable subsampling) takes the plain forms.
 import { tanh_v } from "./activation";
-import { at, madd } from "./simd";
+import { block_sums_v } from "./avgpool";
+import { at, madd, store_channels } from "./simd";
 
 // inp (B,C,H,W) weight (OC,C,K,K) bias (OC) -> out (B,OC,OH,OW); overwrites out. Blocks of 2
 // channels x 16, 12 or 4 pixels of a row; the last OW % 4 pixels one at a time.
@@ -90,58 +91,44 @@ export function conv2d_fwd_rows(out: usize, inp: usize, weight: usize, bias: usi
   }
 }
 
-// The four 2x2 block sums of two rows of 8 values (a0 a1: top row, b0 b1: the row below), in
-// avgpool2d_fwd's order (avgpool.ts, block_sums): (top pair) + (bottom pair).
-// @ts-ignore: decorator
-@inline function block_sums_v(a0: v128, a1: v128, b0: v128, b1: v128): v128 {
-  const top = f32x4.add(v128.shuffle<f32>(a0, a1, 0, 2, 4, 6), v128.shuffle<f32>(a0, a1, 1, 3, 5, 7));
-  const bot = f32x4.add(v128.shuffle<f32>(b0, b1, 0, 2, 4, 6), v128.shuffle<f32>(b0, b1, 1, 3, 5, 7));
-  return f32x4.add(top, bot);
-}
-
-// conv2d_tanh_pool_rows' narrow blocks: 2 channels x 2 rows x 4 pixels (2 pooled values, in lanes 0
-// and 1; 2 and 3 repeat them), or with `two` (a constant where it is inlined) x 2 pixels (1 pooled,
-// in lane 0).
+// conv2d_tanh_pool_rows' narrow blocks: 2 channels x 2 rows x 4 pixels (2 pooled values), or with
+// `four` x 4 rows (two pooled rows, `next` bytes apart in out), or with `two` x 2 rows x 2 pixels (1
+// pooled); `four` and `two` are constants where it is inlined.
 // @ts-ignore: decorator
 @inline function pool_rows_narrow(o0: usize, o1: usize, second: bool, x: usize, p: usize, q: usize, b0: v128, b1: v128,
-  R: i32, K: i32, rowSkip: usize, chanSkip: usize, down: usize, two: bool): void {
-  let a00 = b0, a10 = b0, e00 = b1, e10 = b1;
-  for (let r = 0, kw = 0, kh = 0; r < R; r++, x += 4, p += 4, q += 4) {
-    const u0 = two ? v128.load64_zero(x) : v128.load(x), v0 = two ? v128.load64_zero(x + down) : v128.load(x + down);
-    const s0 = v128.load32_splat(p), s1 = v128.load32_splat(q);
-    a00 = madd(s0, u0, a00); a10 = madd(s0, v0, a10);
-    e00 = madd(s1, u0, e00); e10 = madd(s1, v0, e10);
-    if (++kw == K) { kw = 0; x += rowSkip; if (++kh == K) { kh = 0; x += chanSkip; } }
-  }
-  const quarter = f32x4.splat(0.25);
-  const t0 = tanh_v(a00), t1 = tanh_v(a10);
-  const pooled = f32x4.mul(block_sums_v(t0, t0, t1, t1), quarter);
-  if (two) v128.store32_lane(o0, pooled, 0); else v128.store64_lane(o0, pooled, 0);
-  if (!second) return;
-  const t2 = tanh_v(e00), t3 = tanh_v(e10);
-  const pooled1 = f32x4.mul(block_sums_v(t2, t2, t3, t3), quarter);
-  if (two) v128.store32_lane(o1, pooled1, 0); else v128.store64_lane(o1, pooled1, 0);
-}
-
-// 2 channels x 4 rows x 4 pixels: pool_rows_narrow's block for two pooled rows (`next` bytes apart in out).
-// @ts-ignore: decorator
-@inline function pool_rows_narrow4(o0: usize, o1: usize, second: bool, x: usize, p: usize, q: usize, b0: v128, b1: v128,
-  R: i32, K: i32, rowSkip: usize, chanSkip: usize, down: usize, next: usize): void {
+  R: i32, K: i32, rowSkip: usize, chanSkip: usize, down: usize, next: usize, four: bool, two: bool): void {
   let a0 = b0, a1 = b0, a2 = b0, a3 = b0, e0 = b1, e1 = b1, e2 = b1, e3 = b1;
   for (let r = 0, kw = 0, kh = 0; r < R; r++, x += 4, p += 4, q += 4) {
-    const u0 = v128.load(x), u1 = v128.load(x + down), u2 = v128.load(x + 2 * down), u3 = v128.load(x + 3 * down);
+    const u0 = two ? v128.load64_zero(x) : v128.load(x), u1 = two ? v128.load64_zero(x + down) : v128.load(x + down);
     const s0 = v128.load32_splat(p), s1 = v128.load32_splat(q);
-    a0 = madd(s0, u0, a0); a1 = madd(s0, u1, a1); a2 = madd(s0, u2, a2); a3 = madd(s0, u3, a3);
-    e0 = madd(s1, u0, e0); e1 = madd(s1, u1, e1); e2 = madd(s1, u2, e2); e3 = madd(s1, u3, e3);
+    a0 = madd(s0, u0, a0); a1 = madd(s0, u1, a1); e0 = madd(s1, u0, e0); e1 = madd(s1, u1, e1);
+    if (four) {
+      const u2 = v128.load(x + 2 * down), u3 = v128.load(x + 3 * down);
+      a2 = madd(s0, u2, a2); a3 = madd(s0, u3, a3); e2 = madd(s1, u2, e2); e3 = madd(s1, u3, e3);
+    }
     if (++kw == K) { kw = 0; x += rowSkip; if (++kh == K) { kh = 0; x += chanSkip; } }
   }
-  const quarter = f32x4.splat(0.25);
-  // block_sums_v(t0, t2, t1, t3) pools rows 0-1 in lanes 0-1 and rows 2-3 in lanes 2-3.
-  const pa = f32x4.mul(block_sums_v(tanh_v(a0), tanh_v(a2), tanh_v(a1), tanh_v(a3)), quarter);
-  v128.store64_lane(o0, pa, 0); v128.store64_lane(o0 + next, pa, 1);
+  // Rows 0-1 pooled in lanes 0-1 (and rows 2-3 in lanes 2-3 with `four`; else the lanes repeat).
+  const pa = four ? tanh_pool_v(a0, a2, a1, a3) : tanh_pool_v(a0, a0, a1, a1);
+  if (four) { v128.store64_lane(o0, pa, 0); v128.store64_lane(o0 + next, pa, 1); }
+  else if (two) v128.store32_lane(o0, pa, 0); else v128.store64_lane(o0, pa, 0);
   if (!second) return;
-  const pe = f32x4.mul(block_sums_v(tanh_v(e0), tanh_v(e2), tanh_v(e1), tanh_v(e3)), quarter);
-  v128.store64_lane(o1, pe, 0); v128.store64_lane(o1 + next, pe, 1);
+  const pe = four ? tanh_pool_v(e0, e2, e1, e3) : tanh_pool_v(e0, e0, e1, e1);
+  if (four) { v128.store64_lane(o1, pe, 0); v128.store64_lane(o1 + next, pe, 1); }
+  else if (two) v128.store32_lane(o1, pe, 0); else v128.store64_lane(o1, pe, 0);
+}
+
+// The edge blocks (a 2-pixel column, with `two`; an odd last pooled row of the 4-pixel column): rare,
+// so one copy, not inlined (c1's 4-pixel column runs the inlined `four` form on every row pair).
+function pool_rows_edge(o0: usize, o1: usize, second: bool, x: usize, p: usize, q: usize, b0: v128, b1: v128,
+  R: i32, K: i32, rowSkip: usize, chanSkip: usize, down: usize, two: bool): void {
+  pool_rows_narrow(o0, o1, second, x, p, q, b0, b1, R, K, rowSkip, chanSkip, down, 0, false, two);
+}
+
+// avgpool2x2(tanh) of two rows of 8 values (a0 a1: top, b0 b1: the row below), in avgpool2d_fwd's order.
+// @ts-ignore: decorator
+@inline function tanh_pool_v(a0: v128, a1: v128, b0: v128, b1: v128): v128 {
+  return f32x4.mul(block_sums_v(tanh_v(a0), tanh_v(a1), tanh_v(b0), tanh_v(b1)), f32x4.splat(0.25));
 }
 
 // inp (B,C,H,W) weight (OC,C,K,K) bias (OC) -> out (B,OC,OH/2,OW/2) = avgpool2x2(tanh(conv(inp))):
@@ -153,7 +140,6 @@ export function conv2d_tanh_pool_rows(out: usize, inp: usize, weight: usize, bia
   B: i32, C: i32, H: i32, W: i32, OC: i32, K: i32): void {
   const OH = H - K + 1, OW = W - K + 1, R = C * K * K, PH = OH >> 1, PW = OW >> 1;
   const rowSkip = <usize>(W - K) << 2, chanSkip = <usize>((H - K) * W) << 2, down = <usize>W << 2;
-  const quarter = f32x4.splat(0.25);
   // Columns [0, ow4) in 8-pixel blocks, [ow4, ow2) in one 4-pixel block, [ow2, ow2 + 2) in a 2-pixel one.
   const ow4 = OW & ~7, ow2 = OW - ow4 >= 4 ? ow4 + 4 : ow4;
   for (let b = 0; b < B; b++) {
@@ -175,11 +161,10 @@ export function conv2d_tanh_pool_rows(out: usize, inp: usize, weight: usize, bia
             e00 = madd(s1, u0, e00); e01 = madd(s1, u1, e01); e10 = madd(s1, v0, e10); e11 = madd(s1, v1, e11);
             if (++kw == K) { kw = 0; x += rowSkip; if (++kh == K) { kh = 0; x += chanSkip; } }
           }
-          const pooled = block_sums_v(tanh_v(a00), tanh_v(a01), tanh_v(a10), tanh_v(a11));
-          v128.store(at(o0, ow >> 1), f32x4.mul(pooled, quarter));
-          if (second) v128.store(at(o1, ow >> 1), f32x4.mul(block_sums_v(tanh_v(e00), tanh_v(e01), tanh_v(e10), tanh_v(e11)), quarter));
+          v128.store(at(o0, ow >> 1), tanh_pool_v(a00, a01, a10, a11));
+          if (second) v128.store(at(o1, ow >> 1), tanh_pool_v(e00, e01, e10, e11));
         }
-        if (ow2 + 2 <= OW) pool_rows_narrow(at(o0, ow2 >> 1), at(o1, ow2 >> 1), second, at(top, ow2), w0, w1, b0, b1, R, K, rowSkip, chanSkip, down, true);
+        if (ow2 + 2 <= OW) pool_rows_edge(at(o0, ow2 >> 1), at(o1, ow2 >> 1), second, at(top, ow2), w0, w1, b0, b1, R, K, rowSkip, chanSkip, down, true);
       }
       // The 4-pixel column at ow4, two pooled rows at a time: 8 accumulators, as in the wide blocks
       // (one pooled row's 4 would leave the engine waiting on them); an odd last pooled row alone.
@@ -188,8 +173,8 @@ export function conv2d_tanh_pool_rows(out: usize, inp: usize, weight: usize, bia
         for (; ph < PH; ph += 2) {
           const o0 = at(out, ((b * OC + oc) * PH + ph) * PW + (ow4 >> 1)), o1 = at(o0, PH * PW);
           const x = at(inp, (b * C * H + 2 * ph) * W + ow4);
-          if (ph + 2 <= PH) pool_rows_narrow4(o0, o1, second, x, w0, w1, b0, b1, R, K, rowSkip, chanSkip, down, <usize>PW << 2);
-          else pool_rows_narrow(o0, o1, second, x, w0, w1, b0, b1, R, K, rowSkip, chanSkip, down, false);
+          if (ph + 2 <= PH) pool_rows_narrow(o0, o1, second, x, w0, w1, b0, b1, R, K, rowSkip, chanSkip, down, <usize>PW << 2, true, false);
+          else pool_rows_edge(o0, o1, second, x, w0, w1, b0, b1, R, K, rowSkip, chanSkip, down, false);
         }
       }
     }
@@ -217,13 +202,6 @@ export function conv2d_weight_t(weightT: usize, weight: usize, OC: i32, R: i32):
     for (; r < R; r++) for (let i = 0; i < 4; i++) store<f32>(at(weightT, r * OC + oc + i), load<f32>(at(weight, (oc + i) * R + r)));
   }
   for (; oc < OC; oc++) for (let r = 0; r < R; r++) store<f32>(at(weightT, r * OC + oc), load<f32>(at(weight, oc * R + r)));
-}
-
-// Stores the 4 channels of v (lanes) at one pixel: channel planes are `plane` bytes apart.
-// @ts-ignore: decorator
-@inline function store_channels(o: usize, v: v128, plane: usize): void {
-  v128.store32_lane(o, v, 0); v128.store32_lane(o + plane, v, 1);
-  v128.store32_lane(o + 2 * plane, v, 2); v128.store32_lane(o + 3 * plane, v, 3);
 }
 
 // inp (B,C,H,W) weightT (C*K*K, OC) from conv2d_weight_t, bias (OC) -> out (B,OC,OH,OW); overwrites

@@ -11,7 +11,7 @@ export { softmax_fwd, softmax_xent_fwd, softmax_xent_bwd } from "./softmax_xent"
 export { adam_step } from "./adam";
 export { images_to_input } from "./input";
 export { add_f32, mul_f32, scale_f32, count_nonfinite } from "./simd";
-export { quantize_i8, conv2d_fwd_i8, conv2d_fwd_i8_scratch, dense_fwd_i8 } from "./int8";
+export { quantize_i8, conv2d_tanh_pool_pixels_i8, conv2d_tanh_pool_pixels_i8_scratch, conv2d_tanh_pool_rows_i8, conv2d_tanh_pool_rows_i8_scratch, dense_fwd_i8 } from "./int8";
 
 /** First byte after the module's static data: the arena starts here (16-byte aligned). */
 export function heap_base(): usize {

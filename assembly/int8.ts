@@ -2,8 +2,12 @@
 // per tensor), products summed exactly in i32 with i32x4.dot_i16x8_s (two i16 products per lane per
 // instruction: 8 multiply-adds per dot), then dequantised to f32: f32(acc) * scale + bias, where
 // scale = weight scale * input scale. Integer sums are exact, so the result does not depend on the
-// order or the blocking; only the two rounded f32 operations of the dequantisation round.
-import { at } from "./simd";
+// order or the blocking; only the two rounded f32 operations of the dequantisation round. The two
+// convolutions apply tanh and the 2x2 average pooling before storing, as the f32 inference ones do
+// (conv2d_direct.ts): c1 with pixels in the lanes, c3 with output channels in the lanes.
+import { tanh_v } from "./activation";
+import { block_sums_v } from "./avgpool";
+import { at, store_channels } from "./simd";
 
 /** Largest magnitude of a quantised value: symmetric [-127, 127], so -x is always representable. */
 // @ts-ignore: decorator
@@ -67,91 +71,203 @@ function pair_rows<T>(pairs: usize, inp: usize, C: i32, H: i32, W: i32): void {
   return f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(acc), scale), bias);
 }
 
-// Copies n f32 from src to dst (n >= 4: vectors, the last one overlapping; else scalars).
-// @ts-ignore: decorator
-@inline function copy_f32(dst: usize, src: usize, n: i32): void {
-  if (n >= 4) {
-    for (let i = 0; i < n; i += 4) {
-      const j = min(i, n - 4);
-      v128.store(at(dst, j), v128.load(at(src, j)));
+// Bytes of conv2d_tanh_pool_pixels_i8's scratch: one image's channel pairs, ceil(C/2)*H*W i16x2.
+export function conv2d_tanh_pool_pixels_i8_scratch(C: i32, H: i32, W: i32): i32 {
+  return ((C + 1) >> 1) * H * W * 4;
+}
+
+// inp (C,H,W) i8 -> pairs (ceil(C/2),H,W) of i16 pairs: pairs[j,y,x] = (inp[2j,y,x], inp[2j+1,y,x]),
+// the second 0 when 2j+1 = C. One 32-bit load then splats a pixel's two channels into every lane.
+function pair_channels(pairs: usize, inp: usize, C: i32, H: i32, W: i32): void {
+  const P = H * W;
+  for (let j = 0; j < C; j += 2) {
+    const a = inp + <usize>(j * P), b = a + <usize>P, d = pairs + (<usize>(j * P) << 1);
+    const two = j + 1 < C;
+    let i = 0;
+    for (; i + 8 <= P; i += 8) {
+      const u = v128.load8x8_s(a + <usize>i), v = two ? v128.load8x8_s(b + <usize>i) : i16x8.splat(0);
+      v128.store(d + (<usize>i << 2), v128.shuffle<i16>(u, v, 0, 8, 1, 9, 2, 10, 3, 11));
+      v128.store(d + (<usize>i << 2), v128.shuffle<i16>(u, v, 4, 12, 5, 13, 6, 14, 7, 15), 16);
     }
-  } else for (let i = 0; i < n; i++) store<f32>(at(dst, i), load<f32>(at(src, i)));
+    for (; i < P; i++) {
+      store<i16>(d + (<usize>i << 2), <i16>load<i8>(a + <usize>i));
+      store<i16>(d + (<usize>i << 2), two ? <i16>load<i8>(b + <usize>i) : 0, 2);
+    }
+  }
 }
 
-// Bytes of conv2d_fwd_i8's scratch: the pair plane (C*H*W pairs, plus up to K+2 read past its end
-// for discarded columns) rounded up to 16 bytes, then the full-width output (OC, OH*W rounded up to 4) f32.
-export function conv2d_fwd_i8_scratch(C: i32, H: i32, W: i32, OC: i32, K: i32): i32 {
-  return ((((C * H * W + K + 2) << 2) + 15) & ~15) + ((OC * (((H - K + 1) * W + 3) & ~3)) << 2);
+// inp (B,C,H,W) i8, weight (ceil(C/2),K,K,OC,2) i16 (packConvWeightPixels: for every tap, each output
+// channel's weights of the channel pair (2j, 2j+1)), scale (OC) f32 = weight scale * input scale, bias
+// (OC) f32 -> out (B,OC,OH/2,OW/2) f32 = avgpool2x2(tanh(sum * scale + bias)): c3 and its pooling in one
+// pass, an odd last row or column dropped. OC must be a multiple of 4. Output channels in the lanes:
+// blocks of one 2x2 window x 8 channels (8 accumulators), then x 4; each i32x4.dot_i16x8_s adds two
+// input channels' products. Integer sums are exact, so the result has the bits of the plain
+// convolution (test/ref/int8.ts), tanh_fwd and avgpool2d_fwd in turn. scratch:
+// conv2d_tanh_pool_pixels_i8_scratch bytes.
+export function conv2d_tanh_pool_pixels_i8(out: usize, scratch: usize, inp: usize, weight: usize, scale: usize, bias: usize,
+  B: i32, C: i32, H: i32, W: i32, OC: i32, K: i32): void {
+  const OH = H - K + 1, OW = W - K + 1, PH = OH >> 1, PW = OW >> 1, CP = (C + 1) >> 1;
+  const rowSkip = <usize>(W - K) << 2, chanSkip = <usize>((H - K) * W) << 2, down = <usize>W << 2;
+  const kStep = <usize>OC << 2, plane = <usize>(PH * PW) << 2;
+  for (let b = 0; b < B; b++) {
+    pair_channels(scratch, inp + <usize>(b * C * H * W), C, H, W);
+    for (let ph = 0; ph < PH; ph++) {
+      for (let pw = 0; pw < PW; pw++) {
+        const corner = scratch + (<usize>(2 * ph * W + 2 * pw) << 2); // the window's top-left pixel
+        let oc = 0;
+        for (; oc + 8 <= OC; oc += 8) {
+          // Pixels (top-left, top-right, bottom-left, bottom-right) x channels oc..oc+3, oc+4..oc+7.
+          let c00 = i32x4.splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+          let x = corner, w = weight + (<usize>oc << 2);
+          for (let j = 0; j < CP; j++, x += chanSkip) {
+            for (let kh = 0; kh < K; kh++, x += rowSkip) {
+              for (let kw = 0; kw < K; kw++, x += 4, w += kStep) {
+                const w0 = v128.load(w), w1 = v128.load(w, 16);
+                const s0 = v128.load32_splat(x), s1 = v128.load32_splat(x, 4), s2 = v128.load32_splat(x + down), s3 = v128.load32_splat(x + down, 4);
+                c00 = i32x4.add(c00, i32x4.dot_i16x8_s(s0, w0)); c01 = i32x4.add(c01, i32x4.dot_i16x8_s(s0, w1));
+                c10 = i32x4.add(c10, i32x4.dot_i16x8_s(s1, w0)); c11 = i32x4.add(c11, i32x4.dot_i16x8_s(s1, w1));
+                c20 = i32x4.add(c20, i32x4.dot_i16x8_s(s2, w0)); c21 = i32x4.add(c21, i32x4.dot_i16x8_s(s2, w1));
+                c30 = i32x4.add(c30, i32x4.dot_i16x8_s(s3, w0)); c31 = i32x4.add(c31, i32x4.dot_i16x8_s(s3, w1));
+              }
+            }
+          }
+          const o = at(out, ((b * OC + oc) * PH + ph) * PW + pw);
+          store_channels(o, pool_tanh(c00, c10, c20, c30, at(scale, oc), at(bias, oc)), plane);
+          store_channels(o + 4 * plane, pool_tanh(c01, c11, c21, c31, at(scale, oc + 4), at(bias, oc + 4)), plane);
+        }
+        for (; oc < OC; oc += 4) {
+          let c00 = i32x4.splat(0), c10 = c00, c20 = c00, c30 = c00;
+          let x = corner, w = weight + (<usize>oc << 2);
+          for (let j = 0; j < CP; j++, x += chanSkip) {
+            for (let kh = 0; kh < K; kh++, x += rowSkip) {
+              for (let kw = 0; kw < K; kw++, x += 4, w += kStep) {
+                const w0 = v128.load(w);
+                c00 = i32x4.add(c00, i32x4.dot_i16x8_s(v128.load32_splat(x), w0)); c10 = i32x4.add(c10, i32x4.dot_i16x8_s(v128.load32_splat(x, 4), w0));
+                c20 = i32x4.add(c20, i32x4.dot_i16x8_s(v128.load32_splat(x + down), w0)); c30 = i32x4.add(c30, i32x4.dot_i16x8_s(v128.load32_splat(x + down, 4), w0));
+              }
+            }
+          }
+          store_channels(at(out, ((b * OC + oc) * PH + ph) * PW + pw), pool_tanh(c00, c10, c20, c30, at(scale, oc), at(bias, oc)), plane);
+        }
+      }
+    }
+  }
 }
 
-// inp (B,C,H,W) i8 (u8 when unsigned: raw pixels) weight (OC,C,K,J,2) i16 with J = ceil(K/2): the
-// (OC,C,K,K) int8 weights widened, each kernel row as pairs (kw = 2j, 2j+1) with a 0 for kw = K;
-// scale (OC) f32 = weight scale * input scale; bias (OC) f32 -> out (B,OC,OH,OW) f32 = sum * scale
-// + bias, OH = H-K+1, OW = W-K+1; overwrites out. scratch: conv2d_fwd_i8_scratch bytes, one image.
-// No im2col: output position n = oh*W + ow reads weight pair (c,kh,j) times pairs[c, kh, 2j + n],
-// so over n every pair row is a contiguous run of the pair plane. The product is computed for all
-// W columns (ow >= OW wrap into the next row: discarded) and the OW valid ones copied to out.
-export function conv2d_fwd_i8(out: usize, scratch: usize, inp: usize, weight: usize, scale: usize, bias: usize,
+// The pooled tanh of four dequantised sums (top-left, top-right, bottom-left, bottom-right) of 4
+// channels: ((tl + tr) + (bl + br)) * 0.25, avgpool2d_fwd's order. Not inlined: one copy of its four
+// tanh instead of three keeps the module smaller, for a call per 4 outputs.
+function pool_tanh(tl: v128, tr: v128, bl: v128, br: v128, scale: usize, bias: usize): v128 {
+  const quarter = f32x4.splat(0.25);
+  const s = v128.load(scale), c = v128.load(bias);
+  const top = f32x4.add(tanh_v(dequant(tl, s, c)), tanh_v(dequant(tr, s, c)));
+  const bot = f32x4.add(tanh_v(dequant(bl, s, c)), tanh_v(dequant(br, s, c)));
+  return f32x4.mul(f32x4.add(top, bot), quarter);
+}
+
+// Bytes of conv2d_tanh_pool_rows_i8's scratch: one image's pair plane, C*H*W i16x2.
+export function conv2d_tanh_pool_rows_i8_scratch(C: i32, H: i32, W: i32): i32 {
+  return C * H * W * 4;
+}
+
+// conv2d_tanh_pool_rows_i8's narrow blocks: 2 channels x 2 rows x 4 pixels (2 pooled values), or
+// with `four` x 4 rows (2 pooled rows, `next` bytes apart in out), or with `two` x 2 rows x 2 pixels
+// (1 pooled); `four` and `two` are constants where it is inlined.
+// @ts-ignore: decorator
+@inline function pool_rows_narrow_i8(o0: usize, o1: usize, second: bool, x: usize, p: usize, q: usize,
+  s0: v128, c0: v128, s1: v128, c1: v128, R: i32, J: i32, K: i32, rowSkip: usize, chanSkip: usize, down: usize,
+  next: usize, four: bool, two: bool): void {
+  let a0 = i32x4.splat(0), a1 = a0, a2 = a0, a3 = a0, e0 = a0, e1 = a0, e2 = a0, e3 = a0;
+  for (let r = 0, j = 0, kh = 0; r < R; r++, x += 8, p += 4, q += 4) {
+    const u0 = two ? v128.load64_zero(x) : v128.load(x), u1 = two ? v128.load64_zero(x + down) : v128.load(x + down);
+    const g0 = v128.load32_splat(p), g1 = v128.load32_splat(q);
+    a0 = i32x4.add(a0, i32x4.dot_i16x8_s(u0, g0)); a1 = i32x4.add(a1, i32x4.dot_i16x8_s(u1, g0));
+    e0 = i32x4.add(e0, i32x4.dot_i16x8_s(u0, g1)); e1 = i32x4.add(e1, i32x4.dot_i16x8_s(u1, g1));
+    if (four) {
+      const u2 = v128.load(x + 2 * down), u3 = v128.load(x + 3 * down);
+      a2 = i32x4.add(a2, i32x4.dot_i16x8_s(u2, g0)); a3 = i32x4.add(a3, i32x4.dot_i16x8_s(u3, g0));
+      e2 = i32x4.add(e2, i32x4.dot_i16x8_s(u2, g1)); e3 = i32x4.add(e3, i32x4.dot_i16x8_s(u3, g1));
+    }
+    if (++j == J) { j = 0; x += rowSkip; if (++kh == K) { kh = 0; x += chanSkip; } }
+  }
+  // Rows 0-1 pooled in lanes 0-1 (and rows 2-3 in lanes 2-3 with `four`; else the lanes repeat).
+  const pa = four ? tanh_pool_rows(a0, a2, a1, a3, s0, c0) : tanh_pool_rows(a0, a0, a1, a1, s0, c0);
+  if (four) { v128.store64_lane(o0, pa, 0); v128.store64_lane(o0 + next, pa, 1); }
+  else if (two) v128.store32_lane(o0, pa, 0); else v128.store64_lane(o0, pa, 0);
+  if (!second) return;
+  const pe = four ? tanh_pool_rows(e0, e2, e1, e3, s1, c1) : tanh_pool_rows(e0, e0, e1, e1, s1, c1);
+  if (four) { v128.store64_lane(o1, pe, 0); v128.store64_lane(o1 + next, pe, 1); }
+  else if (two) v128.store32_lane(o1, pe, 0); else v128.store64_lane(o1, pe, 0);
+}
+
+// The edge blocks (a 2-pixel column, with `two`; an odd last pooled row of the 4-pixel column): rare,
+// so one copy, not inlined.
+function pool_rows_edge_i8(o0: usize, o1: usize, second: bool, x: usize, p: usize, q: usize,
+  s0: v128, c0: v128, s1: v128, c1: v128, R: i32, J: i32, K: i32, rowSkip: usize, chanSkip: usize, down: usize, two: bool): void {
+  pool_rows_narrow_i8(o0, o1, second, x, p, q, s0, c0, s1, c1, R, J, K, rowSkip, chanSkip, down, 0, false, two);
+}
+
+// avgpool2x2 of tanh(dequantised sums) over two rows of 8 (a0 a1: top, b0 b1: the row below), in
+// avgpool2d_fwd's order. Not inlined: one copy of its four tanh serves every block of the rows kernel.
+function tanh_pool_rows(a0: v128, a1: v128, b0: v128, b1: v128, scale: v128, bias: v128): v128 {
+  const pooled = block_sums_v(tanh_v(dequant(a0, scale, bias)), tanh_v(dequant(a1, scale, bias)), tanh_v(dequant(b0, scale, bias)), tanh_v(dequant(b1, scale, bias)));
+  return f32x4.mul(pooled, f32x4.splat(0.25));
+}
+
+// inp (B,C,H,W) u8 (raw pixels; i8 when !unsigned) weight (OC,C,K,J,2) i16 (packConvWeightRows) scale
+// (OC) bias (OC) f32 -> out (B,OC,OH/2,OW/2) f32 = avgpool2x2(tanh(sum * scale + bias)): c1 and its
+// pooling in one pass. Pixels along the rows in the lanes: each image's pair plane (pair_rows) puts
+// the two inputs of a weight pair (kw = 2j, 2j+1) in one 32-bit lane, so one dot multiplies 4
+// neighbouring outputs by it. Blocks of 2 channels x 2 rows x 8 pixels (4 pooled), then the 4-pixel
+// column two pooled rows at a time, then 2 pixels. The bits of the plain convolution
+// (test/ref/int8.ts), tanh_fwd and avgpool2d_fwd in turn (integer sums are exact). scratch:
+// conv2d_tanh_pool_rows_i8_scratch bytes.
+export function conv2d_tanh_pool_rows_i8(out: usize, scratch: usize, inp: usize, weight: usize, scale: usize, bias: usize,
   B: i32, C: i32, H: i32, W: i32, OC: i32, K: i32, unsigned: bool): void {
-  const OH = H - K + 1, OW = W - K + 1, J = (K + 1) >> 1, N = OH * W;
-  const N4 = (N + 3) & ~3; // row stride of the full-width output: the last 4-block stays in its row
-  const pairs = scratch, full = scratch + ((((C * H * W + K + 2) << 2) + 15) & ~15);
-  const wRow = <usize>(C * K * J) << 2; // bytes of one output channel's weight pairs
+  const OH = H - K + 1, OW = W - K + 1, PH = OH >> 1, PW = OW >> 1, J = (K + 1) >> 1, R = C * K * J;
+  // Byte steps in the pair plane: the next kernel row after J pairs, the next channel after K rows.
+  const rowSkip = <usize>(W - 2 * J) << 2, chanSkip = <usize>((H - K) * W) << 2, down = <usize>W << 2;
+  // Columns [0, ow4) in 8-pixel blocks, [ow4, ow2) in one 4-pixel block, [ow2, ow2 + 2) in a 2-pixel one.
+  const ow4 = OW & ~7, ow2 = OW - ow4 >= 4 ? ow4 + 4 : ow4;
   for (let b = 0; b < B; b++) {
     const image = inp + <usize>(b * C * H * W);
-    if (unsigned) pair_rows<u8>(pairs, image, C, H, W);
-    else pair_rows<i8>(pairs, image, C, H, W);
-    for (let m = 0; m < OC; m += 2) {
-      const two = m + 1 < OC; // odd OC: the last channel pairs with itself and is stored once
-      const m1 = two ? m + 1 : m;
-      const w0 = weight + <usize>m * wRow, w1 = weight + <usize>m1 * wRow;
-      const s0 = f32x4.splat(load<f32>(at(scale, m))), b0 = f32x4.splat(load<f32>(at(bias, m)));
-      const s1 = f32x4.splat(load<f32>(at(scale, m1))), b1 = f32x4.splat(load<f32>(at(bias, m1)));
-      const o0 = at(full, m * N4), o1 = at(full, m1 * N4);
-      let n = 0;
-      // Blocks of 2 channels x 16 positions: 8 i32x4 accumulators, 4 pair vectors, 2 weight splats.
-      for (; n + 16 <= N; n += 16) {
-        let c00 = i32x4.splat(0), c01 = c00, c02 = c00, c03 = c00, c10 = c00, c11 = c00, c12 = c00, c13 = c00;
-        let p0 = w0, p1 = w1;
-        for (let c = 0; c < C; c++) {
-          for (let kh = 0; kh < K; kh++) {
-            let x = pairs + (<usize>((c * H + kh) * W + n) << 2);
-            for (let j = 0; j < J; j++, x += 8, p0 += 4, p1 += 4) {
-              const v0 = v128.load(x), v1 = v128.load(x, 16), v2 = v128.load(x, 32), v3 = v128.load(x, 48);
-              const a0 = i32x4.splat(load<i32>(p0)), a1 = i32x4.splat(load<i32>(p1)); // (w[2j], w[2j+1]) in every lane
-              c00 = i32x4.add(c00, i32x4.dot_i16x8_s(v0, a0)); c01 = i32x4.add(c01, i32x4.dot_i16x8_s(v1, a0));
-              c02 = i32x4.add(c02, i32x4.dot_i16x8_s(v2, a0)); c03 = i32x4.add(c03, i32x4.dot_i16x8_s(v3, a0));
-              c10 = i32x4.add(c10, i32x4.dot_i16x8_s(v0, a1)); c11 = i32x4.add(c11, i32x4.dot_i16x8_s(v1, a1));
-              c12 = i32x4.add(c12, i32x4.dot_i16x8_s(v2, a1)); c13 = i32x4.add(c13, i32x4.dot_i16x8_s(v3, a1));
-            }
+    if (unsigned) pair_rows<u8>(scratch, image, C, H, W);
+    else pair_rows<i8>(scratch, image, C, H, W);
+    for (let oc = 0; oc < OC; oc += 2) {
+      const second = oc + 1 < OC; // an odd last channel is computed twice and stored once
+      const m1 = second ? oc + 1 : oc;
+      const w0 = weight + (<usize>(oc * R) << 2), w1 = weight + (<usize>(m1 * R) << 2);
+      const s0 = v128.load32_splat(at(scale, oc)), c0 = v128.load32_splat(at(bias, oc));
+      const s1 = v128.load32_splat(at(scale, m1)), c1 = v128.load32_splat(at(bias, m1));
+      for (let ph = 0; ph < PH; ph++) {
+        const o0 = at(out, ((b * OC + oc) * PH + ph) * PW), o1 = at(o0, PH * PW);
+        const top = scratch + (<usize>(2 * ph * W) << 2);
+        for (let ow = 0; ow < ow4; ow += 8) {
+          let a00 = i32x4.splat(0), a01 = a00, a10 = a00, a11 = a00; // channel oc: row 2ph (2 vectors), row 2ph+1
+          let e00 = a00, e01 = a00, e10 = a00, e11 = a00; // channel oc+1
+          let x = top + (<usize>ow << 2), p = w0, q = w1;
+          for (let r = 0, j = 0, kh = 0; r < R; r++, x += 8, p += 4, q += 4) {
+            const u0 = v128.load(x), u1 = v128.load(x, 16), v0 = v128.load(x + down), v1 = v128.load(x + down, 16);
+            const g0 = v128.load32_splat(p), g1 = v128.load32_splat(q); // (w[2j], w[2j+1]) in every lane
+            a00 = i32x4.add(a00, i32x4.dot_i16x8_s(u0, g0)); a01 = i32x4.add(a01, i32x4.dot_i16x8_s(u1, g0));
+            a10 = i32x4.add(a10, i32x4.dot_i16x8_s(v0, g0)); a11 = i32x4.add(a11, i32x4.dot_i16x8_s(v1, g0));
+            e00 = i32x4.add(e00, i32x4.dot_i16x8_s(u0, g1)); e01 = i32x4.add(e01, i32x4.dot_i16x8_s(u1, g1));
+            e10 = i32x4.add(e10, i32x4.dot_i16x8_s(v0, g1)); e11 = i32x4.add(e11, i32x4.dot_i16x8_s(v1, g1));
+            if (++j == J) { j = 0; x += rowSkip; if (++kh == K) { kh = 0; x += chanSkip; } }
           }
+          v128.store(at(o0, ow >> 1), tanh_pool_rows(a00, a01, a10, a11, s0, c0));
+          if (second) v128.store(at(o1, ow >> 1), tanh_pool_rows(e00, e01, e10, e11, s1, c1));
         }
-        const r0 = at(o0, n), r1 = at(o1, n);
-        v128.store(r0, dequant(c00, s0, b0)); v128.store(r0, dequant(c01, s0, b0), 16);
-        v128.store(r0, dequant(c02, s0, b0), 32); v128.store(r0, dequant(c03, s0, b0), 48);
-        v128.store(r1, dequant(c10, s1, b1)); v128.store(r1, dequant(c11, s1, b1), 16); // o1 == o0 for odd OC: same values
-        v128.store(r1, dequant(c12, s1, b1), 32); v128.store(r1, dequant(c13, s1, b1), 48);
+        if (ow2 + 2 <= OW) pool_rows_edge_i8(at(o0, ow2 >> 1), at(o1, ow2 >> 1), second, top + (<usize>ow2 << 2), w0, w1, s0, c0, s1, c1, R, J, K, rowSkip, chanSkip, down, true);
       }
-      // The rest, 4 positions at a time.
-      for (; n < N; n += 4) {
-        let c0 = i32x4.splat(0), c1 = c0;
-        let p0 = w0, p1 = w1;
-        for (let c = 0; c < C; c++) {
-          for (let kh = 0; kh < K; kh++) {
-            let x = pairs + (<usize>((c * H + kh) * W + n) << 2);
-            for (let j = 0; j < J; j++, x += 8, p0 += 4, p1 += 4) {
-              const v = v128.load(x);
-              c0 = i32x4.add(c0, i32x4.dot_i16x8_s(v, i32x4.splat(load<i32>(p0))));
-              c1 = i32x4.add(c1, i32x4.dot_i16x8_s(v, i32x4.splat(load<i32>(p1))));
-            }
-          }
+      if (ow4 < ow2) { // the 4-pixel column, two pooled rows at a time (8 accumulators); an odd last one alone
+        for (let ph = 0; ph < PH; ph += 2) {
+          const o0 = at(out, ((b * OC + oc) * PH + ph) * PW + (ow4 >> 1)), o1 = at(o0, PH * PW);
+          const x = scratch + (<usize>(2 * ph * W + ow4) << 2);
+          if (ph + 2 <= PH) pool_rows_narrow_i8(o0, o1, second, x, w0, w1, s0, c0, s1, c1, R, J, K, rowSkip, chanSkip, down, <usize>PW << 2, true, false);
+          else pool_rows_edge_i8(o0, o1, second, x, w0, w1, s0, c0, s1, c1, R, J, K, rowSkip, chanSkip, down, false);
         }
-        v128.store(at(o0, n), dequant(c0, s0, b0));
-        v128.store(at(o1, n), dequant(c1, s1, b1));
       }
-    }
-    for (let oc = 0; oc < OC; oc++) {
-      for (let oh = 0; oh < OH; oh++) copy_f32(at(out, ((b * OC + oc) * OH + oh) * OW), at(full, oc * N4 + oh * W), OW);
     }
   }
 }

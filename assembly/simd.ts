@@ -72,3 +72,11 @@ export function count_nonfinite(x: usize, n: i32): i32 {
   }
   return count;
 }
+
+// Stores the 4 lanes of v at one pixel of 4 consecutive channel planes, `plane` bytes apart (the
+// kernels that keep output channels in the lanes).
+// @ts-ignore: decorator
+@inline export function store_channels(o: usize, v: v128, plane: usize): void {
+  v128.store32_lane(o, v, 0); v128.store32_lane(o + plane, v, 1);
+  v128.store32_lane(o + 2 * plane, v, 2); v128.store32_lane(o + 3 * plane, v, 3);
+}

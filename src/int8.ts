@@ -58,24 +58,43 @@ export function quantizeRows(w: Float32Array, rows: number): { weight: Int8Array
 }
 
 /**
- * A conv weight (OC,C,K,K) int8 as conv2d_fwd_i8 reads it: int16 (OC,C,K,J,2), J = ceil(K/2): each
- * kernel row as pairs of neighbours (kw = 2j, 2j+1), with a 0 for kw = K when K is odd.
+ * A conv weight (OC,C,K,K) int8 as conv2d_tanh_pool_rows_i8 (c1) reads it: int16 (OC,C,K,J,2),
+ * J = ceil(K/2): each kernel row as pairs of neighbours (kw = 2j, 2j+1), with a 0 for kw = K when K is odd.
  */
-export function packConvWeight(weight: Int8Array, K: number): Int16Array {
+export function packConvWeightRows(weight: Int8Array, K: number): Int16Array {
   const J = (K + 1) >> 1, rows = weight.length / K; // rows = OC*C*K kernel rows
   const packed = new Int16Array(rows * J * 2);
   for (let row = 0; row < rows; row++) packed.set(weight.subarray(row * K, (row + 1) * K), row * J * 2);
   return packed;
 }
 
+/**
+ * A conv weight (OC,C,K,K) int8 as conv2d_tanh_pool_pixels_i8 (c3) reads it: int16 (ceil(C/2),K,K,OC,2),
+ * for every channel pair (2j, 2j+1) and tap, each output channel's two weights (a 0 for channel C
+ * when C is odd).
+ */
+export function packConvWeightPixels(weight: Int8Array, C: number, K: number): Int16Array {
+  const OC = weight.length / (C * K * K), CP = (C + 1) >> 1;
+  const packed = new Int16Array(CP * K * K * OC * 2);
+  for (let oc = 0; oc < OC; oc++) {
+    for (let c = 0; c < C; c++) {
+      for (let t = 0; t < K * K; t++) packed[(((c >> 1) * K * K + t) * OC + oc) * 2 + (c & 1)] = weight[(oc * C + c) * K * K + t]!;
+    }
+  }
+  return packed;
+}
+
+/** A conv layer's (OC,C,K,K) int8 weights in the layout of its kernel: c1's rows, c3's pixels (channels in the lanes). */
+function packConv(name: QuantizedLayerName, C: number, K: number, weight: Int8Array): Int16Array {
+  return name === "c1" ? packConvWeightRows(weight, K) : packConvWeightPixels(weight, C, K);
+}
+
 /** Per-image sizes, in bytes, of the activations (f32: 4 bytes an element; int8 and uint8: 1). */
 const ACT = {
   input: PADDED_SIDE * PADDED_SIDE, // uint8 pixels, zero border
-  c1: 4 * 6 * 28 * 28, // conv c1 then tanh, f32
-  p2f: 4 * 6 * 14 * 14, // pooled, f32
+  p2f: 4 * 6 * 14 * 14, // c1, tanh and pooled (one kernel), f32
   p2: 6 * 14 * 14, // quantised: c3's input
-  c3: 4 * 16 * 10 * 10,
-  p4f: 4 * 16 * 5 * 5,
+  p4f: 4 * 16 * 5 * 5, // c3, tanh and pooled
   p4: 16 * 5 * 5, // f5's input
   f5f: 4 * 120,
   f5: 120,
@@ -128,13 +147,14 @@ export class LeNet5Int8 {
     const words = (bytes: number) => Math.ceil(bytes / 4); // allocateRegions counts 4-byte elements
     const layers: Record<string, number> = {};
     for (const { name, shape } of QUANTIZED_LAYERS) {
-      const R = shape.slice(1).reduce((a: number, b) => a * b, 1);
-      layers[`${name}.weight`] = words(shape.length === 4 ? packConvWeight(new Int8Array(shape[0] * R), shape[3]).byteLength : shape[0] * R);
+      const size = shape.reduce((a: number, b) => a * b, 1);
+      layers[`${name}.weight`] = words(shape.length === 4 ? packConv(name, shape[1], shape[3]!, new Int8Array(size)).byteLength : size);
       layers[`${name}.scale`] = shape[0];
       layers[`${name}.bias`] = shape[0];
     }
     const acts = Object.fromEntries(Object.entries(ACT).map(([name, bytes]) => [name, words(capacity * bytes)]));
-    this.r = allocateRegions(kernels.memory, kernels.heap_base(), { ...layers, scratch: words(Math.max(kernels.conv2d_fwd_i8_scratch(1, 32, 32, 6, 5), kernels.conv2d_fwd_i8_scratch(6, 14, 14, 16, 5))), ...acts });
+    const scratch = Math.max(kernels.conv2d_tanh_pool_rows_i8_scratch(1, PADDED_SIDE, PADDED_SIDE), kernels.conv2d_tanh_pool_pixels_i8_scratch(6, 14, 14));
+    this.r = allocateRegions(kernels.memory, kernels.heap_base(), { ...layers, scratch: words(scratch), ...acts });
     this.u8 = new Uint8Array(kernels.memory.buffer);
     this.f32 = new Float32Array(kernels.memory.buffer);
     this.i32 = new Int32Array(kernels.memory.buffer);
@@ -160,7 +180,7 @@ export class LeNet5Int8 {
       }
       if (!(l.inputScale > 0 && Number.isFinite(l.inputScale))) throw new RangeError(`${name}.inputScale must be a positive number, got ${l.inputScale}`);
       const w = this.at(`${name}.weight`);
-      if (shape.length === 4) new Int16Array(this.u8.buffer, w, this.r[`${name}.weight`]!.length * 2).set(packConvWeight(l.weight, shape[3]));
+      if (shape.length === 4) new Int16Array(this.u8.buffer, w, this.r[`${name}.weight`]!.length * 2).set(packConv(name, shape[1], shape[3]!, l.weight));
       else new Int8Array(this.u8.buffer, w, size).set(l.weight);
       const scale = this.at(`${name}.scale`) / 4;
       for (let oc = 0; oc < OC; oc++) this.f32[scale + oc] = l.weightScale[oc]! * l.inputScale;
@@ -199,13 +219,9 @@ export class LeNet5Int8 {
     const { k } = this;
     const o = (name: string): number => this.at(name);
     const inv = (layer: Exclude<QuantizedLayerName, "c1">) => 1 / this.q[layer].inputScale;
-    k.conv2d_fwd_i8(o("c1"), o("scratch"), o("input"), o("c1.weight"), o("c1.scale"), o("c1.bias"), B, 1, PADDED_SIDE, PADDED_SIDE, 6, 5, true);
-    k.tanh_fwd(o("c1"), o("c1"), B * 6 * 28 * 28);
-    k.avgpool2d_fwd(o("p2f"), o("c1"), B, 6, 28, 28);
+    k.conv2d_tanh_pool_rows_i8(o("p2f"), o("scratch"), o("input"), o("c1.weight"), o("c1.scale"), o("c1.bias"), B, 1, PADDED_SIDE, PADDED_SIDE, 6, 5, true);
     k.quantize_i8(o("p2"), o("p2f"), B * ACT.p2, inv("c3"));
-    k.conv2d_fwd_i8(o("c3"), o("scratch"), o("p2"), o("c3.weight"), o("c3.scale"), o("c3.bias"), B, 6, 14, 14, 16, 5, false);
-    k.tanh_fwd(o("c3"), o("c3"), B * 16 * 10 * 10);
-    k.avgpool2d_fwd(o("p4f"), o("c3"), B, 16, 10, 10);
+    k.conv2d_tanh_pool_pixels_i8(o("p4f"), o("scratch"), o("p2"), o("c3.weight"), o("c3.scale"), o("c3.bias"), B, 6, 14, 14, 16, 5);
     k.quantize_i8(o("p4"), o("p4f"), B * ACT.p4, inv("f5"));
     k.dense_fwd_i8(o("f5f"), o("p4"), o("f5.weight"), o("f5.scale"), o("f5.bias"), B, 400, 120);
     k.tanh_fwd(o("f5f"), o("f5f"), B * 120);

@@ -40,8 +40,10 @@ export interface Kernels {
   count_nonfinite(x: number, n: number): number;
   adam_step(params: number, grads: number, m: number, v: number, n: number, alpha: number, beta1: number, beta2: number, eps: number): void;
   quantize_i8(out: number, inp: number, n: number, invScale: number): void;
-  conv2d_fwd_i8_scratch(C: number, H: number, W: number, OC: number, K: number): number;
-  conv2d_fwd_i8(out: number, scratch: number, inp: number, weight: number, scale: number, bias: number, B: number, C: number, H: number, W: number, OC: number, K: number, unsigned: boolean): void;
+  conv2d_tanh_pool_rows_i8_scratch(C: number, H: number, W: number): number;
+  conv2d_tanh_pool_rows_i8(out: number, scratch: number, inp: number, weight: number, scale: number, bias: number, B: number, C: number, H: number, W: number, OC: number, K: number, unsigned: boolean): void;
+  conv2d_tanh_pool_pixels_i8_scratch(C: number, H: number, W: number): number;
+  conv2d_tanh_pool_pixels_i8(out: number, scratch: number, inp: number, weight: number, scale: number, bias: number, B: number, C: number, H: number, W: number, OC: number, K: number): void;
   dense_fwd_i8(out: number, inp: number, weight: number, scale: number, bias: number, B: number, K: number, N: number): void;
 }
 

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
-import { LeNet5Int8, packConvWeight, quantize, quantizeRows } from "../src/int8.js";
+import { LeNet5Int8, packConvWeightPixels, packConvWeightRows, quantize, quantizeRows } from "../src/int8.js";
 import { argmax, CLASSES, LeNet5, PIXELS } from "../src/lenet.js";
 import { decodeInt8Model, decodeModel, encodeInt8Model, isInt8Model } from "../src/model-file.js";
 import { loadKernels, type Kernels } from "../src/wasm.js";
@@ -71,51 +71,80 @@ describe("quantize_i8", () => {
 
 interface ConvCase { B: number; C: number; H: number; W: number; OC: number; K: number; unsigned: boolean; label: string }
 const convCase = (B: number, C: number, H: number, W: number, OC: number, K: number, unsigned: boolean): ConvCase =>
-  ({ B, C, H, W, OC, K, unsigned, label: `B=${B} C=${C} H=${H} W=${W} OC=${OC} K=${K} ${unsigned ? "u8" : "i8"} (OW=${W - K + 1})` });
+  ({ B, C, H, W, OC, K, unsigned, label: `B=${B} C=${C} H=${H} W=${W} OC=${OC} K=${K} ${unsigned ? "u8" : "i8"} (OH=${H - K + 1} OW=${W - K + 1})` });
 
-// OW = 1..17 straddles the 4-wide output blocks and the 16-wide blocks of the full-width rows; each
-// width comes with two kernel sizes from 1..5 (odd K pads each kernel row's last pair), heights
-// 1..4, C and OC 1..3 (odd OC pairs the last channel with itself), signed and unsigned inputs.
-const convSweep: ConvCase[] = [];
-for (const OW of range(1, 17)) {
+// The rows kernel (c1): OW = 2..19 straddles its 8-, 4- and 2-pixel blocks (odd widths drop a
+// column); each width with two kernel sizes from 1..5 (odd K pads each kernel row's last pair),
+// 1..3 pooled rows (an odd count leaves the 4-pixel column's last row alone), C 1..3, OC 1..3 (odd:
+// the last channel pairs with itself), signed and unsigned inputs.
+const rowsSweep: ConvCase[] = [];
+for (const OW of range(2, 19)) {
   for (const K of new Set([1 + ((OW - 1) % 5), 5 - ((OW - 1) % 5)])) {
-    const OH = 1 + ((OW + K) % 4);
-    convSweep.push(convCase(1 + (OW % 2), 1 + (OW % 3), OH + K - 1, OW + K - 1, 1 + ((OW + K) % 3), K, OW % 2 === 0));
+    const OH = 2 + ((OW + K) % 5);
+    rowsSweep.push(convCase(1 + (OW % 2), 1 + (OW % 3), OH + K - 1, OW + K - 1, 1 + ((OW + K) % 3), K, OW % 2 === 0));
   }
 }
-const convLeNet = [convCase(4, 1, 32, 32, 6, 5, true), convCase(4, 6, 14, 14, 16, 5, false)];
-
-describe("conv2d_fwd_i8", () => {
-  function check(c: ConvCase): void {
-    const { B, C, H, W, OC, K, unsigned } = c;
-    const OH = H - K + 1, OW = W - K + 1;
-    const label = `conv2d_fwd_i8 ${c.label}`;
-    const rng = rngFor(label);
-    const inp = unsigned ? randInts(rng, B * C * H * W, 0, 255) : randInts(rng, B * C * H * W, -127, 127);
-    const weight = Int8Array.from(randInts(rng, OC * C * K * K, -127, 127));
-    const packed = packConvWeight(weight, K);
-    const { scale, bias } = scalesAndBiases(rng, OC);
-    const a = new Arena(k, {
-      out: B * OC * OH * OW, scratch: k.conv2d_fwd_i8_scratch(C, H, W, OC, K) / 4, inp: Math.ceil(inp.length / 4),
-      weight: Math.ceil(packed.length / 2), scale: OC, bias: OC,
-    });
-    a.runTwice(label, ["out"], () => {
-      a.input("inp", inp, unsigned ? "u8" : "i8"); a.input("weight", packed, "i16"); a.input("scale", scale); a.input("bias", bias);
-      a.fill("out", NaN); a.fill("scratch", NaN);
-    }, () => k.conv2d_fwd_i8(a.ptr("out"), a.ptr("scratch"), a.ptr("inp"), a.ptr("weight"), a.ptr("scale"), a.ptr("bias"), B, C, H, W, OC, K, unsigned));
-    expectExact(label, a.f32("out"), conv2d_fwd_i8_ref(inp, weight, scale, bias, B, C, H, W, OC, K));
+// The pixels kernel (c3): OC 4..20 (its 8- and 4-channel blocks), C 1..7 (odd: the last channel
+// pairs with a zero), K 1..5, outputs 2..7 wide and high (odd ones drop a row or column).
+const pixelsSweep: ConvCase[] = [];
+for (const C of range(1, 7)) {
+  for (const OC of [4, 8, 12, 16, 20]) {
+    const K = 1 + ((C + OC / 4) % 5), OH = 2 + ((C + OC) % 6), OW = 2 + ((C * 3 + OC / 4) % 6);
+    pixelsSweep.push(convCase(1 + (C % 2), C, OH + K - 1, OW + K - 1, OC, K, false));
   }
-  it.each(convSweep.map((c) => [c.label, c] as const))("sweep %s", (_, c) => check(c));
-  it.each(convLeNet.map((c) => [c.label, c] as const))("LeNet %s", (_, c) => check(c));
+}
+
+/**
+ * Runs conv2d_tanh_pool_rows_i8 (c1's layout) or conv2d_tanh_pool_pixels_i8 (c3's) on `inp` and
+ * checks it bit for bit against the plain convolution of the reference followed by the module's own
+ * tanh_fwd and avgpool2d_fwd: what the model computed with them as three steps.
+ */
+function checkConvTanhPool(layout: "rows" | "pixels", c: ConvCase, inp: ArrayLike<number>, weight: Int8Array): void {
+  const { B, C, H, W, OC, K, unsigned } = c;
+  const OH = H - K + 1, OW = W - K + 1, n = B * OC * (OH >> 1) * (OW >> 1);
+  const label = `conv2d_tanh_pool_${layout}_i8 ${c.label}`;
+  const { scale, bias } = scalesAndBiases(rngFor(label), OC);
+  const packed = layout === "rows" ? packConvWeightRows(weight, K) : packConvWeightPixels(weight, C, K);
+  const scratch = layout === "rows" ? k.conv2d_tanh_pool_rows_i8_scratch(C, H, W) : k.conv2d_tanh_pool_pixels_i8_scratch(C, H, W);
+  const conv = conv2d_fwd_i8_ref(inp, weight, scale, bias, B, C, H, W, OC, K);
+  const a = new Arena(k, {
+    out: n, scratch: scratch / 4, inp: Math.ceil(inp.length / 4), weight: Math.ceil(packed.length / 2), scale: OC, bias: OC,
+    conv: conv.length, want: n,
+  });
+  a.fill("conv", conv);
+  k.tanh_fwd(a.ptr("conv"), a.ptr("conv"), conv.length);
+  k.avgpool2d_fwd(a.ptr("want"), a.ptr("conv"), B, OC, OH, OW);
+  const want = a.f32("want").slice();
+  a.runTwice(label, ["out"], () => {
+    a.input("inp", inp, unsigned ? "u8" : "i8"); a.input("weight", packed, "i16"); a.input("scale", scale); a.input("bias", bias);
+    a.fill("out", NaN); a.fill("scratch", NaN);
+  }, () => layout === "rows"
+    ? k.conv2d_tanh_pool_rows_i8(a.ptr("out"), a.ptr("scratch"), a.ptr("inp"), a.ptr("weight"), a.ptr("scale"), a.ptr("bias"), B, C, H, W, OC, K, unsigned)
+    : k.conv2d_tanh_pool_pixels_i8(a.ptr("out"), a.ptr("scratch"), a.ptr("inp"), a.ptr("weight"), a.ptr("scale"), a.ptr("bias"), B, C, H, W, OC, K));
+  expectExact(label, a.f32("out"), want);
+}
+
+function checkRandom(layout: "rows" | "pixels", c: ConvCase): void {
+  const rng = rngFor(`${layout} ${c.label}`);
+  const inp = c.unsigned ? randInts(rng, c.B * c.C * c.H * c.W, 0, 255) : randInts(rng, c.B * c.C * c.H * c.W, -127, 127);
+  checkConvTanhPool(layout, c, inp, Int8Array.from(randInts(rng, c.OC * c.C * c.K * c.K, -127, 127)));
+}
+
+describe("conv2d_tanh_pool_rows_i8 (c1: conv, tanh and 2x2 pooling in one pass)", () => {
+  it.each(rowsSweep.map((c) => [c.label, c] as const))("sweep %s", (_, c) => checkRandom("rows", c));
+  it("LeNet c1: 32x32 uint8 pixels, 6 channels", () => checkRandom("rows", convCase(4, 1, 32, 32, 6, 5, true)));
+  it("extreme values: 255 x -127 products summed over all 25 terms stay exact", () => {
+    const c = convCase(1, 1, 32, 32, 6, 5, true);
+    checkConvTanhPool("rows", c, new Int32Array(32 * 32).fill(255), new Int8Array(6 * 25).fill(-127));
+  });
+});
+
+describe("conv2d_tanh_pool_pixels_i8 (c3: conv, tanh and 2x2 pooling in one pass)", () => {
+  it.each(pixelsSweep.map((c) => [c.label, c] as const))("sweep %s", (_, c) => checkRandom("pixels", c));
+  it("LeNet c3: 6x14x14 int8, 16 channels", () => checkRandom("pixels", convCase(4, 6, 14, 14, 16, 5, false)));
   it("extreme values: -127 x -127 products summed over all 150 terms stay exact", () => {
-    const rng = rngFor("extreme");
-    const inp = new Int32Array(6 * 14 * 14).fill(-127), weight = new Int8Array(16 * 150).fill(-127), packed = packConvWeight(weight, 5);
-    const { scale, bias } = scalesAndBiases(rng, 16);
-    const a = new Arena(k, { out: 16 * 100, scratch: k.conv2d_fwd_i8_scratch(6, 14, 14, 16, 5) / 4, inp: inp.length / 4, weight: packed.length / 2, scale: 16, bias: 16 });
-    a.input("inp", inp, "i8"); a.input("weight", packed, "i16"); a.input("scale", scale); a.input("bias", bias);
-    k.conv2d_fwd_i8(a.ptr("out"), a.ptr("scratch"), a.ptr("inp"), a.ptr("weight"), a.ptr("scale"), a.ptr("bias"), 1, 6, 14, 14, 16, 5, false);
-    a.verify("extreme");
-    expectExact("extreme", a.f32("out"), conv2d_fwd_i8_ref(inp, weight, scale, bias, 1, 6, 14, 14, 16, 5));
+    const c = convCase(1, 6, 14, 14, 16, 5, false);
+    checkConvTanhPool("pixels", c, new Int32Array(6 * 14 * 14).fill(-127), new Int8Array(16 * 150).fill(-127));
   });
 });
 
@@ -138,7 +167,7 @@ describe("dense_fwd_i8", () => {
   it.each([[32, 400, 120], [7, 120, 84], [5, 84, 10]])("LeNet B=%i K=%i N=%i", check);
 });
 
-describe("quantizeRows and packConvWeight", () => {
+describe("quantizeRows, packConvWeightRows and packConvWeightPixels", () => {
   it("per-row scales: |q| <= 127, each row's largest weight maps to +-127, error <= scale / 2", () => {
     const rng = rngFor("quantizeRows");
     const w = Float32Array.from({ length: 6 * 25 }, (_, i) => (rng() * 2 - 1) * (1 + Math.floor(i / 25))); // rows of different ranges
@@ -151,9 +180,13 @@ describe("quantizeRows and packConvWeight", () => {
       for (let i = 0; i < 25; i++) expect(Math.abs(row[i]! * weightScale[r]! - w[r * 25 + i]!)).toBeLessThanOrEqual(weightScale[r]! / 2 + 1e-7);
     }
   });
-  it("packs each kernel row as neighbour pairs, a zero after odd K", () => {
-    expect(Array.from(packConvWeight(Int8Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9]), 3))).toEqual([1, 2, 3, 0, 4, 5, 6, 0, 7, 8, 9, 0]);
-    expect(Array.from(packConvWeight(Int8Array.from([1, 2, 3, 4]), 2))).toEqual([1, 2, 3, 4]);
+  it("rows: packs each kernel row as neighbour pairs, a zero after odd K", () => {
+    expect(Array.from(packConvWeightRows(Int8Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9]), 3))).toEqual([1, 2, 3, 0, 4, 5, 6, 0, 7, 8, 9, 0]);
+    expect(Array.from(packConvWeightRows(Int8Array.from([1, 2, 3, 4]), 2))).toEqual([1, 2, 3, 4]);
+  });
+  it("pixels: per channel pair and tap, every output channel's two weights; a zero for an odd last channel", () => {
+    // OC=2, C=3, K=1: w[oc][c] = 10 * oc + c
+    expect(Array.from(packConvWeightPixels(Int8Array.from([0, 1, 2, 10, 11, 12]), 3, 1))).toEqual([0, 1, 10, 11, 2, 0, 12, 0]);
   });
 });
 
