@@ -59,12 +59,12 @@ describe("quantize_i8", () => {
     after.forEach((b, i) => expect(b, `${label}: wrote byte ${n + i} past the output`).toBe(untouched[(n + i) % 4]));
   }
   it.each([...range(1, 17), 31, 32, 33, 1000])("n=%i matches the reference", (n) => check(n));
-  it("rounds halves to even and clamps to -127..127 (never -128), in the SIMD body and the tail", () => {
-    const special = [0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 126.5, -126.5, 127.49, 200, -200, -127.5, -128, 1e30, -1e30, 0, -0, 3.4999];
-    const values = Float32Array.from([...special, ...special]); // 36: two 16-blocks and a tail of 4
+  it("rounds halves to even, clamps to -127..127 (never -128) and maps NaN to 0, in the SIMD body and the tail", () => {
+    const special = [0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 126.5, -126.5, 127.49, 200, -200, -127.5, -128, 1e30, -1e30, 0, -0, 3.4999, NaN, Infinity, -Infinity];
+    const values = Float32Array.from([...special, ...special]); // 42: two 16-blocks and a tail of 10
     check(values.length, values, 1);
     expect(Array.from(quantize_i8_ref(values.subarray(0, special.length), 1))).toEqual(
-      [0, 2, 2, 0, -2, -2, 126, -126, 127, 127, -127, -127, -127, 127, -127, 0, 0, 3]);
+      [0, 2, 2, 0, -2, -2, 126, -126, 127, 127, -127, -127, -127, 127, -127, 0, 0, 3, 0, 127, -127]);
     expect([0.5, 1.5, 2.5, -2.5, -3.5].map(nearestEven)).toEqual([0, 2, 2, -2, -4]);
   });
 });
