@@ -134,8 +134,8 @@ export function conv2d_tanh_pool_pixels_i8(out: usize, scratch: usize, inp: usiz
             }
           }
           const o = at(out, ((b * OC + oc) * PH + ph) * PW + pw);
-          store_channels(o, pool_tanh(c00, c10, c20, c30, at(scale, oc), at(bias, oc)), plane);
-          store_channels(o + 4 * plane, pool_tanh(c01, c11, c21, c31, at(scale, oc + 4), at(bias, oc + 4)), plane);
+          store_channels(o, dequant_tanh_pool_window(c00, c10, c20, c30, at(scale, oc), at(bias, oc)), plane);
+          store_channels(o + 4 * plane, dequant_tanh_pool_window(c01, c11, c21, c31, at(scale, oc + 4), at(bias, oc + 4)), plane);
         }
         for (; oc < OC; oc += 4) {
           let c00 = i32x4.splat(0), c10 = c00, c20 = c00, c30 = c00;
@@ -149,7 +149,7 @@ export function conv2d_tanh_pool_pixels_i8(out: usize, scratch: usize, inp: usiz
               }
             }
           }
-          store_channels(at(out, ((b * OC + oc) * PH + ph) * PW + pw), pool_tanh(c00, c10, c20, c30, at(scale, oc), at(bias, oc)), plane);
+          store_channels(at(out, ((b * OC + oc) * PH + ph) * PW + pw), dequant_tanh_pool_window(c00, c10, c20, c30, at(scale, oc), at(bias, oc)), plane);
         }
       }
     }
@@ -159,7 +159,7 @@ export function conv2d_tanh_pool_pixels_i8(out: usize, scratch: usize, inp: usiz
 // The pooled tanh of four dequantised sums (top-left, top-right, bottom-left, bottom-right) of 4
 // channels: ((tl + tr) + (bl + br)) * 0.25, avgpool2d_fwd's order. Not inlined: one copy of its four
 // tanh instead of three keeps the module smaller, for a call per 4 outputs.
-function pool_tanh(tl: v128, tr: v128, bl: v128, br: v128, scale: usize, bias: usize): v128 {
+function dequant_tanh_pool_window(tl: v128, tr: v128, bl: v128, br: v128, scale: usize, bias: usize): v128 {
   const quarter = f32x4.splat(0.25);
   const s = v128.load(scale), c = v128.load(bias);
   const top = f32x4.add(tanh_v(dequant(tl, s, c)), tanh_v(dequant(tr, s, c)));
@@ -193,11 +193,11 @@ export function conv2d_tanh_pool_rows_i8_scratch(C: i32, H: i32, W: i32): i32 {
     if (++j == J) { j = 0; x += rowSkip; if (++kh == K) { kh = 0; x += chanSkip; } }
   }
   // Rows 0-1 pooled in lanes 0-1 (and rows 2-3 in lanes 2-3 with `four`; else the lanes repeat).
-  const pa = four ? tanh_pool_rows(a0, a2, a1, a3, s0, c0) : tanh_pool_rows(a0, a0, a1, a1, s0, c0);
+  const pa = four ? dequant_tanh_pool_rows(a0, a2, a1, a3, s0, c0) : dequant_tanh_pool_rows(a0, a0, a1, a1, s0, c0);
   if (four) { v128.store64_lane(o0, pa, 0); v128.store64_lane(o0 + next, pa, 1); }
   else if (two) v128.store32_lane(o0, pa, 0); else v128.store64_lane(o0, pa, 0);
   if (!second) return;
-  const pe = four ? tanh_pool_rows(e0, e2, e1, e3, s1, c1) : tanh_pool_rows(e0, e0, e1, e1, s1, c1);
+  const pe = four ? dequant_tanh_pool_rows(e0, e2, e1, e3, s1, c1) : dequant_tanh_pool_rows(e0, e0, e1, e1, s1, c1);
   if (four) { v128.store64_lane(o1, pe, 0); v128.store64_lane(o1 + next, pe, 1); }
   else if (two) v128.store32_lane(o1, pe, 0); else v128.store64_lane(o1, pe, 0);
 }
@@ -211,7 +211,7 @@ function pool_rows_edge_i8(o0: usize, o1: usize, second: bool, x: usize, p: usiz
 
 // avgpool2x2 of tanh(dequantised sums) over two rows of 8 (a0 a1: top, b0 b1: the row below), in
 // avgpool2d_fwd's order. Not inlined: one copy of its four tanh serves every block of the rows kernel.
-function tanh_pool_rows(a0: v128, a1: v128, b0: v128, b1: v128, scale: v128, bias: v128): v128 {
+function dequant_tanh_pool_rows(a0: v128, a1: v128, b0: v128, b1: v128, scale: v128, bias: v128): v128 {
   const pooled = block_sums_v(tanh_v(dequant(a0, scale, bias)), tanh_v(dequant(a1, scale, bias)), tanh_v(dequant(b0, scale, bias)), tanh_v(dequant(b1, scale, bias)));
   return f32x4.mul(pooled, f32x4.splat(0.25));
 }
@@ -257,8 +257,8 @@ export function conv2d_tanh_pool_rows_i8(out: usize, scratch: usize, inp: usize,
             e10 = i32x4.add(e10, i32x4.dot_i16x8_s(v0, g1)); e11 = i32x4.add(e11, i32x4.dot_i16x8_s(v1, g1));
             if (++j == J) { j = 0; x += rowSkip; if (++kh == K) { kh = 0; x += chanSkip; } }
           }
-          v128.store(at(o0, ow >> 1), tanh_pool_rows(a00, a01, a10, a11, s0, c0));
-          if (second) v128.store(at(o1, ow >> 1), tanh_pool_rows(e00, e01, e10, e11, s1, c1));
+          v128.store(at(o0, ow >> 1), dequant_tanh_pool_rows(a00, a01, a10, a11, s0, c0));
+          if (second) v128.store(at(o1, ow >> 1), dequant_tanh_pool_rows(e00, e01, e10, e11, s1, c1));
         }
         if (ow2 + 2 <= OW) pool_rows_edge_i8(at(o0, ow2 >> 1), at(o1, ow2 >> 1), second, top + (<usize>ow2 << 2), w0, w1, s0, c0, s1, c1, R, J, K, rowSkip, chanSkip, down, true);
       }

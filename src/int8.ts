@@ -3,7 +3,8 @@
 // feeding each layer: int8 with one scale per tensor, calibrated on training images; the input pixels
 // stay uint8 (scale 1/255, exact). Each conv/dense layer sums int8 x int8 products exactly in i32
 // (assembly/int8.ts), dequantises to f32 and adds the f32 bias; tanh, pooling and softmax run in f32
-// with the f32 model's kernels, and the result is quantised again for the next layer.
+// as in the f32 model (the two convolution kernels apply tanh and pooling themselves), and the
+// result is quantised again for the next layer.
 import { allocateRegions, type Region } from "./arena.js";
 import { CLASSES, IMAGE_SIDE, INFERENCE_CHUNK, PIXELS, type Images, type ParameterName, type Weights } from "./lenet.js";
 import { loadKernels, type Kernels, type WasmSource } from "./wasm.js";
