@@ -109,11 +109,11 @@ export function conv2d_fwd_rows(out: usize, inp: usize, weight: usize, bias: usi
     if (++kw == K) { kw = 0; x += rowSkip; if (++kh == K) { kh = 0; x += chanSkip; } }
   }
   // Rows 0-1 pooled in lanes 0-1 (and rows 2-3 in lanes 2-3 with `four`; else the lanes repeat).
-  const pa = four ? tanh_pool_v(a0, a2, a1, a3) : tanh_pool_v(a0, a0, a1, a1);
+  const pa = four ? tanh_pool_rows_v(a0, a2, a1, a3) : tanh_pool_rows_v(a0, a0, a1, a1);
   if (four) { v128.store64_lane(o0, pa, 0); v128.store64_lane(o0 + next, pa, 1); }
   else if (two) v128.store32_lane(o0, pa, 0); else v128.store64_lane(o0, pa, 0);
   if (!second) return;
-  const pe = four ? tanh_pool_v(e0, e2, e1, e3) : tanh_pool_v(e0, e0, e1, e1);
+  const pe = four ? tanh_pool_rows_v(e0, e2, e1, e3) : tanh_pool_rows_v(e0, e0, e1, e1);
   if (four) { v128.store64_lane(o1, pe, 0); v128.store64_lane(o1 + next, pe, 1); }
   else if (two) v128.store32_lane(o1, pe, 0); else v128.store64_lane(o1, pe, 0);
 }
@@ -125,10 +125,19 @@ function pool_rows_edge(o0: usize, o1: usize, second: bool, x: usize, p: usize, 
   pool_rows_narrow(o0, o1, second, x, p, q, b0, b1, R, K, rowSkip, chanSkip, down, 0, false, two);
 }
 
-// avgpool2x2(tanh) of two rows of 8 values (a0 a1: top, b0 b1: the row below), in avgpool2d_fwd's order.
+// avgpool2x2(tanh) of two rows of 8 values (a0 a1: top, b0 b1: the row below), in avgpool2d_fwd's
+// order: the rows kernels' epilogue (int8.ts's too, on dequantised sums).
 // @ts-ignore: decorator
-@inline function tanh_pool_v(a0: v128, a1: v128, b0: v128, b1: v128): v128 {
+@inline export function tanh_pool_rows_v(a0: v128, a1: v128, b0: v128, b1: v128): v128 {
   return f32x4.mul(block_sums_v(tanh_v(a0), tanh_v(a1), tanh_v(b0), tanh_v(b1)), f32x4.splat(0.25));
+}
+
+// avgpool2x2(tanh) of one 2x2 window, 4 channels in the lanes: the values at its top-left,
+// top-right, bottom-left and bottom-right pixels, ((tl + tr) + (bl + br)) * 0.25 as avgpool2d_fwd
+// sums them. The pixels kernels' epilogue (int8.ts's too).
+// @ts-ignore: decorator
+@inline export function tanh_pool_window_v(tl: v128, tr: v128, bl: v128, br: v128): v128 {
+  return f32x4.mul(f32x4.add(f32x4.add(tanh_v(tl), tanh_v(tr)), f32x4.add(tanh_v(bl), tanh_v(br))), f32x4.splat(0.25));
 }
 
 // inp (B,C,H,W) weight (OC,C,K,K) bias (OC) -> out (B,OC,OH/2,OW/2) = avgpool2x2(tanh(conv(inp))):
@@ -161,8 +170,8 @@ export function conv2d_tanh_pool_rows(out: usize, inp: usize, weight: usize, bia
             e00 = madd(s1, u0, e00); e01 = madd(s1, u1, e01); e10 = madd(s1, v0, e10); e11 = madd(s1, v1, e11);
             if (++kw == K) { kw = 0; x += rowSkip; if (++kh == K) { kh = 0; x += chanSkip; } }
           }
-          v128.store(at(o0, ow >> 1), tanh_pool_v(a00, a01, a10, a11));
-          if (second) v128.store(at(o1, ow >> 1), tanh_pool_v(e00, e01, e10, e11));
+          v128.store(at(o0, ow >> 1), tanh_pool_rows_v(a00, a01, a10, a11));
+          if (second) v128.store(at(o1, ow >> 1), tanh_pool_rows_v(e00, e01, e10, e11));
         }
         if (ow2 + 2 <= OW) pool_rows_edge(at(o0, ow2 >> 1), at(o1, ow2 >> 1), second, at(top, ow2), w0, w1, b0, b1, R, K, rowSkip, chanSkip, down, true);
       }
@@ -268,7 +277,6 @@ export function conv2d_tanh_pool_pixels(out: usize, inp: usize, weightT: usize, 
   const OH = H - K + 1, OW = W - K + 1, PH = OH >> 1, PW = OW >> 1;
   const rowSkip = <usize>(W - K) << 2, chanSkip = <usize>((H - K) * W) << 2, down = <usize>W << 2;
   const kStep = <usize>OC << 2, plane = <usize>(PH * PW) << 2;
-  const quarter = f32x4.splat(0.25);
   for (let b = 0; b < B; b++) {
     const img = at(inp, b * C * H * W);
     for (let ph = 0; ph < PH; ph++) {
@@ -291,8 +299,8 @@ export function conv2d_tanh_pool_pixels(out: usize, inp: usize, weightT: usize, 
             }
           }
           const o = at(out, ((b * OC + oc) * PH + ph) * PW + pw);
-          store_channels(o, f32x4.mul(f32x4.add(f32x4.add(tanh_v(c00), tanh_v(c10)), f32x4.add(tanh_v(c20), tanh_v(c30))), quarter), plane);
-          store_channels(o + 4 * plane, f32x4.mul(f32x4.add(f32x4.add(tanh_v(c01), tanh_v(c11)), f32x4.add(tanh_v(c21), tanh_v(c31))), quarter), plane);
+          store_channels(o, tanh_pool_window_v(c00, c10, c20, c30), plane);
+          store_channels(o + 4 * plane, tanh_pool_window_v(c01, c11, c21, c31), plane);
         }
         for (; oc < OC; oc += 4) {
           let c00 = v128.load(at(bias, oc)), c10 = c00, c20 = c00, c30 = c00;
@@ -307,7 +315,7 @@ export function conv2d_tanh_pool_pixels(out: usize, inp: usize, weightT: usize, 
             }
           }
           const o = at(out, ((b * OC + oc) * PH + ph) * PW + pw);
-          store_channels(o, f32x4.mul(f32x4.add(f32x4.add(tanh_v(c00), tanh_v(c10)), f32x4.add(tanh_v(c20), tanh_v(c30))), quarter), plane);
+          store_channels(o, tanh_pool_window_v(c00, c10, c20, c30), plane);
         }
       }
     }

@@ -5,8 +5,7 @@
 // order or the blocking; only the two rounded f32 operations of the dequantisation round. The two
 // convolutions apply tanh and the 2x2 average pooling before storing, as the f32 inference ones do
 // (conv2d_direct.ts): c1 with pixels in the lanes, c3 with output channels in the lanes.
-import { tanh_v } from "./activation";
-import { block_sums_v } from "./avgpool";
+import { tanh_pool_rows_v, tanh_pool_window_v } from "./conv2d_direct";
 import { at, store_channels } from "./simd";
 
 /** Largest magnitude of a quantised value: symmetric [-127, 127], so -x is always representable. */
@@ -156,15 +155,12 @@ export function conv2d_tanh_pool_pixels_i8(out: usize, scratch: usize, inp: usiz
   }
 }
 
-// The pooled tanh of four dequantised sums (top-left, top-right, bottom-left, bottom-right) of 4
-// channels: ((tl + tr) + (bl + br)) * 0.25, avgpool2d_fwd's order. Not inlined: one copy of its four
-// tanh instead of three keeps the module smaller, for a call per 4 outputs.
+// tanh_pool_window_v of four dequantised sums (top-left, top-right, bottom-left, bottom-right) of 4
+// channels. Not inlined: one copy of its four tanh instead of three keeps the module smaller, for a
+// call per 4 outputs.
 function dequant_tanh_pool_window(tl: v128, tr: v128, bl: v128, br: v128, scale: usize, bias: usize): v128 {
-  const quarter = f32x4.splat(0.25);
   const s = v128.load(scale), c = v128.load(bias);
-  const top = f32x4.add(tanh_v(dequant(tl, s, c)), tanh_v(dequant(tr, s, c)));
-  const bot = f32x4.add(tanh_v(dequant(bl, s, c)), tanh_v(dequant(br, s, c)));
-  return f32x4.mul(f32x4.add(top, bot), quarter);
+  return tanh_pool_window_v(dequant(tl, s, c), dequant(tr, s, c), dequant(bl, s, c), dequant(br, s, c));
 }
 
 // Bytes of conv2d_tanh_pool_rows_i8's scratch: one image's pair plane, C*H*W i16x2.
@@ -209,11 +205,10 @@ function pool_rows_edge_i8(o0: usize, o1: usize, second: bool, x: usize, p: usiz
   pool_rows_narrow_i8(o0, o1, second, x, p, q, s0, c0, s1, c1, R, J, K, rowSkip, chanSkip, down, 0, false, two);
 }
 
-// avgpool2x2 of tanh(dequantised sums) over two rows of 8 (a0 a1: top, b0 b1: the row below), in
-// avgpool2d_fwd's order. Not inlined: one copy of its four tanh serves every block of the rows kernel.
+// tanh_pool_rows_v of dequantised sums over two rows of 8 (a0 a1: top, b0 b1: the row below). Not
+// inlined: one copy of its four tanh serves every block of the rows kernel.
 function dequant_tanh_pool_rows(a0: v128, a1: v128, b0: v128, b1: v128, scale: v128, bias: v128): v128 {
-  const pooled = block_sums_v(tanh_v(dequant(a0, scale, bias)), tanh_v(dequant(a1, scale, bias)), tanh_v(dequant(b0, scale, bias)), tanh_v(dequant(b1, scale, bias)));
-  return f32x4.mul(pooled, f32x4.splat(0.25));
+  return tanh_pool_rows_v(dequant(a0, scale, bias), dequant(a1, scale, bias), dequant(b0, scale, bias), dequant(b1, scale, bias));
 }
 
 // inp (B,C,H,W) u8 (raw pixels; i8 when !unsigned) weight (OC,C,K,J,2) i16 (packConvWeightRows) scale
