@@ -1,8 +1,8 @@
 // The browser side, in a real Chromium (Debian's /usr/bin/chromium, driven by playwright-core): the
 // demo under its strict CSP, digits drawn with the mouse, Node-identical bits, training in a Web
 // Worker, and a Vite app that installs the packed package. Every server and browser is closed in afterAll.
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { spawn, type ChildProcess } from "node:child_process";
+import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -15,6 +15,7 @@ import { quantize } from "../src/int8.js";
 import { train } from "../src/train.js";
 import { launchChromium } from "./chromium.js";
 import { mnist } from "./helpers.js";
+import { installPackedPackage, run } from "./packed.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const weightsFile = join(root, "examples/web/lenet5.safetensors");
@@ -184,18 +185,9 @@ describe("the demo (examples/web, served by npm run demo)", () => {
 });
 
 it("a Vite-built app that installs the packed package runs inference in Chromium, as Node does", async () => {
-  // npm pack (build/ is already built), then a minimal app installing the tarball offline.
-  const dir = mkdtempSync(join(tmpdir(), "lenet-vite-"));
+  // npm pack (build/ is already built), installed offline into an empty folder (test/packed.ts).
+  const dir = installPackedPackage();
   temp.push(dir);
-  const run = (cmd: string, args: string[], cwd: string) => {
-    const r = spawnSync(cmd, args, { cwd, encoding: "utf8", timeout: 120_000 });
-    expect(r.status, `${cmd} ${args.join(" ")}\n${r.stdout}\n${r.stderr}`).toBe(0);
-    return r.stdout;
-  };
-  run("npm", ["pack", "--ignore-scripts", "--pack-destination", dir], root);
-  const tarball = readdirSync(dir).find((f) => f.endsWith(".tgz"))!;
-  writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "app", private: true, type: "module" }));
-  run("npm", ["install", "--offline", "--no-audit", "--no-fund", "--ignore-scripts", `./${tarball}`], dir);
   writeFileSync(join(dir, "index.html"), '<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><script type="module" src="./main.js"></script>\n');
   writeFileSync(join(dir, "main.js"), [
     'import { LeNet5 } from "lenet-wasm";',
