@@ -7,13 +7,13 @@
 import { readFileSync } from "node:fs";
 import { availableParallelism, cpus } from "node:os";
 import { parseArgs } from "node:util";
-import { allocateRegions } from "../build/arena.js";
-import { LeNet5 } from "../build/lenet.js";
-import { readMnist } from "../build/node-io.js";
-import { splitValidation } from "../build/mnist.js";
-import { loadKernels } from "../build/wasm.js";
-import { DataParallel } from "../build/data-parallel.js";
-import { quantize } from "../build/int8.js";
+import { allocateRegions } from "../build/wasm/arena.js";
+import { LeNet5 } from "../build/model/lenet.js";
+import { readMnist } from "../build/data/node-files.js";
+import { splitValidation } from "../build/data/datasets.js";
+import { loadKernels } from "../build/wasm/kernels.js";
+import { DataParallel } from "../build/train/data-parallel.js";
+import { quantize } from "../build/model/int8.js";
 import { peerLines, runPeers } from "./peers/report.js";
 
 const { values: flags } = parseArgs({ options: { json: { type: "boolean" }, seconds: { type: "string" } } });

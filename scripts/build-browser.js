@@ -4,17 +4,18 @@
 // holds no node: import. Prints the sizes, gzipped; fails if what an inference page needs is over 30 KB.
 import { build } from "esbuild";
 import { copyFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { gzipSync } from "node:zlib";
 
 const out = "build/browser";
 const BUDGET = 33 * 1024; // JS + wasm of the inference bundle, gzipped (30 KB before the fused f32 kernels, 32 before the fused int8 ones)
 
-/** `./x.js` imported from src/ resolves to src/x.browser.ts when that file exists. */
+/** `./x.js` or `../dir/x.js` imported from src/ resolves to x.browser.ts beside it when that file exists. */
 const browserTwins = {
   name: "browser-twins",
   setup(b) {
-    b.onResolve({ filter: /^\.\/[\w-]+\.js$/ }, ({ path, resolveDir }) => {
-      const twin = `${resolveDir}/${path.slice(2, -3)}.browser.ts`;
+    b.onResolve({ filter: /^\.\.?\/[\w/-]+\.js$/ }, ({ path, resolveDir }) => {
+      const twin = resolve(resolveDir, `${path.slice(0, -3)}.browser.ts`);
       return existsSync(twin) ? { path: twin } : undefined;
     });
   },
@@ -28,7 +29,7 @@ const options = {
 mkdirSync(out, { recursive: true });
 await build({ ...options, entryPoints: ["src/index.ts"], outfile: `${out}/lenet-wasm.js` });
 // The data-parallel training worker, started by train({ threads > 1 }) from beside the bundle.
-await build({ ...options, entryPoints: ["src/train-worker.browser.ts"], outfile: `${out}/train-worker.js` });
+await build({ ...options, entryPoints: ["src/train/train-worker.browser.ts"], outfile: `${out}/train-worker.js` });
 for (const f of ["lenet.wasm", "lenet.relaxed.wasm"]) copyFileSync(`build/${f}`, `${out}/${f}`);
 
 // What an inference-only page loads: lenet-wasm/inference (model, model file, preprocessing).

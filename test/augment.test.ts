@@ -1,10 +1,10 @@
 // Distortions of training images: exact when they are zero, reproducible from (seed, epoch, image),
 // different between epochs, and the same bits whichever thread distorts an image.
 import { describe, expect, it } from "vitest";
-import { DEFAULT_DISTORTION, distortInto } from "../src/augment.js";
-import { LeNet5, PARAMETERS } from "../src/lenet.js";
-import { subset } from "../src/mnist.js";
-import { train } from "../src/train.js";
+import { DEFAULT_DISTORTION, distortInto } from "../src/train/augment.js";
+import { LeNet5, PARAMETERS } from "../src/model/lenet.js";
+import { subset } from "../src/data/datasets.js";
+import { train } from "../src/train/train.js";
 import { mnist } from "./helpers.js";
 
 const images = subset(mnist().test, 0, 20).images;

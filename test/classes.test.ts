@@ -7,16 +7,16 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as ort from "onnxruntime-web";
 import { describe, expect, it } from "vitest";
-import { writeIdx } from "../src/idx.js";
-import { LeNet5 } from "../src/lenet.js";
-import { datasetFromIdx, DatasetError, subset, type Dataset } from "../src/mnist.js";
-import { evaluateDetailed } from "../src/metrics.js";
-import { decodeModel, encodeModel } from "../src/model-file.js";
-import { encodeOnnx } from "../src/onnx.js";
-import { train } from "../src/train.js";
+import { writeIdx } from "../src/data/idx.js";
+import { LeNet5 } from "../src/model/lenet.js";
+import { datasetFromIdx, DatasetError, subset, type Dataset } from "../src/data/datasets.js";
+import { evaluateDetailed } from "../src/eval/metrics.js";
+import { decodeModel, encodeModel } from "../src/io/model-file.js";
+import { encodeOnnx } from "../src/io/onnx.js";
+import { train } from "../src/train/train.js";
 import { mnist, writeMnistDir } from "./helpers.js";
 
-const CLI = fileURLToPath(new URL("../build/cli.js", import.meta.url));
+const CLI = fileURLToPath(new URL("../build/cli/main.js", import.meta.url));
 const run = (...args: string[]) => {
   const r = spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", timeout: 120_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };

@@ -5,11 +5,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
-import { parseIdx, writeIdx } from "../src/idx.js";
-import { decodeCheckpoint, decodeModel, encodeCheckpoint } from "../src/model-file.js";
+import { parseIdx, writeIdx } from "../src/data/idx.js";
+import { decodeCheckpoint, decodeModel, encodeCheckpoint } from "../src/io/model-file.js";
 import { writeMnistDir } from "./helpers.js";
 
-const CLI = fileURLToPath(new URL("../build/cli.js", import.meta.url));
+const CLI = fileURLToPath(new URL("../build/cli/main.js", import.meta.url));
 
 function run(...args: string[]) {
   const r = spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", timeout: 120_000 });

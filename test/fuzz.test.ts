@@ -5,11 +5,11 @@
 // runs many more); fast-check prints the seed and the failing case to replay it.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { IdxError, parseIdx, writeIdx } from "../src/idx.js";
-import { LeNet5 } from "../src/lenet.js";
-import { datasetFromIdx, DatasetError, subset } from "../src/mnist.js";
-import { decodeCheckpoint, decodeModel, encodeCheckpoint, encodeModel } from "../src/model-file.js";
-import { SafetensorsError } from "../src/safetensors.js";
+import { IdxError, parseIdx, writeIdx } from "../src/data/idx.js";
+import { LeNet5 } from "../src/model/lenet.js";
+import { datasetFromIdx, DatasetError, subset } from "../src/data/datasets.js";
+import { decodeCheckpoint, decodeModel, encodeCheckpoint, encodeModel } from "../src/io/model-file.js";
+import { SafetensorsError } from "../src/io/safetensors.js";
 import { mnist } from "./helpers.js";
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 5000);

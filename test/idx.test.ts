@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, it, expect } from "vitest";
-import { IdxError, isGzip, parseIdx, writeIdx, type IdxArray, type IdxData, type IdxDtype } from "../src/idx.js";
+import { IdxError, isGzip, parseIdx, writeIdx, type IdxArray, type IdxData, type IdxDtype } from "../src/data/idx.js";
 import { gzipSync } from "fflate";
 
 /** Raw bytes of a typed array, so floats (NaN, -0) compare bitwise. */

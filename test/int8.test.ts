@@ -7,10 +7,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
-import { LeNet5Int8, packConvWeightPixels, packConvWeightRows, quantize, quantizeRows } from "../src/int8.js";
-import { argmax, CLASSES, LeNet5, PIXELS } from "../src/lenet.js";
-import { decodeInt8Model, decodeModel, encodeInt8Model, isInt8Model } from "../src/model-file.js";
-import { loadKernels, type Kernels } from "../src/wasm.js";
+import { LeNet5Int8, packConvWeightPixels, packConvWeightRows, quantize, quantizeRows } from "../src/model/int8.js";
+import { argmax, CLASSES, LeNet5, PIXELS } from "../src/model/lenet.js";
+import { decodeInt8Model, decodeModel, encodeInt8Model, isInt8Model } from "../src/io/model-file.js";
+import { loadKernels, type Kernels } from "../src/wasm/kernels.js";
 import { Arena, range, rngFor } from "./kernel-harness.js";
 import { MNIST_DIR, mnist } from "./helpers.js";
 import { conv2d_fwd_i8_ref, dense_fwd_i8_ref, nearestEven, quantize_i8_ref } from "./ref/int8.js";
@@ -255,7 +255,7 @@ describe("LeNet5Int8 on the shipped model (examples/web/lenet5.safetensors)", ()
 });
 
 describe("lenet-wasm evaluate/predict --int8", () => {
-  const CLI = fileURLToPath(new URL("../build/cli.js", import.meta.url));
+  const CLI = fileURLToPath(new URL("../build/cli/main.js", import.meta.url));
   const run = (...args: string[]) => {
     const r = spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", timeout: 120_000 });
     return { code: r.status, stdout: r.stdout, stderr: r.stderr };

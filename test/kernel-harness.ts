@@ -1,7 +1,7 @@
 // Helpers for test/kernels.test.ts: regions in WASM memory guarded by canaries, f32-rounded random
 // inputs, a NaN-safe closeness check with readable messages, and a run-twice determinism check.
-import { allocateRegions, type Region } from "../src/arena.js";
-import type { Kernels } from "../src/wasm.js";
+import { allocateRegions, type Region } from "../src/wasm/arena.js";
+import type { Kernels } from "../src/wasm/kernels.js";
 import { makeRng, randomArray } from "./ref/random.js";
 
 /** Value written just past every region; a kernel that writes (or reads) out of bounds disturbs it. */

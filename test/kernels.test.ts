@@ -7,8 +7,8 @@
 // bitwise identical results when run twice.
 import { beforeAll, describe, expect, it } from "vitest";
 
-import type { Kernels } from "../src/wasm.js";
-import { loadKernels, relaxedWasmUrl } from "../src/wasm.js";
+import type { Kernels } from "../src/wasm/kernels.js";
+import { loadKernels, relaxedWasmUrl } from "../src/wasm/kernels.js";
 import {
   Arena, expectClose, expectSameBits, randF32, randInt, range, rngFor, sumAtol,
 } from "./kernel-harness.js";

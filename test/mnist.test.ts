@@ -1,11 +1,11 @@
 // Datasets from IDX bytes, splits, model files, and a real-data smoke run of the training loop.
 import { describe, expect, it } from "vitest";
-import { writeIdx } from "../src/idx.js";
-import { LeNet5, PARAMETERS } from "../src/lenet.js";
-import { cropField, datasetFromIdx, DatasetError, splitValidation, subset } from "../src/mnist.js";
-import { decodeModel, encodeModel } from "../src/model-file.js";
-import { encodeSafetensors, SafetensorsError } from "../src/safetensors.js";
-import { evaluate, train } from "../src/train.js";
+import { writeIdx } from "../src/data/idx.js";
+import { LeNet5, PARAMETERS } from "../src/model/lenet.js";
+import { cropField, datasetFromIdx, DatasetError, splitValidation, subset } from "../src/data/datasets.js";
+import { decodeModel, encodeModel } from "../src/io/model-file.js";
+import { encodeSafetensors, SafetensorsError } from "../src/io/safetensors.js";
+import { evaluate, train } from "../src/train/train.js";
 import { mnist } from "./helpers.js";
 
 const u8 = (dims: number[], data: Uint8Array) => writeIdx({ dtype: "u8", dims, data });

@@ -1,6 +1,6 @@
 // Layer 3: the whole WASM model against the float64 reference model (test/ref/lenet_ref.ts).
 import { beforeAll, describe, expect, it } from "vitest";
-import { LeNet5, PARAMETERS, type ParameterName, type Weights } from "../src/lenet.js";
+import { LeNet5, PARAMETERS, type ParameterName, type Weights } from "../src/model/lenet.js";
 import { lenet_backward_ref, lenet_forward_ref, lenet_train_step_ref, lenet_zero_params, LENET_PARAM_NAMES, type LeNetParams } from "./ref/lenet_ref.js";
 import { makeRng } from "./ref/random.js";
 

@@ -2,12 +2,12 @@
 // (test/ref/lenet1998_ref.ts), finite differences of its own loss, C3's connection table, the RBF
 // codes, multi-thread bit-identity, and model files that say which network they hold.
 import { beforeAll, describe, expect, it } from "vitest";
-import { C3_MASK, LENET5_1998, RBF_CODES, RBF_RUBBISH } from "../src/architectures.js";
-import { LeNet5, PARAMETERS as LeNet5Parameters, type Weights } from "../src/lenet.js";
-import { subset } from "../src/mnist.js";
-import { decodeCheckpoint, decodeModel, encodeCheckpoint, encodeModel } from "../src/model-file.js";
-import { encodeSafetensors } from "../src/safetensors.js";
-import { train } from "../src/train.js";
+import { C3_MASK, LENET5_1998, RBF_CODES, RBF_RUBBISH } from "../src/model/networks.js";
+import { LeNet5, PARAMETERS as LeNet5Parameters, type Weights } from "../src/model/lenet.js";
+import { subset } from "../src/data/datasets.js";
+import { decodeCheckpoint, decodeModel, encodeCheckpoint, encodeModel } from "../src/io/model-file.js";
+import { encodeSafetensors } from "../src/io/safetensors.js";
+import { train } from "../src/train/train.js";
 import { mnist } from "./helpers.js";
 import { lenet1998_backward_ref, lenet1998_forward_ref } from "./ref/lenet1998_ref.js";
 import { makeRng } from "./ref/random.js";

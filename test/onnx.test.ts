@@ -10,14 +10,14 @@ import { fromBinary } from "@bufbuild/protobuf";
 import { ModelProtoSchema } from "onnx-buf";
 import * as ort from "onnxruntime-web";
 import { beforeAll, describe, expect, it } from "vitest";
-import { CLASSES, LeNet5, PARAMETERS, PIXELS, argmax, type Weights } from "../src/lenet.js";
-import { subset } from "../src/mnist.js";
-import { encodeModel, type ModelInfo } from "../src/model-file.js";
-import { encodeOnnx } from "../src/onnx.js";
-import { train } from "../src/train.js";
+import { CLASSES, LeNet5, PARAMETERS, PIXELS, argmax, type Weights } from "../src/model/lenet.js";
+import { subset } from "../src/data/datasets.js";
+import { encodeModel, type ModelInfo } from "../src/io/model-file.js";
+import { encodeOnnx } from "../src/io/onnx.js";
+import { train } from "../src/train/train.js";
 import { mnist } from "./helpers.js";
 
-const CLI = fileURLToPath(new URL("../build/cli.js", import.meta.url));
+const CLI = fileURLToPath(new URL("../build/cli/main.js", import.meta.url));
 
 function run(...args: string[]) {
   const r = spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", timeout: 60_000 });

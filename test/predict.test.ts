@@ -7,14 +7,14 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { encode } from "fast-png";
 import { beforeAll, describe, expect, it } from "vitest";
-import { digitImageFromPng, ImageError } from "../src/image-file.js";
-import { argmax, LeNet5 } from "../src/lenet.js";
-import { subset } from "../src/mnist.js";
-import { encodeModel } from "../src/model-file.js";
-import { train } from "../src/train.js";
+import { digitImageFromPng, ImageError } from "../src/data/png.js";
+import { argmax, LeNet5 } from "../src/model/lenet.js";
+import { subset } from "../src/data/datasets.js";
+import { encodeModel } from "../src/io/model-file.js";
+import { train } from "../src/train/train.js";
 import { mnist } from "./helpers.js";
 
-const CLI = fileURLToPath(new URL("../build/cli.js", import.meta.url));
+const CLI = fileURLToPath(new URL("../build/cli/main.js", import.meta.url));
 const N = 20;
 
 /** Test image i scaled up `k` times (nearest), as (value) => pixel bytes of `channels` channels. */

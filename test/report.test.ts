@@ -6,16 +6,16 @@ import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { LeNet5 } from "../src/lenet.js";
-import { evaluateDetailed, formatConfusion } from "../src/metrics.js";
-import { subset } from "../src/mnist.js";
-import { decodeModel } from "../src/model-file.js";
-import { renderReport, reportInput } from "../src/report.js";
-import { evaluate, train, type EpochMetrics } from "../src/train.js";
+import { LeNet5 } from "../src/model/lenet.js";
+import { evaluateDetailed, formatConfusion } from "../src/eval/metrics.js";
+import { subset } from "../src/data/datasets.js";
+import { decodeModel } from "../src/io/model-file.js";
+import { renderReport, reportInput } from "../src/eval/report.js";
+import { evaluate, train, type EpochMetrics } from "../src/train/train.js";
 import { launchChromium } from "./chromium.js";
 import { mnist, writeMnistDir } from "./helpers.js";
 
-const CLI = fileURLToPath(new URL("../build/cli.js", import.meta.url));
+const CLI = fileURLToPath(new URL("../build/cli/main.js", import.meta.url));
 
 describe("report", () => {
   let model: LeNet5, history: EpochMetrics[];

@@ -6,14 +6,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { LeNet5, PARAMETERS } from "../src/lenet.js";
-import { decodeCheckpoint, decodeModel, encodeModel } from "../src/model-file.js";
-import { writeFileAtomic } from "../src/node-io.js";
-import { subset } from "../src/mnist.js";
-import { NumericalError, train } from "../src/train.js";
+import { LeNet5, PARAMETERS } from "../src/model/lenet.js";
+import { decodeCheckpoint, decodeModel, encodeModel } from "../src/io/model-file.js";
+import { writeFileAtomic } from "../src/io/atomic-file.js";
+import { subset } from "../src/data/datasets.js";
+import { NumericalError, train } from "../src/train/train.js";
 import { mnist, writeMnistDir } from "./helpers.js";
 
-const CLI = fileURLToPath(new URL("../build/cli.js", import.meta.url));
+const CLI = fileURLToPath(new URL("../build/cli/main.js", import.meta.url));
 
 function run(...args: string[]) {
   const r = spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", timeout: 180_000 });

@@ -5,7 +5,7 @@ import {
   SafetensorsError,
   type DecodeOptions,
   type Tensor,
-} from "../src/safetensors.js";
+} from "../src/io/safetensors.js";
 
 const FILE = "model.safetensors";
 

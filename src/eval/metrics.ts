@@ -1,8 +1,27 @@
 // What a trained model gets right and wrong: confusion matrix, per-class precision and recall, and
 // the most confident mistakes. Runs in Node and browsers.
-import { argmax, INFERENCE_CHUNK, type LeNet5 } from "./lenet.js";
-import { CLASS_NAMES, type Dataset } from "./mnist.js";
-import type { Evaluation } from "./train.js";
+import { argmax, INFERENCE_CHUNK, type LeNet5 } from "../model/lenet.js";
+import { CLASS_NAMES, type Dataset } from "../data/datasets.js";
+
+/** Mean loss and accuracy of a model on a dataset. */
+export interface Evaluation {
+  loss: number;
+  accuracy: number;
+  correct: number;
+  count: number;
+}
+
+/** One epoch of training: its loss and accuracy, and validation's when there is a validation set. */
+export interface EpochMetrics {
+  epoch: number;
+  loss: number;
+  accuracy: number;
+  valLoss?: number;
+  valAccuracy?: number;
+  /** Seconds spent training in this epoch (validation excluded). */
+  seconds: number;
+  imagesPerSecond: number;
+}
 
 export interface ClassMetrics {
   /** Of the images predicted as this class, the fraction that are. */

@@ -5,9 +5,9 @@
 // (assembly/int8.ts), dequantises to f32 and adds the f32 bias; tanh, pooling and softmax run in f32
 // as in the f32 model (the two convolution kernels apply tanh and pooling themselves), and the
 // result is quantised again for the next layer.
-import { allocateRegions, type Region } from "./arena.js";
+import { allocateRegions, type Region } from "../wasm/arena.js";
 import { CLASSES, IMAGE_SIDE, INFERENCE_CHUNK, PIXELS, type Images, type ParameterName, type Weights } from "./lenet.js";
-import { loadKernels, type Kernels, type WasmSource } from "./wasm.js";
+import { loadKernels, type Kernels, type WasmSource } from "../wasm/kernels.js";
 
 /** The quantised layers in forward order, with their weight shapes (PyTorch layouts, as in PARAMETERS). */
 export const QUANTIZED_LAYERS = [

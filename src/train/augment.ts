@@ -3,7 +3,7 @@
 // distortion of an image depends only on (seed, epoch, image number): the same on any thread count
 // and after a resume, with no generator state to carry.
 
-const SIDE = 28, PIXELS = SIDE * SIDE; // MNIST images (not imported from lenet.ts, which imports this file)
+import { IMAGE_SIDE as SIDE, PIXELS, type ImageWriter } from "../model/lenet.js";
 
 /** Largest distortions; each image gets uniform random values within them. */
 export interface Distortion {
@@ -61,4 +61,16 @@ export function distortInto(dst: Float32Array, at: number, stride: number, image
       dst[at + y * stride + x] = (top * (1 - fy) + bottom * fy) / 255;
     }
   }
+}
+
+/** Training-time distortion of a batch: which distortions, and the (seed, epoch) they are drawn for. */
+export interface DistortBatch {
+  distortion: Distortion;
+  seed: number;
+  epoch: number;
+}
+
+/** What LeNet5.setBatch calls to write each image of a batch distorted as `batch` says. */
+export function distortion({ distortion: d, seed, epoch }: DistortBatch): ImageWriter {
+  return (into, offset, stride, images, n) => distortInto(into, offset, stride, images, n, d, seed, epoch);
 }

@@ -6,34 +6,17 @@
 // and is added in shard order, so the sum is rounded exactly as when one thread does everything:
 // bit-identical weights for any thread count. Synchronisation is Atomics.wait/notify on a shared
 // control block: no messages, no allocation per batch.
-import type { Distortion } from "./augment.js";
-import { LeNet5, SHARD_SIZE, type ArchitectureName, type DistortBatch } from "./lenet.js";
-import type { Dataset } from "./mnist.js";
-import { spawnTrainingWorker, type TrainingWorker } from "./worker-spawn.js";
+import { distortion as writer, type DistortBatch, type Distortion } from "./augment.js";
+import { LeNet5, SHARD_SIZE, type ImageWriter } from "../model/lenet.js";
+import type { Dataset } from "../data/datasets.js";
+import { spawnTrainingWorker } from "./worker-spawn.js";
+import type { TrainingWorker, WorkerSetup } from "./worker-setup.js";
+
+export type { WorkerSetup };
 
 /** Slots of the shared control block (Int32Array). */
 const CTL = { generation: 0, done: 1, command: 2, batchStart: 3, batchSize: 4, failed: 5, epoch: 6, distort: 7, length: 8 } as const;
 const COMMAND = { step: 1, exit: 2 } as const;
-
-/** Everything a worker needs, all in shared memory. */
-export interface WorkerSetup {
-  index: number; // participant number, 1..threads-1
-  threads: number;
-  capacity: number;
-  arch: ArchitectureName;
-  classes: number;
-  fastMath: boolean;
-  control: Int32Array;
-  order: Uint32Array;
-  params: Float32Array;
-  slots: Float32Array; // one parameter block (model.parameterBlockLength floats) per shard of a batch
-  stats: Float64Array; // per shard: summed loss, correct predictions
-  images: Uint8Array;
-  labels: Uint8Array;
-  error: Uint8Array; // UTF-8 message of a worker's failure
-  distortion: Distortion | null; // with the seed and CTL.epoch, how training images are distorted
-  seed: number;
-}
 
 /**
  * Waits until control[slot] != value, or `timeoutMs`. Spins first, for about as long as the main
@@ -112,6 +95,10 @@ export class DataParallel {
     this.setup.order.set(order);
   }
 
+  /** The epoch's distortion, and the writer made for it. */
+  private distorted: DistortBatch | undefined;
+  private write: ImageWriter | undefined;
+
   /** Summed loss and correct predictions of the last batch given to gradients(). */
   loss = 0;
   correct = 0;
@@ -142,7 +129,8 @@ export class DataParallel {
     model.zeroGradients();
     let loss = 0, correct = 0;
     if (count > 0) {
-      model.setBatch(images, labels, count, start, order, distort);
+      if (distort !== this.distorted) this.write = (this.distorted = distort) && writer(distort); // once per epoch
+      model.setBatch(images, labels, count, start, order, this.write);
       loss = model.accumulateGradients(count, B);
       correct = model.correctInBatch(count);
     }
@@ -189,7 +177,7 @@ export class DataParallel {
 export async function workerLoop(w: WorkerSetup, ready: () => void): Promise<void> {
   const model = await LeNet5.create({ arch: w.arch, classes: w.classes, batchSize: w.capacity, fastMath: w.fastMath });
   ready();
-  let generation = 0;
+  let generation = 0, writerEpoch = -1, write: ImageWriter | undefined;
   for (;;) {
     spinWait(w.control, CTL.generation, generation, Infinity);
     generation = Atomics.load(w.control, CTL.generation);
@@ -200,9 +188,12 @@ export async function workerLoop(w: WorkerSetup, ready: () => void): Promise<voi
       if (first < end) {
         model.parameterBlock().set(w.params);
         const firstImage = first * SHARD_SIZE, count = Math.min(end * SHARD_SIZE, B) - firstImage;
-        const distort = Atomics.load(w.control, CTL.distort) === 1 && w.distortion
-          ? { distortion: w.distortion, seed: w.seed, epoch: Atomics.load(w.control, CTL.epoch) } : undefined;
-        model.setBatch(w.images, w.labels, count, start + firstImage, w.order, distort);
+        const epoch = Atomics.load(w.control, CTL.distort) === 1 && w.distortion ? Atomics.load(w.control, CTL.epoch) : -1;
+        if (epoch !== writerEpoch) { // a new writer once per epoch, not per batch
+          writerEpoch = epoch;
+          write = epoch >= 0 && w.distortion ? writer({ distortion: w.distortion, seed: w.seed, epoch }) : undefined;
+        }
+        model.setBatch(w.images, w.labels, count, start + firstImage, w.order, write);
         for (let s = first; s < end; s++) {
           const local = (s - first) * SHARD_SIZE, n = Math.min(SHARD_SIZE, B - s * SHARD_SIZE);
           model.zeroGradients();

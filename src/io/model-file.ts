@@ -1,9 +1,9 @@
 // LeNet-5 model files: safetensors with PyTorch state_dict names and layouts, so Python loads them
 // with `safetensors.torch.load_file` into the equivalent nn.Module. Metadata (all strings, as the
 // format requires) records the format version, the architecture, training settings and metrics.
-import { QUANTIZED_LAYERS, type QuantizedWeights } from "./int8.js";
-import { architecture, ARCHITECTURE_NAMES, CLASSES, type Architecture, type ArchitectureName, type Weights } from "./lenet.js";
-import type { EpochMetrics, TrainState } from "./train.js";
+import { QUANTIZED_LAYERS, type QuantizedWeights } from "../model/int8.js";
+import { architecture, ARCHITECTURE_NAMES, CLASSES, type Architecture, type ArchitectureName, type Weights } from "../model/lenet.js";
+import type { EpochMetrics, TrainState } from "../train/train.js";
 import { decodeSafetensors, encodeSafetensors, SafetensorsError, type Tensor } from "./safetensors.js";
 
 export const MODEL_FORMAT_VERSION = 1;

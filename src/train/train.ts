@@ -1,11 +1,13 @@
 // The training loop: seeded shuffle each epoch, batches, Adam, validation, callbacks, metrics.
 // Nothing is allocated per batch: one index array per run, all tensors live in WASM memory.
-import type { Distortion } from "./augment.js";
-import { evaluateDetailed } from "./metrics.js";
+import { distortion, type Distortion } from "./augment.js";
+import { evaluateDetailed, type EpochMetrics, type Evaluation } from "../eval/metrics.js";
+
+export type { EpochMetrics, Evaluation };
 import { DataParallel } from "./data-parallel.js";
-import { DEFAULT_ADAM, LeNet5, SHARD_SIZE, type AdamConfig } from "./lenet.js";
-import type { Dataset } from "./mnist.js";
-import { Rng } from "./rng.js";
+import { DEFAULT_ADAM, LeNet5, SHARD_SIZE, type AdamConfig } from "../model/lenet.js";
+import type { Dataset } from "../data/datasets.js";
+import { Rng } from "../model/rng.js";
 
 export interface TrainOptions {
   /** Passes over the training set. Default 5. */
@@ -96,17 +98,6 @@ export interface BatchProgress {
   seconds: number;
 }
 
-export interface EpochMetrics {
-  epoch: number;
-  loss: number;
-  accuracy: number;
-  valLoss?: number;
-  valAccuracy?: number;
-  /** Seconds spent training in this epoch (validation excluded). */
-  seconds: number;
-  imagesPerSecond: number;
-}
-
 export interface TrainResult {
   history: EpochMetrics[];
   /** True when options.signal stopped the run early; `state` then says where. */
@@ -116,13 +107,6 @@ export interface TrainResult {
   seconds: number;
   /** Training images per second over all epochs (validation excluded). */
   trainImagesPerSecond: number;
-}
-
-export interface Evaluation {
-  loss: number;
-  accuracy: number;
-  correct: number;
-  count: number;
 }
 
 function checkInteger(name: string, value: number, min: number, max: number): number {
@@ -203,6 +187,7 @@ async function runEpochs(
     team?.setOrder(order);
     const epochAdam = { ...adam, lr: adam.lr * decay ** (s.epoch - 1) };
     const distort = options.distort ? { distortion: options.distort, seed, epoch: s.epoch } : undefined;
+    const epochWriter = distort && distortion(distort);
     let clock = performance.now();
     while (s.batch < batches) {
       const start = s.batch * batchSize;
@@ -213,7 +198,7 @@ async function runEpochs(
         loss = team.loss;
         right = team.correct;
       } else {
-        model.setBatch(data.images, data.labels, B, start, order, distort);
+        model.setBatch(data.images, data.labels, B, start, order, epochWriter);
         model.zeroGradients();
         loss = model.accumulateGradients(B, B);
         right = model.correctInBatch(B);

@@ -2,7 +2,7 @@
 // module is inlined into the bundle (esbuild's binary loader: base64, decoded with atob, no eval), so
 // it is found with zero configuration by any bundler, CDN or static folder: 11 KB, 6.5 KB gzipped.
 // The .wasm files are also shipped beside the bundle, for `LeNet5.create({ wasm: url })` and --fast-math.
-import lenetWasm from "../build/lenet.wasm";
+import lenetWasm from "../../build/lenet.wasm";
 
 /** build/browser/lenet.wasm, beside the bundle (the same bytes as the inlined default). */
 export const defaultWasmUrl: URL = new URL("./lenet.wasm", import.meta.url);

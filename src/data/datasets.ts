@@ -1,7 +1,7 @@
 // MNIST-style datasets (28x28 uint8 images, labels 0..9 or 0..N-1) from IDX bytes, and splits. Runs in Node
 // and browsers; the images stay uint8 (47 MB for 60k) and are scaled per batch by LeNet5.setBatch.
 import { parseIdx, type IdxArray } from "./idx.js";
-import { CLASSES, IMAGE_SIDE, PIXELS } from "./lenet.js";
+import { CLASSES, IMAGE_SIDE, PIXELS } from "../model/lenet.js";
 
 /** The datasets lenet-wasm knows by name, and their class names (index = label). */
 export const CLASS_NAMES = {

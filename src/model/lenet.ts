@@ -2,13 +2,12 @@
 // over regions planned once in WASM memory. Parameters use PyTorch's state_dict names and layouts.
 // Forward and backward are flat lists of kernel calls (architectures.ts); this file owns the memory,
 // the batch input, the loss, Adam and the exchange of weights and gradients.
-import { allocateRegions, alignedLength, type Region } from "./arena.js";
-import { architecture, CLASSES, LENET5, type Architecture, type ArchitectureName, type Net, type ParameterSpec } from "./architectures.js";
-import { distortInto, type Distortion } from "./augment.js";
+import { allocateRegions, alignedLength, type Region } from "../wasm/arena.js";
+import { architecture, CLASSES, LENET5, type Architecture, type ArchitectureName, type Net, type ParameterSpec } from "./networks.js";
 import { Rng } from "./rng.js";
-import { loadKernels, relaxedSimdSupported, relaxedWasmUrl, type Kernels, type WasmSource } from "./wasm.js";
+import { loadKernels, relaxedSimdSupported, relaxedWasmUrl, type Kernels, type WasmSource } from "../wasm/kernels.js";
 
-export { architecture, ARCHITECTURES, ARCHITECTURE_NAMES, CLASSES, MAX_CLASSES, type Architecture, type ArchitectureName, type ParameterSpec } from "./architectures.js";
+export { architecture, ARCHITECTURES, ARCHITECTURE_NAMES, CLASSES, MAX_CLASSES, type Architecture, type ArchitectureName, type ParameterSpec } from "./networks.js";
 
 /** Side of an MNIST image, and of the padded input the first conv reads (a border of 2). */
 export const IMAGE_SIDE = 28;
@@ -85,12 +84,11 @@ export interface LeNet5Options {
   fastMath?: boolean;
 }
 
-/** Training-time distortion of a batch: which distortions, and the (seed, epoch) they are drawn for. */
-export interface DistortBatch {
-  distortion: Distortion;
-  seed: number;
-  epoch: number;
-}
+/**
+ * Writes image `n` of `images` (uint8, 28x28 each) as floats in [0,1] into `into` from element
+ * `offset`, rows `stride` apart: how training distorts its images (train/augment.ts's distortion()).
+ */
+export type ImageWriter = (into: Float32Array, offset: number, stride: number, images: Uint8Array, n: number) => void;
 
 /** Images the caller hands in: uint8 pixels 0..255 (MNIST bytes) or floats already in [0,1]. */
 export type Images = Uint8Array | Float32Array;
@@ -246,7 +244,7 @@ export class LeNet5 {
    * `distort` is given), and their labels if given. Image i of the batch is `images` image number
    * `order[start + i]` (or `start + i` without order). Float images are taken as already in [0,1].
    */
-  setBatch(images: Images, labels: Uint8Array | null, count: number, start = 0, order?: Uint32Array, distort?: DistortBatch): void {
+  setBatch(images: Images, labels: Uint8Array | null, count: number, start = 0, order?: Uint32Array, distort?: ImageWriter): void {
     if (count < 1 || count > this.capacity) throw new RangeError(`batch of ${count} images: must be 1..${this.capacity}`);
     const input = this.region("input").offset / 4;
     const labelAt = this.region("labels").offset / 4;
@@ -268,7 +266,7 @@ export class LeNet5 {
       } else {
         // Interior of the 32x32 slot; its 2-pixel border is never written.
         const dst = input + i * slot + PAD * PADDED_SIDE + PAD;
-        if (distort && images instanceof Uint8Array) distortInto(f32, dst, PADDED_SIDE, images, n, distort.distortion, distort.seed, distort.epoch);
+        if (distort && images instanceof Uint8Array) distort(f32, dst, PADDED_SIDE, images, n);
         else for (let row = 0; row < IMAGE_SIDE; row++) f32.set(images.subarray(src + row * IMAGE_SIDE, src + (row + 1) * IMAGE_SIDE), dst + row * PADDED_SIDE);
         if (!unit) {
           for (let row = 0; row < IMAGE_SIDE; row++) {

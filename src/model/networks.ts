@@ -5,7 +5,7 @@
 // - "lenet5-1998": the network of LeCun, Bottou, Bengio and Haffner (1998), "Gradient-Based Learning
 //   Applied to Document Recognition", section II.B and appendix A.
 import type { Rng } from "./rng.js";
-import type { Kernels } from "./wasm.js";
+import type { Kernels } from "../wasm/kernels.js";
 
 export type ArchitectureName = "lenet5" | "lenet5-1998" | "lenet5-1998-softmax";
 export const ARCHITECTURE_NAMES: readonly ArchitectureName[] = ["lenet5", "lenet5-1998", "lenet5-1998-softmax"];

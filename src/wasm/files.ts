@@ -2,10 +2,10 @@
 // The browser bundle replaces this file with wasm-files.browser.ts (scripts/build-browser.js).
 
 /** The default (deterministic) module, build/lenet.wasm (the same path works from src/ under the test runner). */
-export const defaultWasmUrl: URL = new URL("../build/lenet.wasm", import.meta.url);
+export const defaultWasmUrl: URL = new URL("../../build/lenet.wasm", import.meta.url);
 
 /** The relaxed-SIMD build, build/lenet.relaxed.wasm. */
-export const relaxedWasmUrl: URL = new URL("../build/lenet.relaxed.wasm", import.meta.url);
+export const relaxedWasmUrl: URL = new URL("../../build/lenet.relaxed.wasm", import.meta.url);
 
 /** What loadKernels() loads when given nothing. */
 export const defaultWasm: URL = defaultWasmUrl;

@@ -1,7 +1,7 @@
 // Loads and instantiates the kernel module (build/lenet.wasm) in Node or a browser, and gives it a
 // typed interface. Where the module is found is wasm-files.ts (Node) or wasm-files.browser.ts (bundle).
 import { instantiate } from "@assemblyscript/loader";
-import { defaultWasm, defaultWasmUrl, readLocal, relaxedWasmUrl } from "./wasm-files.js";
+import { defaultWasm, defaultWasmUrl, readLocal, relaxedWasmUrl } from "./files.js";
 
 export { defaultWasmUrl, relaxedWasmUrl };
 

@@ -6,21 +6,22 @@ import { access, constants, mkdir, readFile, stat } from "node:fs/promises";
 import { availableParallelism, cpus } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { IdxError, parseIdx } from "./idx.js";
-import { digitImageFromPng, ImageError } from "./image-file.js";
-import { preprocessDigit } from "./preprocess.js";
-import { ARCHITECTURE_NAMES, CLASSES, DEFAULT_ADAM, MAX_CLASSES, IMAGE_SIDE, LeNet5, PIXELS, type ArchitectureName, type Weights } from "./lenet.js";
-import { DEFAULT_DISTORTION } from "./augment.js";
-import { CLASS_NAMES, cropField, DatasetError, FIELD_SIDE, splitValidation, type Dataset, type DatasetName } from "./mnist.js";
-import { evaluateDetailed, formatConfusion } from "./metrics.js";
-import { decodeCheckpoint, decodeInt8Model, decodeModel, encodeCheckpoint, encodeInt8Model, encodeModel, isInt8Model, type Checkpoint, type ModelInfo } from "./model-file.js";
-import { LeNet5Int8, quantize } from "./int8.js";
-import { checkMnistPart, readMnist, readMnistPart, writeFileAtomic } from "./node-io.js";
-import { SafetensorsError } from "./safetensors.js";
-import { evaluate, NumericalError, train, type BatchProgress, type EpochMetrics, type TrainState } from "./train.js";
-import { WasmSupportError } from "./wasm.js";
+import { IdxError, parseIdx } from "../data/idx.js";
+import { digitImageFromPng, ImageError } from "../data/png.js";
+import { preprocessDigit } from "../data/preprocess.js";
+import { ARCHITECTURE_NAMES, CLASSES, DEFAULT_ADAM, MAX_CLASSES, IMAGE_SIDE, LeNet5, PIXELS, type ArchitectureName, type Weights } from "../model/lenet.js";
+import { DEFAULT_DISTORTION } from "../train/augment.js";
+import { CLASS_NAMES, cropField, DatasetError, FIELD_SIDE, splitValidation, type Dataset, type DatasetName } from "../data/datasets.js";
+import { evaluateDetailed, formatConfusion } from "../eval/metrics.js";
+import { decodeCheckpoint, decodeInt8Model, decodeModel, encodeCheckpoint, encodeInt8Model, encodeModel, isInt8Model, type Checkpoint, type ModelInfo } from "../io/model-file.js";
+import { LeNet5Int8, quantize } from "../model/int8.js";
+import { checkMnistPart, readMnist, readMnistPart } from "../data/node-files.js";
+import { writeFileAtomic } from "../io/atomic-file.js";
+import { SafetensorsError } from "../io/safetensors.js";
+import { evaluate, NumericalError, train, type BatchProgress, type EpochMetrics, type TrainState } from "../train/train.js";
+import { WasmSupportError } from "../wasm/kernels.js";
 
-const VERSION = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }).version;
+const VERSION = (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version;
 
 const USAGE = `lenet-wasm ${VERSION}: LeNet-5 on MNIST, in WebAssembly SIMD
 
@@ -486,7 +487,7 @@ async function commandTrain(flags: Flags): Promise<number> {
     throw testError;
   }
   if (reportFile !== undefined) {
-    const { renderReport, reportInput } = await import("./report.js"); // loaded only when used
+    const { renderReport, reportInput } = await import("../eval/report.js"); // loaded only when used
     const input = reportInput(model, testSet, {
       title: `${model.arch.title} on ${settings.dataset}`, classNames: classNames(settings.dataset, model.classes),
       history: result.history, settings: { ...training, data: dataDir, model: out }, environment: environment(),
@@ -577,7 +578,7 @@ async function commandReport(flags: Flags): Promise<void> {
   const dataset = datasetFlag(flags, info.training?.dataset);
   const data = await readMnist(stringFlag(flags, "data"), dataset, model.classes);
   const out = resolve(stringFlag(flags, "out") ?? "report.html");
-  const { renderReport, reportInput } = await import("./report.js");
+  const { renderReport, reportInput } = await import("../eval/report.js");
   const input = reportInput(model, data.test, {
     title: `${model.arch.title} on ${dataset}: ${basename(path)}`,
     classNames: classNames(dataset, model.classes),
@@ -650,7 +651,7 @@ async function commandExport(flags: Flags, args: string[]): Promise<void> {
   const { weights, info } = await readModelFile(file);
   let bytes: Uint8Array, summary: string;
   if (format === "onnx") {
-    const { encodeOnnx, ONNX_OPSET } = await import("./onnx.js"); // protobuf code: loaded only when used
+    const { encodeOnnx, ONNX_OPSET } = await import("../io/onnx.js"); // protobuf code: loaded only when used
     bytes = encodeOnnx(weights, info);
     summary = `ONNX model (opset ${ONNX_OPSET}, ${(bytes.length / 1024).toFixed(1)} KB) written to ${out}\n` +
       `  input "images": float32 [N,1,28,28], pixels in [0,1]; outputs "probabilities" and "logits": [N,${info.classes}]\n`;

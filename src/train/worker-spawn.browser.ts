@@ -2,8 +2,7 @@
 // train-worker.js (beside lenet-wasm.js), handed its shared memory by postMessage. Needs a
 // cross-origin isolated page, and train() itself running in a Worker (Atomics.wait is not allowed
 // on a page's main thread).
-import type { WorkerSetup } from "./data-parallel.js";
-import type { TrainingWorker } from "./worker-spawn.js";
+import type { TrainingWorker, WorkerSetup } from "./worker-setup.js";
 
 export function spawnTrainingWorker(setup: WorkerSetup): TrainingWorker {
   if (typeof window !== "undefined") throw new Error("train({ threads > 1 }) must run inside a Web Worker in a browser (threads block while they wait for each other)");

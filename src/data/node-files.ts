@@ -1,10 +1,9 @@
-// Node-only file IO: finding and reading the MNIST (or Fashion-MNIST) files, and writing files atomically.
+// Node-only: finding and reading the MNIST (or Fashion-MNIST) files of a folder or an installed package.
 import { createRequire } from "node:module";
-import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { open, rename, stat, unlink } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
-import { checkIdxPair, datasetFromIdx, DatasetError, type Dataset, type DatasetName } from "./mnist.js";
+import { open, stat } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { checkIdxPair, datasetFromIdx, DatasetError, type Dataset, type DatasetName } from "./datasets.js";
 
 /** The four MNIST files by their canonical names (each may also be found with .gz, or with '.idx' as on some mirrors). */
 export const MNIST_FILES = {
@@ -143,25 +142,4 @@ export async function readShared(path: string): Promise<Uint8Array> {
 export async function readMnist(dir?: string, dataset: DatasetName = "mnist", classes = 10): Promise<{ train: Dataset; test: Dataset; dir: string }> {
   const [train, test] = await Promise.all([readMnistPart("train", dir, dataset, classes), readMnistPart("test", dir, dataset, classes)]);
   return { train: train.data, test: test.data, dir: train.dir };
-}
-
-/**
- * Writes `bytes` to `path` so that a crash at any moment leaves either the old file or the new
- * one: write a temporary file in the same folder, flush it to disk, then rename it over `path`.
- */
-export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
-  const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString("hex")}.tmp`);
-  try {
-    const handle = await open(temp, "wx");
-    try {
-      await handle.writeFile(bytes);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, path);
-  } catch (err) {
-    await unlink(temp).catch(() => undefined);
-    throw err;
-  }
 }
