@@ -35,7 +35,7 @@ import { at, hsum, zero_f32 } from "./simd";
 
 // inp (B,C,H,W) weight (OC,C,K,K) bias (OC) -> out (B,OC,OH,OW), OH = H-K+1, OW = W-K+1; overwrites
 // out. Also overwrites col with the unrolled patches: (B, C*K*K, OH*OW) when keepCol (training:
-// conv2d_bwd_filter reads them), else one image's worth reused for every image (inference: it
+// conv2d_bwd_weight reads them), else one image's worth reused for every image (inference: it
 // stays in cache).
 export function conv2d_fwd(out: usize, col: usize, inp: usize, weight: usize, bias: usize,
   B: i32, C: i32, H: i32, W: i32, OC: i32, K: i32, keepCol: bool): void {
@@ -79,7 +79,7 @@ export function conv2d_bwd_input(dinp: usize, dcol: usize, dout: usize, weight: 
 
 // dout (B,OC,OH,OW) and col (B, C*K*K, OH*OW) from conv2d_fwd -> dweight (OC,C,K,K) and dbias (OC);
 // ACCUMULATES (+=) into both, each element's sum over the whole call added once.
-export function conv2d_bwd_filter(dweight: usize, dbias: usize, dout: usize, col: usize,
+export function conv2d_bwd_weight(dweight: usize, dbias: usize, dout: usize, col: usize,
   B: i32, C: i32, H: i32, W: i32, OC: i32, K: i32): void {
   const OH = H - K + 1, OW = W - K + 1, P = OH * OW, R = C * K * K;
   gemm_nt_acc(dweight, dout, OC * P, col, R * P, OC, R, P, B);

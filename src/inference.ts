@@ -1,8 +1,11 @@
-// lenet-wasm/inference: just what a page that classifies digits needs (the model, model files,
+// lenet-wasm/inference: just what a page that classifies digits needs (the models, model files,
 // MNIST-style preprocessing). In browsers a separate, smaller bundle: build/browser/inference.js.
-export { LeNet5, argmax, CLASSES, PIXELS, type Architecture, type ArchitectureName, type ParameterSpec, type Images, type LeNet5Options, type Weights } from "./model/lenet.js";
+export { LeNet5, type LeNet5Options, type Weights } from "./model/lenet.js";
+export { LeNet5Int8, quantize, type LeNet5Int8Options, type QuantizedWeights } from "./model/int8.js";
+export { argmax, type Images } from "./model/batches.js";
+export { type ArchitectureName } from "./model/networks.js";
+export { CLASSES, PIXELS } from "./model/geometry.js";
 export { decodeModel, decodeInt8Model, encodeInt8Model, isInt8Model, type ModelInfo } from "./io/model-file.js";
-export { quantize, LeNet5Int8, type LeNet5Int8Options, type QuantizedWeights } from "./model/int8.js";
 export { preprocessDigit, type DigitImage } from "./data/preprocess.js";
 export { SafetensorsError } from "./io/safetensors.js";
 export { WasmSupportError, type WasmSource } from "./wasm/kernels.js";

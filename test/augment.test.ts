@@ -48,6 +48,6 @@ describe("distortions", () => {
     const model = await LeNet5.create();
     const data = subset(mnist().train, 0, 10);
     await expect(train(model, data, { lrDecay: 0 })).rejects.toThrow(/lrDecay must be in \(0, 1\]/);
-    await expect(train(model, data, { distort: { ...DEFAULT_DISTORTION, rotate: NaN } })).rejects.toThrow(/distortions must be finite/);
+    await expect(train(model, data, { distort: { ...DEFAULT_DISTORTION, rotate: NaN } })).rejects.toThrow(/distort values must be finite/);
   });
 });

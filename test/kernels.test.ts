@@ -16,7 +16,7 @@ import {
   adam_step_ref,
   avgpool2d_bwd_ref,
   avgpool2d_fwd_ref,
-  conv2d_bwd_filter_ref,
+  conv2d_bwd_weight_ref,
   conv2d_bwd_input_ref,
   conv2d_fwd_ref,
   dense_bwd_input_ref,
@@ -131,7 +131,7 @@ function checkConvBwdInput(c: ConvCase): void {
 function checkConvBwdFilter(c: ConvCase): void {
   const { B, C, H, W, OC, K } = c;
   const OH = H - K + 1, OW = W - K + 1;
-  const label = `conv2d_bwd_filter ${c.label}`;
+  const label = `conv2d_bwd_weight ${c.label}`;
   const rng = rngFor(label);
   const dout = randF32(rng, B * OC * OH * OW), inp = randF32(rng, B * C * H * W);
   // The kernel accumulates (+=): start from random values and add the reference to them.
@@ -141,8 +141,8 @@ function checkConvBwdFilter(c: ConvCase): void {
   const a = new Arena(k, { dweight: dw0.length, dbias: OC, dout: dout.length, col: col.length });
   a.runTwice(label, ["dweight", "dbias"], () => {
     a.input("dout", dout); a.input("col", col); a.fill("dweight", dw0); a.fill("dbias", db0);
-  }, () => k.conv2d_bwd_filter(a.ptr("dweight"), a.ptr("dbias"), a.ptr("dout"), a.ptr("col"), B, C, H, W, OC, K));
-  const want = conv2d_bwd_filter_ref(dout, inp, B, C, H, W, OC, K, 0);
+  }, () => k.conv2d_bwd_weight(a.ptr("dweight"), a.ptr("dbias"), a.ptr("dout"), a.ptr("col"), B, C, H, W, OC, K));
+  const want = conv2d_bwd_weight_ref(dout, inp, B, C, H, W, OC, K, 0);
   // Both sum over the batch and the output plane: B*OH*OW terms (25k for conv1 at B = 32).
   const atol = sumAtol(B * OH * OW + 1);
   expectClose(`${label} dweight`, a.read("dweight"), plus(dw0, want.dweight), atol, RTOL, [OC, C, K, K]);
@@ -159,7 +159,7 @@ describe("conv2d_bwd_input", () => {
   it.each(labelled([conv2(4), conv1(4)]))("LeNet %s", (_, c) => checkConvBwdInput(c));
 });
 
-describe("conv2d_bwd_filter", () => {
+describe("conv2d_bwd_weight", () => {
   it.each(labelled(convSweep))("sweep %s", (_, c) => checkConvBwdFilter(c));
   // The batch is part of this kernel's reduction, so test the real training batch.
   it.each(labelled([conv1(32), conv2(32)]))("LeNet %s", (_, c) => checkConvBwdFilter(c));
@@ -727,23 +727,26 @@ describe("scale_f32", () => {
 });
 
 // ---------------------------------------------------------------------------------------------
-// images_to_input: uint8 images through a 256-entry table into the interiors of 32x32 slots
+// images_to_input: uint8 images through a 256-entry table into the interiors of input slots
 
 describe("images_to_input", () => {
-  it.each([1, 2, 5, 32])("B=%i: every pixel is table[byte], in its slot's interior; the border is left alone", (B) => {
-    const label = `images_to_input B=${B}`;
-    const rng = rngFor(label);
-    const pixels = Uint8Array.from({ length: B * 784 }, () => Math.floor(rng() * 256));
-    const table = randF32(rng, 256, -2, 2);
-    const border = 7.25;
-    const a = new Arena(k, { input: B * 1024, pixels: B * 196, table: 256 });
-    a.runTwice(label, ["input"], () => {
-      a.input("pixels", pixels, "u8"); a.input("table", table); a.fill("input", border);
-    }, () => k.images_to_input(a.ptr("input"), a.ptr("pixels"), a.ptr("table"), B));
-    const want = new Float64Array(B * 1024).fill(border);
-    for (let b = 0; b < B; b++) {
-      for (let i = 0; i < 784; i++) want[b * 1024 + (2 + Math.floor(i / 28)) * 32 + 2 + (i % 28)] = table[pixels[b * 784 + i]!]!;
-    }
-    expectClose(label, a.read("input"), want, 0, 0, [B, 32, 32]);
-  });
+  // LeNet-5's 28x28 in 32x32 slots, and other sizes (side a multiple of 4), to show nothing is hard-coded.
+  it.each([[1, 28, 32], [2, 28, 32], [5, 28, 32], [32, 28, 32], [3, 8, 14], [2, 4, 4]])(
+    "B=%i, images of side %i in slots of side %i: every pixel is table[byte], in its slot's interior; the border is left alone", (B, side, slot) => {
+      const label = `images_to_input B=${B} side=${side} slot=${slot}`;
+      const rng = rngFor(label);
+      const area = side * side, slotArea = slot * slot, pad = (slot - side) / 2;
+      const pixels = Uint8Array.from({ length: B * area }, () => Math.floor(rng() * 256));
+      const table = randF32(rng, 256, -2, 2);
+      const border = 7.25;
+      const a = new Arena(k, { input: B * slotArea, pixels: Math.ceil((B * area) / 4), table: 256 });
+      a.runTwice(label, ["input"], () => {
+        a.input("pixels", pixels, "u8"); a.input("table", table); a.fill("input", border);
+      }, () => k.images_to_input(a.ptr("input"), a.ptr("pixels"), a.ptr("table"), B, side, slot));
+      const want = new Float64Array(B * slotArea).fill(border);
+      for (let b = 0; b < B; b++) {
+        for (let i = 0; i < area; i++) want[b * slotArea + (pad + Math.floor(i / side)) * slot + pad + (i % side)] = table[pixels[b * area + i]!]!;
+      }
+      expectClose(label, a.read("input"), want, 0, 0, [B, slot, slot]);
+    });
 });

@@ -5,7 +5,8 @@ import { LeNet5, PARAMETERS } from "../src/model/lenet.js";
 import { cropField, datasetFromIdx, DatasetError, splitValidation, subset } from "../src/data/datasets.js";
 import { decodeModel, encodeModel } from "../src/io/model-file.js";
 import { encodeSafetensors, SafetensorsError } from "../src/io/safetensors.js";
-import { evaluate, train } from "../src/train/train.js";
+import { evaluate } from "../src/eval/metrics.js";
+import { train } from "../src/train/train.js";
 import { mnist } from "./helpers.js";
 
 const u8 = (dims: number[], data: Uint8Array) => writeIdx({ dtype: "u8", dims, data });
@@ -111,8 +112,8 @@ describe("training on real MNIST (smoke run)", () => {
     const model = await LeNet5.create({ batchSize: 32 });
     const data = subset(mnist().train, 0, 10);
     await expect(train(model, data, { epochs: 0 })).rejects.toThrow(/epochs must be an integer/);
-    await expect(train(model, data, { batchSize: 64 })).rejects.toThrow(/batch size must be an integer in 1..32/);
-    await expect(train(model, data, { adam: { lr: NaN } })).rejects.toThrow(/learning rate/);
+    await expect(train(model, data, { batchSize: 64 })).rejects.toThrow(/batchSize must be an integer in 1..32/);
+    await expect(train(model, data, { adam: { lr: NaN } })).rejects.toThrow(/lr must be a number in \(0, 10\), got NaN/);
     await expect(train(model, data, { adam: { beta1: 1 } })).rejects.toThrow(/beta1/);
     await expect(train(model, data, { threads: 0 })).rejects.toThrow(/threads must be an integer/);
   });

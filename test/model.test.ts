@@ -110,7 +110,7 @@ describe("LeNet5 (WASM) vs the float64 reference model", () => {
     const losses: number[] = [];
     for (let step = 0; step < 8; step++) {
       const want = lenet_train_step_ref(ref, state, images, labels, B);
-      m.setBatch(bytes, labelBytes, B);
+      m.setBatch({ images: bytes, labels: labelBytes, count: B });
       const got = m.trainStep(B);
       losses.push(got);
       expect(Math.abs(got - want), `step ${step + 1}: wasm ${got} ref ${want}`).toBeLessThan(2e-4 * want);
@@ -131,7 +131,7 @@ describe("LeNet5 (WASM) vs the float64 reference model", () => {
     const plain = await LeNet5.create({ seed: 5, batchSize: 8 });
     const adam = { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-7 };
     for (const m of [decayed, byHand, plain]) {
-      m.setBatch(bytes, labelBytes, 8);
+      m.setBatch({ images: bytes, labels: labelBytes, count: 8 });
       m.zeroGradients();
       m.accumulateGradients(8, 8);
     }
@@ -151,7 +151,7 @@ describe("LeNet5 (WASM) vs the float64 reference model", () => {
       const m = await LeNet5.create({ seed: 17, batchSize: 8 });
       const { bytes, labelBytes } = randomBatch(14, 8);
       for (let i = 0; i < 3; i++) {
-        m.setBatch(bytes, labelBytes, 8);
+        m.setBatch({ images: bytes, labels: labelBytes, count: 8 });
         m.trainStep(8);
       }
       return m.getWeights();
@@ -174,7 +174,7 @@ describe("LeNet5 (WASM) vs the float64 reference model", () => {
   it("rejects bad arguments with clear errors", async () => {
     await expect(LeNet5.create({ batchSize: 0 })).rejects.toThrow(/batchSize must be an integer/);
     await expect(LeNet5.create({ batchSize: 50000 })).rejects.toThrow(/batchSize must be an integer in 1\.\.\d+ \(WebAssembly memory holds at most 4 GiB\)/);
-    expect(() => model.setBatch(new Uint8Array(784), Uint8Array.of(10), 1)).toThrow(/label 10 of image 0 is outside 0..9/);
+    expect(() => model.setBatch({ images: new Uint8Array(784), labels: Uint8Array.of(10), count: 1 })).toThrow(/label 10 of image 0 is outside 0..9/);
     expect(() => model.predict(new Uint8Array(100), 1)).toThrow(/1 images need 784 values/);
     expect(() => model.setWeights({ ...model.getWeights(), "c1.bias": new Float32Array(5) })).toThrow(/c1.bias needs 6 values/);
   });

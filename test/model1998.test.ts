@@ -131,7 +131,7 @@ describe("LeNet-5 1998 (WASM) vs its float64 reference", () => {
     const m = await LeNet5.create({ arch: "lenet5-1998", seed: 4, batchSize: 8 });
     const { bytes, labelBytes } = randomBatch(14, 8);
     for (let i = 0; i < 5; i++) {
-      m.setBatch(bytes, labelBytes, 8);
+      m.setBatch({ images: bytes, labels: labelBytes, count: 8 });
       m.trainStep(8);
     }
     const outside = (w: Float32Array) => w.filter((_, i) => C3_MASK[i] === 0);

@@ -2,7 +2,9 @@
 // back (nearly) as they were and are classified the same by the demo's trained model.
 import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
-import { LeNet5, PIXELS, argmax } from "../src/model/lenet.js";
+import { argmax } from "../src/model/batches.js";
+import { PIXELS } from "../src/model/geometry.js";
+import { LeNet5 } from "../src/model/lenet.js";
 import { decodeModel } from "../src/io/model-file.js";
 import { preprocessDigit, type DigitImage } from "../src/data/preprocess.js";
 import { mnist } from "./helpers.js";

@@ -30,9 +30,9 @@ it("the README's API example runs and learns", () => {
 });
 
 it("the README's int8 example runs, keeps the accuracy and writes the int8 model file", () => {
-  const readme = readFileSync(join(root, "README.md"), "utf8");
-  const block = /### Int8 inference[\s\S]*?```js\n([\s\S]*?)```/.exec(readme)?.[1];
-  expect(block, "no ```js block under ### Int8 inference").toBeDefined();
+  const readme = readFileSync(join(root, "docs/int8.md"), "utf8");
+  const block = /## In code[\s\S]*?```js\n([\s\S]*?)```/.exec(readme)?.[1];
+  expect(block, "no ```js block under ## In code in docs/int8.md").toBeDefined();
   const project = mkdtempSync(join(tmpdir(), "lenet-readme-int8-"));
   mkdirSync(join(project, "node_modules"));
   symlinkSync(root, join(project, "node_modules", "lenet-wasm"));

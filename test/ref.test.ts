@@ -13,7 +13,7 @@ import {
   subsample2d_bwd_ref,
   subsample2d_fwd_ref,
   avgpool2d_fwd_ref,
-  conv2d_bwd_filter_ref,
+  conv2d_bwd_weight_ref,
   conv2d_bwd_input_ref,
   conv2d_fwd_ref,
   dense_bwd_input_ref,
@@ -90,7 +90,7 @@ describe("hand-computed cases", () => {
 
   it("conv2d filter gradient of a 2x2 kernel", () => {
     const dout = f64([1, 0, 0, 2]);
-    const { dweight, dbias } = conv2d_bwd_filter_ref(dout, x3, 1, 1, 3, 3, 1, 2, 0);
+    const { dweight, dbias } = conv2d_bwd_weight_ref(dout, x3, 1, 1, 3, 3, 1, 2, 0);
     // dw[ky][kx] = in[ky][kx] * 1 + in[ky+1][kx+1] * 2
     expectClose(dweight, [1 + 2 * 5, 2 + 2 * 6, 4 + 2 * 8, 5 + 2 * 9]);
     expectClose(dbias, [3]);
@@ -194,7 +194,7 @@ describe("finite-difference checks of the backward kernels (random upstream grad
       const L = () => dot(g, conv2d_fwd_ref(inp, w, b, B, C, H, W, OC, K, pad));
       expect(conv2d_fwd_ref(inp, w, b, B, C, H, W, OC, K, pad).length).toBe(B * OC * OH * OW);
       const dinp = conv2d_bwd_input_ref(g, w, B, C, H, W, OC, K, pad);
-      const { dweight, dbias } = conv2d_bwd_filter_ref(g, inp, B, C, H, W, OC, K, pad);
+      const { dweight, dbias } = conv2d_bwd_weight_ref(g, inp, B, C, H, W, OC, K, pad);
       expectGradOk("d/dinp", L, inp, dinp);
       expectGradOk("d/dweight", L, w, dweight);
       expectGradOk("d/dbias", L, b, dbias);
@@ -319,7 +319,7 @@ describe("the checks can fail", () => {
     const cw = randomArray(rng, OC * C * KK * KK);
     const cg = randomArray(rng, B * OC * H * Wd);
     const cL = () => dot(cg, conv2d_fwd_ref(x, cw, new Float64Array(OC), B, C, H, Wd, OC, KK, pad));
-    const dw = conv2d_bwd_filter_ref(cg, x, B, C, H, Wd, OC, KK, pad).dweight;
+    const dw = conv2d_bwd_weight_ref(cg, x, B, C, H, Wd, OC, KK, pad).dweight;
     const flipped = new Float64Array(dw.length);
     for (let o = 0; o < OC * C; o++) {
       for (let t = 0; t < KK * KK; t++) flipped[o * KK * KK + t] = dw[o * KK * KK + (KK * KK - 1 - t)];
@@ -347,7 +347,7 @@ describe("inputs are never mutated", () => {
     const copies = args.map((a) => a.slice());
     conv2d_fwd_ref(inp, w, b, B, C, H, W, OC, K, pad);
     conv2d_bwd_input_ref(dout, w, B, C, H, W, OC, K, pad);
-    conv2d_bwd_filter_ref(dout, inp, B, C, H, W, OC, K, pad);
+    conv2d_bwd_weight_ref(dout, inp, B, C, H, W, OC, K, pad);
     avgpool2d_fwd_ref(inp, B, C, H, W);
     avgpool2d_bwd_ref(dout.subarray(0, B * C * 2 * 2), B, C, H, W);
     dense_fwd_ref(inp.subarray(0, 6), w.subarray(0, 9), b, 2, 3, 3);

@@ -11,7 +11,8 @@ import { evaluateDetailed, formatConfusion } from "../src/eval/metrics.js";
 import { subset } from "../src/data/datasets.js";
 import { decodeModel } from "../src/io/model-file.js";
 import { renderReport, reportInput } from "../src/eval/report.js";
-import { evaluate, train, type EpochMetrics } from "../src/train/train.js";
+import { evaluate, type EpochMetrics } from "../src/eval/metrics.js";
+import { train } from "../src/train/train.js";
 import { launchChromium } from "./chromium.js";
 import { mnist, writeMnistDir } from "./helpers.js";
 

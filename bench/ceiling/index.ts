@@ -1,9 +1,10 @@
 // The WASM SIMD ceiling on this machine: the inner loop of a register-blocked matrix product, the
 // shape of every kernel's hot loop. 12 independent f32x4 accumulators, each adding the product of
 // a loaded vector and a broadcast scalar (mul then add, no FMA: the kernels' arithmetic), with all
-// operands in L1, so only the arithmetic can limit it. Built by `npm run bench` into
-// build/ceiling.wasm. (Until 2026-11-28 each chain also multiplied its own accumulator, which
-// measured the latency of mul + add rather than their throughput: about 20% lower.)
+// operands in L1, so only the arithmetic can limit it. Each accumulator is only added to (a product
+// never depends on an accumulator), and 12 chains in flight hide the add's latency: the loop measures
+// the throughput of mul + add, the most a kernel's blocked loop can reach, not their latency.
+// Built by `npm run bench` into build/ceiling.wasm.
 const BUF = memory.data(64 * 64 + 64, 16);
 
 export function peak(iterations: i32): f32 {

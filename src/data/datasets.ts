@@ -1,7 +1,8 @@
 // MNIST-style datasets (28x28 uint8 images, labels 0..9 or 0..N-1) from IDX bytes, and splits. Runs in Node
 // and browsers; the images stay uint8 (47 MB for 60k) and are scaled per batch by LeNet5.setBatch.
+import { OptionError } from "../model/option-error.js";
 import { parseIdx, type IdxArray } from "./idx.js";
-import { CLASSES, IMAGE_SIDE, PIXELS } from "../model/lenet.js";
+import { CLASSES, IMAGE_SIDE, PIXELS } from "../model/geometry.js";
 
 /** The datasets lenet-wasm knows by name, and their class names (index = label). */
 export const CLASS_NAMES = {
@@ -10,6 +11,15 @@ export const CLASS_NAMES = {
 } as const satisfies Record<string, readonly string[]>;
 
 export type DatasetName = keyof typeof CLASS_NAMES;
+
+/**
+ * `name` as a dataset name.
+ * @throws OptionError naming the datasets there are
+ */
+export function datasetName(name: string): DatasetName {
+  if (!Object.hasOwn(CLASS_NAMES, name)) throw new OptionError("dataset", `must be one of ${Object.keys(CLASS_NAMES).join(", ")}, got "${name}"`);
+  return name as DatasetName;
+}
 
 /** `count` images of 28x28 uint8 pixels (row-major, one after another) and their labels. */
 export interface Dataset {
@@ -127,7 +137,7 @@ export function subset(data: Dataset, start: number, count: number): Dataset {
  */
 export function splitValidation(data: Dataset, validationCount: number): { train: Dataset; validation: Dataset } {
   if (!Number.isInteger(validationCount) || validationCount < 0 || validationCount >= data.count) {
-    throw new RangeError(`validation size must be an integer in 0..${data.count - 1}, got ${validationCount}`);
+    throw new OptionError("validation", `must be an integer in 0..${data.count - 1} (the training set has ${data.count} images), got ${validationCount}`);
   }
   const trainCount = data.count - validationCount;
   return { train: subset(data, 0, trainCount), validation: subset(data, trainCount, validationCount) };

@@ -2,7 +2,7 @@
 // digit's bounding box scaled into 20x20 keeping its aspect ratio (area averaging, so edges come out
 // grey, anti-aliased), then placed in 28x28 so that its centre of mass is at the centre (pixel 14,
 // 14, where MNIST's sits). White digit on black, like MNIST. Platform-neutral: plain arrays in and out.
-import { IMAGE_SIDE, PIXELS } from "../model/lenet.js";
+import { IMAGE_SIDE, PIXELS } from "../model/geometry.js";
 
 /** Pixels, row-major: one grey value 0..255 each, or four (RGBA, as in a canvas's ImageData). */
 export interface DigitImage {

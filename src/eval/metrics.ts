@@ -1,6 +1,6 @@
 // What a trained model gets right and wrong: confusion matrix, per-class precision and recall, and
 // the most confident mistakes. Runs in Node and browsers.
-import { argmax, INFERENCE_CHUNK, type LeNet5 } from "../model/lenet.js";
+import { argmax, forEachChunk, type Batch, type Classifier } from "../model/batches.js";
 import { CLASS_NAMES, type Dataset } from "../data/datasets.js";
 
 /** Mean loss and accuracy of a model on a dataset. */
@@ -49,21 +49,17 @@ export interface DetailedEvaluation extends Evaluation {
   worst: Mistake[];
 }
 
-/** What evaluation needs of a model: LeNet5, or LeNet5Int8. */
-export type Evaluable = Pick<LeNet5, "capacity" | "classes" | "evaluateBatch" | "batchProbabilities"> & {
-  setBatch(images: Dataset["images"], labels: Uint8Array, count: number, start: number): void;
-};
-
 /** Loss, accuracy, confusion matrix, per-class metrics and the `worstCount` most confident mistakes. */
-export function evaluateDetailed(model: Evaluable, data: Dataset, worstCount = 36): DetailedEvaluation {
+export function evaluateDetailed(model: Classifier, data: Dataset, worstCount = 36): DetailedEvaluation {
   const N = model.classes;
   const confusion = Array.from({ length: N }, () => new Array<number>(N).fill(0));
   const worst: Mistake[] = [];
   let lossSum = 0, correct = 0;
-  const chunk = Math.min(model.capacity, INFERENCE_CHUNK);
-  for (let start = 0; start < data.count; start += chunk) {
-    const B = Math.min(chunk, data.count - start);
-    model.setBatch(data.images, data.labels, B, start);
+  const batch: Batch = { images: data.images, labels: data.labels, count: 0, start: 0 };
+  forEachChunk(data.count, model.capacity, (start, B) => {
+    batch.start = start;
+    batch.count = B;
+    model.setBatch(batch);
     lossSum += model.evaluateBatch(B);
     const probs = model.batchProbabilities(B);
     for (let b = 0; b < B; b++) {
@@ -80,13 +76,19 @@ export function evaluateDetailed(model: Evaluable, data: Dataset, worstCount = 3
         if (worst.length > worstCount) worst.pop();
       }
     }
-  }
+  });
   const perClass = confusion.map((row, c) => {
     const support = row.reduce((a, b) => a + b, 0);
     const predictedAs = confusion.reduce((a, r) => a + r[c]!, 0);
     return { precision: predictedAs === 0 ? 0 : row[c]! / predictedAs, recall: support === 0 ? 0 : row[c]! / support, support };
   });
   return { loss: lossSum / data.count, accuracy: correct / data.count, correct, count: data.count, confusion, perClass, worst };
+}
+
+/** Mean cross-entropy loss and accuracy of `model` on `data` (evaluateDetailed without the extras). */
+export function evaluate(model: Classifier, data: Dataset): Evaluation {
+  const { loss, accuracy, correct, count } = evaluateDetailed(model, data, 0);
+  return { loss, accuracy, correct, count };
 }
 
 /** The confusion matrix and per-class metrics as a compact text table (for the terminal). */

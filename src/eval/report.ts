@@ -1,7 +1,8 @@
 // A training report as ONE self-contained HTML file: inline SVG charts, digits and filters as
 // embedded PNGs, no scripts, no network. Runs in Node and browsers (it only builds a string).
 import { encode as encodePng } from "fast-png";
-import { IMAGE_SIDE, PIXELS, type LeNet5 } from "../model/lenet.js";
+import { IMAGE_SIDE, PIXELS } from "../model/geometry.js";
+import { type LeNet5 } from "../model/lenet.js";
 import { evaluateDetailed, type DetailedEvaluation, type EpochMetrics } from "./metrics.js";
 import { CLASS_NAMES, type Dataset } from "../data/datasets.js";
 

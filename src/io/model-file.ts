@@ -2,8 +2,11 @@
 // with `safetensors.torch.load_file` into the equivalent nn.Module. Metadata (all strings, as the
 // format requires) records the format version, the architecture, training settings and metrics.
 import { QUANTIZED_LAYERS, type QuantizedWeights } from "../model/int8.js";
-import { architecture, ARCHITECTURE_NAMES, CLASSES, type Architecture, type ArchitectureName, type Weights } from "../model/lenet.js";
-import type { EpochMetrics, TrainState } from "../train/train.js";
+import { CLASSES } from "../model/geometry.js";
+import { type Weights } from "../model/lenet.js";
+import { architecture, ARCHITECTURE_NAMES, type Architecture, type ArchitectureName } from "../model/networks.js";
+import type { EpochMetrics } from "../eval/metrics.js";
+import type { TrainState } from "../train/train.js";
 import { decodeSafetensors, encodeSafetensors, SafetensorsError, type Tensor } from "./safetensors.js";
 
 export const MODEL_FORMAT_VERSION = 1;

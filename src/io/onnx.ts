@@ -8,7 +8,9 @@ import {
   TypeProto_TensorSchema, TypeProtoSchema, ValueInfoProtoSchema, Version, type AttributeProto, type NodeProto, type TensorProto, type ValueInfoProto,
 } from "onnx-buf";
 import { C3_MASK, RBF_CODES, SQUASH } from "../model/networks.js";
-import { architecture as network, CLASSES, IMAGE_SIDE, type ArchitectureName, type Weights } from "../model/lenet.js";
+import { CLASSES, IMAGE_SIDE } from "../model/geometry.js";
+import { type Weights } from "../model/lenet.js";
+import { architecture as network, type ArchitectureName } from "../model/networks.js";
 import { CLASS_NAMES } from "../data/datasets.js";
 import { ARCHITECTURE, type ModelInfo } from "./model-file.js";
 

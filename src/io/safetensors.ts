@@ -30,14 +30,14 @@ const BYTES: Record<Dtype, number> = { F32: 4, I8: 1 };
 const dtypeOf = (data: Float32Array | Int8Array): Dtype => (data instanceof Int8Array ? "I8" : "F32");
 
 /**
- * Thrown for invalid input to {@link encodeSafetensors} or a malformed,
- * hostile or unexpected file in {@link decodeSafetensors}. The message starts
+ * Thrown for invalid input to `encodeSafetensors` or a malformed,
+ * hostile or unexpected file in `decodeSafetensors`. The message starts
  * with the file name (or "safetensors" when none was given) and, when one
  * tensor is at fault, its name.
  */
 export class SafetensorsError extends Error {
   readonly name = "SafetensorsError";
-  /** The file name passed in {@link DecodeOptions.file}, if any. */
+  /** The file name passed in `DecodeOptions.file`, if any. */
   readonly file: string | undefined;
   /** The tensor at fault, if the problem is with a single tensor. */
   readonly tensor: string | undefined;

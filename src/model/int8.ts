@@ -6,19 +6,25 @@
 // as in the f32 model (the two convolution kernels apply tanh and pooling themselves), and the
 // result is quantised again for the next layer.
 import { allocateRegions, type Region } from "../wasm/arena.js";
-import { CLASSES, IMAGE_SIDE, INFERENCE_CHUNK, PIXELS, type Images, type ParameterName, type Weights } from "./lenet.js";
 import { loadKernels, type Kernels, type WasmSource } from "../wasm/kernels.js";
+import {
+  checkBatchSize, forEachChunk, imageCount, imageNumber, imageStart, labelOf, predictAll, slotInterior, SLOT, type Batch, type Classifier, type Images,
+} from "./batches.js";
+import { C1, C3, CLASSES, convWeight, denseWeight, F5, F6, IMAGE_SIDE, INPUT_SIDE, output, PIXELS, S2, S4, sizeOf } from "./geometry.js";
+import type { ParameterName, Weights } from "./lenet.js";
+
+/** The quantised layers: every convolution and dense layer of the article's network. */
+export type QuantizedLayerName = "c1" | "c3" | "f5" | "f6" | "out";
+const OUT = output(CLASSES);
 
 /** The quantised layers in forward order, with their weight shapes (PyTorch layouts, as in PARAMETERS). */
-export const QUANTIZED_LAYERS = [
-  { name: "c1", shape: [6, 1, 5, 5] },
-  { name: "c3", shape: [16, 6, 5, 5] },
-  { name: "f5", shape: [120, 400] },
-  { name: "f6", shape: [84, 120] },
-  { name: "out", shape: [10, 84] },
-] as const;
-
-export type QuantizedLayerName = (typeof QUANTIZED_LAYERS)[number]["name"];
+export const QUANTIZED_LAYERS: readonly { readonly name: QuantizedLayerName; readonly shape: readonly number[] }[] = [
+  { name: "c1", shape: convWeight(C1) },
+  { name: "c3", shape: convWeight(C3) },
+  { name: "f5", shape: denseWeight(F5) },
+  { name: "f6", shape: denseWeight(F6) },
+  { name: "out", shape: denseWeight(OUT) },
+];
 
 /** One layer of a quantised model. Real weight = weight[oc, ...] * weightScale[oc]. */
 export interface QuantizedLayer {
@@ -38,9 +44,6 @@ export type QuantizedWeights = Record<QuantizedLayerName, QuantizedLayer>;
 const QMAX = 127;
 /** c1 reads the uint8 pixels themselves: value / 255. */
 export const PIXEL_SCALE = Math.fround(1 / 255);
-
-const PADDED_SIDE = 32; // conv c1's 'same' padding of 2 around the 28x28 image, as in LeNet5
-const PAD = 2;
 
 /**
  * Symmetric per-row int8 quantisation of a (rows, n) f32 matrix: scale = max |row| / 127 (1 for an
@@ -86,23 +89,23 @@ export function packConvWeightPixels(weight: Int8Array, C: number, K: number): I
 }
 
 /** A conv layer's (OC,C,K,K) int8 weights in the layout of its kernel: c1's rows, c3's pixels (channels in the lanes). */
-function packConv(name: QuantizedLayerName, C: number, K: number, weight: Int8Array): Int16Array {
-  return name === "c1" ? packConvWeightRows(weight, K) : packConvWeightPixels(weight, C, K);
+function packConv(name: QuantizedLayerName, weight: Int8Array): Int16Array {
+  return name === "c1" ? packConvWeightRows(weight, C1.K) : packConvWeightPixels(weight, C3.C, C3.K);
 }
 
 /** Per-image sizes, in bytes, of the activations (f32: 4 bytes an element; int8 and uint8: 1). */
 const ACT = {
-  input: PADDED_SIDE * PADDED_SIDE, // uint8 pixels, zero border
-  p2f: 4 * 6 * 14 * 14, // c1, tanh and pooled (one kernel), f32
-  p2: 6 * 14 * 14, // quantised: c3's input
-  p4f: 4 * 16 * 5 * 5, // c3, tanh and pooled
-  p4: 16 * 5 * 5, // f5's input
-  f5f: 4 * 120,
-  f5: 120,
-  f6f: 4 * 84,
-  f6: 84,
-  logits: 4 * CLASSES,
-  probs: 4 * CLASSES,
+  input: SLOT, // uint8 pixels, zero border
+  p2f: 4 * S2.out, // c1, tanh and pooled (one kernel), f32
+  p2: S2.out, // quantised: c3's input
+  p4f: 4 * S4.out, // c3, tanh and pooled
+  p4: S4.out, // f5's input
+  f5f: 4 * F5.N,
+  f5: F5.N,
+  f6f: 4 * F6.N,
+  f6: F6.N,
+  logits: 4 * OUT.N,
+  probs: 4 * OUT.N,
   labels: 4,
 } as const;
 type Activation = keyof typeof ACT;
@@ -124,13 +127,13 @@ export interface LeNet5Int8Options {
 }
 
 /** LeNet-5 with int8 kernels: `predict` like LeNet5's. Make one with quantize() or from a file with create(). */
-export class LeNet5Int8 {
+export class LeNet5Int8 implements Classifier {
   /** Largest batch per call. */
   readonly capacity: number;
   /** Classes it tells apart (the int8 network is the article's, for 10 classes). */
   readonly classes = CLASSES;
-  private readonly k: Kernels;
-  private readonly r: Record<string, Region>;
+  private readonly kernels: Kernels;
+  private readonly regions: Record<string, Region>;
   private readonly u8: Uint8Array;
   private readonly f32: Float32Array;
   private readonly i32: Int32Array;
@@ -143,19 +146,19 @@ export class LeNet5Int8 {
 
   private constructor(kernels: Kernels, capacity: number, weights: QuantizedWeights) {
     if (!Number.isInteger(capacity) || capacity < 1 || capacity > 65536) throw new RangeError(`batchSize must be an integer in 1..65536, got ${capacity}`);
-    this.k = kernels;
+    this.kernels = kernels;
     this.capacity = capacity;
     const words = (bytes: number) => Math.ceil(bytes / 4); // allocateRegions counts 4-byte elements
     const layers: Record<string, number> = {};
     for (const { name, shape } of QUANTIZED_LAYERS) {
-      const size = shape.reduce((a: number, b) => a * b, 1);
-      layers[`${name}.weight`] = words(shape.length === 4 ? packConv(name, shape[1], shape[3]!, new Int8Array(size)).byteLength : size);
-      layers[`${name}.scale`] = shape[0];
-      layers[`${name}.bias`] = shape[0];
+      const size = sizeOf(shape);
+      layers[`${name}.weight`] = words(shape.length === 4 ? packConv(name, new Int8Array(size)).byteLength : size);
+      layers[`${name}.scale`] = shape[0]!;
+      layers[`${name}.bias`] = shape[0]!;
     }
     const acts = Object.fromEntries(Object.entries(ACT).map(([name, bytes]) => [name, words(capacity * bytes)]));
-    const scratch = Math.max(kernels.conv2d_tanh_pool_rows_i8_scratch(1, PADDED_SIDE, PADDED_SIDE), kernels.conv2d_tanh_pool_pixels_i8_scratch(6, 14, 14));
-    this.r = allocateRegions(kernels.memory, kernels.heap_base(), { ...layers, scratch: words(scratch), ...acts });
+    const scratch = Math.max(kernels.conv2d_tanh_pool_rows_i8_scratch(C1.C, C1.H, C1.W), kernels.conv2d_tanh_pool_pixels_i8_scratch(C3.C, C3.H, C3.W));
+    this.regions = allocateRegions(kernels.memory, kernels.heap_base(), { ...layers, scratch: words(scratch), ...acts });
     this.u8 = new Uint8Array(kernels.memory.buffer);
     this.f32 = new Float32Array(kernels.memory.buffer);
     this.i32 = new Int32Array(kernels.memory.buffer);
@@ -169,19 +172,19 @@ export class LeNet5Int8 {
   }
 
   private at(name: string): number {
-    return this.r[name]!.offset;
+    return this.regions[name]!.offset;
   }
 
   /** Writes every layer's weights, combined scales (weight scale x input scale) and biases into WASM memory. */
   private setWeights(weights: QuantizedWeights): void {
     for (const { name, shape } of QUANTIZED_LAYERS) {
-      const l = weights[name], OC = shape[0], size = shape.reduce((a: number, b) => a * b, 1);
+      const l = weights[name], OC = shape[0]!, size = sizeOf(shape);
       for (const [what, n] of [["weight", size], ["weightScale", OC], ["bias", OC]] as const) {
         if (l[what].length !== n) throw new RangeError(`${name}.${what} needs ${n} values, got ${l[what].length}`);
       }
       if (!(l.inputScale > 0 && Number.isFinite(l.inputScale))) throw new RangeError(`${name}.inputScale must be a positive number, got ${l.inputScale}`);
       const w = this.at(`${name}.weight`);
-      if (shape.length === 4) new Int16Array(this.u8.buffer, w, this.r[`${name}.weight`]!.length * 2).set(packConv(name, shape[1], shape[3]!, l.weight));
+      if (shape.length === 4) new Int16Array(this.u8.buffer, w, this.regions[`${name}.weight`]!.length * 2).set(packConv(name, l.weight));
       else new Int8Array(this.u8.buffer, w, size).set(l.weight);
       const scale = this.at(`${name}.scale`) / 4;
       for (let oc = 0; oc < OC; oc++) this.f32[scale + oc] = l.weightScale[oc]! * l.inputScale;
@@ -191,52 +194,48 @@ export class LeNet5Int8 {
   }
 
   /**
-   * Copies `count` images, from image `start`, into the input region as uint8 pixels (floats in
-   * [0,1] are rounded to the nearest 1/255), and their labels if given.
+   * Copies a batch into the input region as uint8 pixels (floats in [0,1] are rounded to the
+   * nearest 1/255), and its labels if given. An int8 model does not train: no `distort`.
    */
-  setBatch(images: Images, labels: Uint8Array | null, count: number, start = 0): void {
-    if (count < 1 || count > this.capacity) throw new RangeError(`batch of ${count} images: must be 1..${this.capacity}`);
+  setBatch(batch: Batch): void {
+    const { images, labels, count } = batch;
+    checkBatchSize(count, this.capacity);
+    if (batch.distort) throw new RangeError("an int8 model does not train: setBatch takes no distort");
     const u8 = this.u8, input = this.at("input"), labelAt = this.at("labels") / 4;
     for (let i = 0; i < count; i++) {
-      const n = start + i, src = n * PIXELS;
-      if (src + PIXELS > images.length) throw new RangeError(`image ${n} is past the end of the images (${images.length / PIXELS} images)`);
-      // Interior of the 32x32 slot; its 2-pixel zero border is never written.
-      let dst = input + i * ACT.input + PAD * PADDED_SIDE + PAD;
-      for (let row = 0; row < IMAGE_SIDE; row++, dst += PADDED_SIDE) {
+      const n = imageNumber(batch, i), src = imageStart(images, n);
+      let dst = slotInterior(input, i); // the slot's zero border is never written
+      for (let row = 0; row < IMAGE_SIDE; row++, dst += INPUT_SIDE) {
         const s = src + row * IMAGE_SIDE;
         if (images instanceof Uint8Array) u8.set(images.subarray(s, s + IMAGE_SIDE), dst);
         else for (let c = 0; c < IMAGE_SIDE; c++) u8[dst + c] = Math.max(0, Math.min(255, Math.round(images[s + c]! * 255)));
       }
-      if (labels) {
-        const label = labels[n]!;
-        if (label >= CLASSES) throw new RangeError(`label ${label} of image ${n} is outside 0..${CLASSES - 1}`);
-        this.i32[labelAt + i] = label;
-      }
+      if (labels) this.i32[labelAt + i] = labelOf(labels, n, CLASSES);
     }
   }
 
   /** Forward pass over the first `B` images of the batch; leaves the logits in place. */
   private forward(B: number): void {
-    const { k } = this;
+    const { kernels: k } = this;
     const o = (name: string): number => this.at(name);
     const inv = (layer: Exclude<QuantizedLayerName, "c1">) => 1 / this.q[layer].inputScale;
-    k.conv2d_tanh_pool_rows_i8(o("p2f"), o("scratch"), o("input"), o("c1.weight"), o("c1.scale"), o("c1.bias"), B, 1, PADDED_SIDE, PADDED_SIDE, 6, 5, true);
+    k.conv2d_tanh_pool_rows_i8(o("p2f"), o("scratch"), o("input"), o("c1.weight"), o("c1.scale"), o("c1.bias"), B, C1.C, C1.H, C1.W, C1.OC, C1.K, true);
     k.quantize_i8(o("p2"), o("p2f"), B * ACT.p2, inv("c3"));
-    k.conv2d_tanh_pool_pixels_i8(o("p4f"), o("scratch"), o("p2"), o("c3.weight"), o("c3.scale"), o("c3.bias"), B, 6, 14, 14, 16, 5);
+    k.conv2d_tanh_pool_pixels_i8(o("p4f"), o("scratch"), o("p2"), o("c3.weight"), o("c3.scale"), o("c3.bias"), B, C3.C, C3.H, C3.W, C3.OC, C3.K);
     k.quantize_i8(o("p4"), o("p4f"), B * ACT.p4, inv("f5"));
-    k.dense_fwd_i8(o("f5f"), o("p4"), o("f5.weight"), o("f5.scale"), o("f5.bias"), B, 400, 120);
-    k.tanh_fwd(o("f5f"), o("f5f"), B * 120);
+    k.dense_fwd_i8(o("f5f"), o("p4"), o("f5.weight"), o("f5.scale"), o("f5.bias"), B, F5.K, F5.N);
+    k.tanh_fwd(o("f5f"), o("f5f"), B * F5.N);
     k.quantize_i8(o("f5"), o("f5f"), B * ACT.f5, inv("f6"));
-    k.dense_fwd_i8(o("f6f"), o("f5"), o("f6.weight"), o("f6.scale"), o("f6.bias"), B, 120, 84);
-    k.tanh_fwd(o("f6f"), o("f6f"), B * 84);
+    k.dense_fwd_i8(o("f6f"), o("f5"), o("f6.weight"), o("f6.scale"), o("f6.bias"), B, F6.K, F6.N);
+    k.tanh_fwd(o("f6f"), o("f6f"), B * F6.N);
     k.quantize_i8(o("f6"), o("f6f"), B * ACT.f6, inv("out"));
-    k.dense_fwd_i8(o("logits"), o("f6"), o("out.weight"), o("out.scale"), o("out.bias"), B, 84, CLASSES);
+    k.dense_fwd_i8(o("logits"), o("f6"), o("out.weight"), o("out.scale"), o("out.bias"), B, OUT.K, OUT.N);
   }
 
   /** Summed cross-entropy loss of the batch set by setBatch (with labels); batchProbabilities then gives its probabilities. */
   evaluateBatch(B: number): number {
     this.forward(B);
-    return this.k.softmax_xent_fwd(this.at("probs"), this.at("logits"), this.at("labels"), B, CLASSES);
+    return this.kernels.softmax_xent_fwd(this.at("probs"), this.at("logits"), this.at("labels"), B, CLASSES);
   }
 
   /** Live view of the class probabilities of the last batch evaluated (B x 10); copy what you keep. */
@@ -245,23 +244,19 @@ export class LeNet5Int8 {
     return this.f32.subarray(probs, probs + B * CLASSES);
   }
 
+  /** Class probabilities of the first `B` images of the batch set by setBatch (no labels needed): a live view, as batchProbabilities. */
+  predictBatch(B: number): Float32Array {
+    this.forward(B);
+    this.kernels.softmax_fwd(this.at("probs"), this.at("logits"), B, CLASSES);
+    return this.batchProbabilities(B);
+  }
+
   /**
    * Class probabilities for `count` images (default: all of them), as a new Float32Array of
    * count x 10 values. Images are 28x28, row-major, uint8 0..255 or float in [0,1].
    */
-  predict(images: Images, count = Math.floor(images.length / PIXELS)): Float32Array {
-    if (count * PIXELS > images.length) throw new RangeError(`predict: ${count} images need ${count * PIXELS} values, got ${images.length}`);
-    const out = new Float32Array(count * CLASSES);
-    const probs = this.at("probs");
-    const chunk = Math.min(this.capacity, INFERENCE_CHUNK);
-    for (let start = 0; start < count; start += chunk) {
-      const B = Math.min(chunk, count - start);
-      this.setBatch(images, null, B, start);
-      this.forward(B);
-      this.k.softmax_fwd(probs, this.at("logits"), B, CLASSES);
-      out.set(this.f32.subarray(probs / 4, probs / 4 + B * CLASSES), start * CLASSES);
-    }
-    return out;
+  predict(images: Images, count?: number): Float32Array {
+    return predictAll(this, images, imageCount(images, count));
   }
 
   /**
@@ -269,16 +264,17 @@ export class LeNet5Int8 {
    * Layer by layer, through the quantised layers before it, so each scale sees their rounding.
    */
   private calibrate(images: Images, count: number): void {
-    const chunk = Math.min(this.capacity, INFERENCE_CHUNK);
+    const batch: Batch = { images, count: 0, start: 0 };
     for (const layer of Object.keys(INPUT_OF) as (keyof typeof INPUT_OF)[]) {
       const from = this.at(INPUT_OF[layer].f32) / 4, per = ACT[INPUT_OF[layer].f32] / 4;
       let max = 0;
-      for (let start = 0; start < count; start += chunk) {
-        const B = Math.min(chunk, count - start);
-        this.setBatch(images, null, B, start);
+      forEachChunk(count, this.capacity, (start, B) => {
+        batch.start = start;
+        batch.count = B;
+        this.setBatch(batch);
         this.forward(B);
         for (let i = from; i < from + B * per; i++) max = Math.max(max, Math.abs(this.f32[i]!));
-      }
+      });
       this.setWeights({ ...this.q, [layer]: { ...this.q[layer], inputScale: Math.fround(max > 0 ? max / QMAX : 1 / QMAX) } }); // f32, as saved
     }
   }
@@ -287,7 +283,7 @@ export class LeNet5Int8 {
   static async quantize(weights: Weights, calibration: Images, options: LeNet5Int8Options = {}): Promise<LeNet5Int8> {
     const count = Math.floor(calibration.length / PIXELS);
     if (count < 1) throw new RangeError("quantize: calibration needs at least one 28x28 image");
-    if (weights["f5.weight"] === undefined || weights["out.weight"]?.length !== 10 * 84) {
+    if (weights["f5.weight"] === undefined || weights["out.weight"]?.length !== OUT.N * OUT.K) {
       throw new RangeError("quantize: int8 runs the article's lenet5 network with 10 classes only; these weights are of another network or class count");
     }
     const q = {} as QuantizedWeights;
@@ -295,7 +291,7 @@ export class LeNet5Int8 {
       const w = weights[`${name}.weight` as ParameterName], b = weights[`${name}.bias` as ParameterName];
       if (w === undefined || b === undefined) throw new RangeError(`quantize: weights lack ${name}.weight or ${name}.bias`);
       // Provisional input scales (tanh outputs lie in [-1, 1]) until calibration measures them.
-      q[name] = { ...quantizeRows(w, shape[0]), bias: Float32Array.from(b), inputScale: name === "c1" ? PIXEL_SCALE : Math.fround(1 / QMAX) };
+      q[name] = { ...quantizeRows(w, shape[0]!), bias: Float32Array.from(b), inputScale: name === "c1" ? PIXEL_SCALE : Math.fround(1 / QMAX) };
     }
     const model = await LeNet5Int8.create(q, options);
     model.calibrate(calibration, count);

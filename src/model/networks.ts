@@ -1,11 +1,14 @@
-// The networks lenet-wasm trains, each as data (parameters, activation sizes, input scaling) and two
-// flat lists of kernel calls (forward, backward). src/lenet.ts plans their memory and runs them.
+// The networks lenet-wasm trains, each described once: its parameters, its activations (per-image
+// sizes), its input scaling, and its forward and backward passes as flat lists of kernel calls.
+// Every size comes from geometry.ts. model/lenet.ts plans the memory and binds the passes to it.
 //
 // - "lenet5": the reference article's Keras model (the default).
 // - "lenet5-1998": the network of LeCun, Bottou, Bengio and Haffner (1998), "Gradient-Based Learning
 //   Applied to Document Recognition", section II.B and appendix A.
-import type { Rng } from "./rng.js";
 import type { Kernels } from "../wasm/kernels.js";
+import { C1, C3, CLASSES, convWeight, denseWeight, F5, F6, INPUT_SIDE, MAX_CLASSES, output, S2, S4, sizeOf, type Conv } from "./geometry.js";
+import { OptionError } from "./option-error.js";
+import type { Rng } from "./rng.js";
 
 export type ArchitectureName = "lenet5" | "lenet5-1998" | "lenet5-1998-softmax";
 export const ARCHITECTURE_NAMES: readonly ArchitectureName[] = ["lenet5", "lenet5-1998", "lenet5-1998-softmax"];
@@ -16,16 +19,34 @@ export interface ParameterSpec {
   readonly shape: readonly number[];
 }
 
-/** Offsets a network's kernel calls use; all are byte offsets into WASM memory. */
-export interface Net {
+/**
+ * Where a model placed a network's tensors in WASM memory: byte offsets, asked for once, when
+ * the model binds the network (Architecture.bind), never per kernel call.
+ */
+export interface Placement {
   readonly k: Kernels;
   /** Parameter tensor `name`, and its gradient. */
   param(name: string): number;
   grad(name: string): number;
-  /** Image `first` of the batch in activation region `name`. */
-  act(name: string, first: number): number;
+  /** Activation region `name`: the offset of image `first` of the batch in it. */
+  act(name: string): (first: number) => number;
   /** A region that is not per image (scratch space, constants). */
   fixed(name: string): number;
+}
+
+/** A network's passes over one model's memory. */
+export interface Passes {
+  /**
+   * Forward pass over B images from `first`: input -> logits. `training` keeps what backward reads
+   * (conv patches, the activations); without it only the logits are sure to be written (inference
+   * may fuse layers: the article's network never stores c1 or c3 then).
+   */
+  forward(B: number, first: number, training: boolean): void;
+  /**
+   * Backward pass from dlogits (already set) to every parameter gradient, which ACCUMULATES: each
+   * kernel adds its whole sum once, so shards processed one after another add their partial sums in order.
+   */
+  backward(B: number, first: number): void;
 }
 
 export interface Architecture {
@@ -35,7 +56,7 @@ export interface Architecture {
   readonly parameters: readonly ParameterSpec[];
   /** Trainable values (fixed zeros outside C3's connection table do not count). */
   readonly trainableCount: number;
-  /** Floats per image of each activation region (including "input", "logits", "probs", "labels" excluded). */
+  /** Floats per image of each activation region ("input" first; "logits", "probs", "dlogits" among them). */
   readonly activations: Readonly<Record<string, number>>;
   /** Regions that are not per image: scratch (overwritten before it is read) and constants (filled once). */
   readonly scratch: Readonly<Record<string, number>>;
@@ -46,26 +67,45 @@ export interface Architecture {
   readonly classes: number;
   /** Logits per image: one score per class, and for the 1998 network the constant "rubbish" unit. */
   readonly logitsPerImage: number;
-  /** Fresh parameter values from `rng` (biases 0), in `parameters` order. */
+  /**
+   * Fresh parameter values from `rng` (biases 0), in `parameters` order (LeNet5 calls it; users pass a seed).
+   * @internal
+   */
   initialize(rng: Rng): Record<string, Float32Array>;
   /**
-   * Forward pass over B images from `first`: input -> logits. `training` keeps what backward reads
-   * (conv patches, the activations); without it only the logits are sure to be written (inference
-   * may fuse layers: the article's network never stores c1 or c3 then).
+   * The passes over the tensors of `placement`, their offsets resolved once (LeNet5 calls it).
+   * @internal
    */
-  forward(net: Net, B: number, first: number, training: boolean): void;
-  /**
-   * Backward pass from dlogits (already set) to every parameter gradient, which ACCUMULATES: each
-   * kernel adds its whole sum once, so shards processed one after another add their partial sums in order.
-   */
-  backward(net: Net, B: number, first: number): void;
+  bind(placement: Placement): Passes;
 }
 
-/** Classes of MNIST and Fashion-MNIST: the networks' default. */
-export const CLASSES = 10;
-/** Most classes a network can be made for (`architecture(name, classes)`): labels are uint8. */
-export const MAX_CLASSES = 256;
-const sizeOf = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
+export { CLASSES, MAX_CLASSES };
+
+/** Floats per image of the input: one 32x32 field (a 28x28 image in a 2-pixel border). */
+const INPUT = INPUT_SIDE * INPUT_SIDE;
+
+const convParameters = (name: string, c: Conv): ParameterSpec[] => [{ name: `${name}.weight`, shape: convWeight(c) }, { name: `${name}.bias`, shape: [c.OC] }];
+const denseParameters = (name: string, d: { K: number; N: number }): ParameterSpec[] => [{ name: `${name}.weight`, shape: denseWeight(d) }, { name: `${name}.bias`, shape: [d.N] }];
+
+/**
+ * out = conv(inp) over B images. Training runs im2col + GEMM and keeps the patches in `col` for the
+ * weight gradient. Inference reads the input directly, with the lanes along output rows when they
+ * are a multiple of 4 wide (c1), else across output channels when those are (c3; the weights
+ * transposed into the scratch `weightT` first), else as training does. The same bits either way.
+ */
+function convolve(k: Kernels, training: boolean, c: Conv, B: number,
+  out: number, inp: number, weight: number, bias: number, col: number, weightT: number): void {
+  if (training) {
+    k.conv2d_fwd(out, col, inp, weight, bias, B, c.C, c.H, c.W, c.OC, c.K, true);
+  } else if (c.OW % 4 === 0) {
+    k.conv2d_fwd_rows(out, inp, weight, bias, B, c.C, c.H, c.W, c.OC, c.K);
+  } else if (c.OC % 4 === 0) {
+    k.conv2d_weight_t(weightT, weight, c.OC, c.patch);
+    k.conv2d_fwd_pixels(out, inp, weightT, bias, B, c.C, c.H, c.W, c.OC, c.K);
+  } else {
+    k.conv2d_fwd(out, col, inp, weight, bias, B, c.C, c.H, c.W, c.OC, c.K, false);
+  }
+}
 
 // ---------------------------------------------------------------------------------------------
 // The article's LeNet-5 (Keras): 28x28x1 in [0,1] -> conv 6@5x5 'same' tanh -> avgpool 2x2 -> conv
@@ -73,16 +113,8 @@ const sizeOf = (shape: readonly number[]): number => shape.reduce((a, b) => a * 
 // dense 10 softmax. 'same' padding of the first conv = 'valid' on the zero-bordered 32x32 input.
 
 const articleParameters = (classes: number): readonly ParameterSpec[] => [
-  { name: "c1.weight", shape: [6, 1, 5, 5] },
-  { name: "c1.bias", shape: [6] },
-  { name: "c3.weight", shape: [16, 6, 5, 5] },
-  { name: "c3.bias", shape: [16] },
-  { name: "f5.weight", shape: [120, 400] },
-  { name: "f5.bias", shape: [120] },
-  { name: "f6.weight", shape: [84, 120] },
-  { name: "f6.bias", shape: [84] },
-  { name: "out.weight", shape: [classes, 84] },
-  { name: "out.bias", shape: [classes] },
+  ...convParameters("c1", C1), ...convParameters("c3", C3),
+  ...denseParameters("f5", F5), ...denseParameters("f6", F6), ...denseParameters("out", output(classes)),
 ];
 
 /** Glorot-uniform weights (Keras's default), zero biases. */
@@ -98,107 +130,92 @@ function glorot(parameters: readonly ParameterSpec[], rng: Rng): Record<string, 
   return w;
 }
 
-/** A convolution's shape: input (C,H,W), OC output channels of KxK kernels ('valid'). */
-interface ConvShape { readonly C: number; readonly H: number; readonly W: number; readonly OC: number; readonly K: number }
-const C1: ConvShape = { C: 1, H: 32, W: 32, OC: 6, K: 5 };
-const C3: ConvShape = { C: 6, H: 14, W: 14, OC: 16, K: 5 };
-
-/**
- * out = conv(inp) over B images. Training runs im2col + GEMM and keeps the patches in `col` for the
- * filter gradient. Inference reads the input directly, with the lanes along output rows when they
- * are a multiple of 4 wide (c1), else across output channels when those are (c3; the weights
- * transposed into the scratch `weightT` first), else as training does. The same bits either way.
- */
-function convolve(k: Kernels, training: boolean, s: ConvShape, B: number,
-  out: number, inp: number, weight: number, bias: number, col: number, weightT: number): void {
-  const { C, H, W, OC, K } = s;
-  if (training) {
-    k.conv2d_fwd(out, col, inp, weight, bias, B, C, H, W, OC, K, true);
-  } else if ((W - K + 1) % 4 === 0) {
-    k.conv2d_fwd_rows(out, inp, weight, bias, B, C, H, W, OC, K);
-  } else if (OC % 4 === 0) {
-    k.conv2d_weight_t(weightT, weight, OC, C * K * K);
-    k.conv2d_fwd_pixels(out, inp, weightT, bias, B, C, H, W, OC, K);
-  } else {
-    k.conv2d_fwd(out, col, inp, weight, bias, B, C, H, W, OC, K, false);
-  }
-}
-
 /** The article's network with `classes` outputs. */
 function articleNetwork(classes: number): Architecture {
   const parameters = articleParameters(classes);
+  const OUT = output(classes);
   return {
     name: "lenet5",
     title: "LeNet-5 (the article's Keras model)",
     parameters,
     trainableCount: parameters.reduce((n, p) => n + sizeOf(p.shape), 0),
     activations: {
-      input: 32 * 32, // (1,32,32), zero border
-      col1: 25 * 28 * 28, // c1's unrolled input patches (im2col), kept for its filter gradient
-      c1: 6 * 28 * 28, // conv c1 then tanh, in place
-      col3: 150 * 10 * 10, // c3's unrolled input patches
-      p2: 6 * 14 * 14,
-      c3: 16 * 10 * 10, // conv c3 then tanh, in place
-      p4: 16 * 5 * 5, // = flatten (400), channel-major like PyTorch
-      f5: 120,
-      f6: 84,
+      input: INPUT, // (1,32,32), zero border
+      col1: C1.patch * C1.OH * C1.OW, // c1's unrolled input patches (im2col), kept for its weight gradient
+      c1: C1.out, // conv c1 then tanh, in place
+      col3: C3.patch * C3.OH * C3.OW, // c3's unrolled input patches
+      p2: S2.out,
+      c3: C3.out, // conv c3 then tanh, in place
+      p4: S4.out, // = flatten (400), channel-major like PyTorch
+      f5: F5.N,
+      f6: F6.N,
       logits: classes,
       probs: classes,
       // gradients w.r.t. the activations, in backward order
       dlogits: classes,
-      df6: 84,
-      df5: 120,
-      dp4: 16 * 5 * 5,
-      dc3: 16 * 10 * 10,
-      dp2: 6 * 14 * 14,
-      dc1: 6 * 28 * 28,
+      df6: F6.N,
+      df5: F5.N,
+      dp4: S4.out,
+      dc3: C3.out,
+      dp2: S2.out,
+      dc1: C1.out,
     },
     // one image's patch gradients (conv2d_bwd_input), c3's weights transposed (inference)
-    scratch: { dcol3: 150 * 10 * 10, c3T: 150 * 16 },
+    scratch: { dcol3: C3.patch * C3.OH * C3.OW, c3T: C3.patch * C3.OC },
     constants: {},
     input: { low: 0, high: 1 },
     classes,
     logitsPerImage: classes,
     initialize: (rng) => glorot(parameters, rng),
 
-    forward({ k, param: P, act, fixed }, B, first, training) {
-      const o = (name: string): number => act(name, first);
-      if (training) { // the activations backward needs: patches (col), c1 and c3 after tanh
-        k.conv2d_fwd(o("c1"), o("col1"), o("input"), P("c1.weight"), P("c1.bias"), B, 1, 32, 32, 6, 5, true);
-        k.tanh_fwd(o("c1"), o("c1"), B * 6 * 28 * 28);
-        k.avgpool2d_fwd(o("p2"), o("c1"), B, 6, 28, 28);
-        k.conv2d_fwd(o("c3"), o("col3"), o("p2"), P("c3.weight"), P("c3.bias"), B, 6, 14, 14, 16, 5, true);
-        k.tanh_fwd(o("c3"), o("c3"), B * 16 * 10 * 10);
-        k.avgpool2d_fwd(o("p4"), o("c3"), B, 16, 10, 10);
-      } else { // each convolution, its tanh and its pooling in one pass: c1 and c3 are not stored
-        k.conv2d_tanh_pool_rows(o("p2"), o("input"), P("c1.weight"), P("c1.bias"), B, 1, 32, 32, 6, 5);
-        k.conv2d_weight_t(fixed("c3T"), P("c3.weight"), 16, 150);
-        k.conv2d_tanh_pool_pixels(o("p4"), o("p2"), fixed("c3T"), P("c3.bias"), B, 6, 14, 14, 16, 5);
-      }
-      k.dense_fwd(o("f5"), o("p4"), P("f5.weight"), P("f5.bias"), B, 400, 120);
-      k.tanh_fwd(o("f5"), o("f5"), B * 120);
-      k.dense_fwd(o("f6"), o("f5"), P("f6.weight"), P("f6.bias"), B, 120, 84);
-      k.tanh_fwd(o("f6"), o("f6"), B * 84);
-      k.dense_fwd(o("logits"), o("f6"), P("out.weight"), P("out.bias"), B, 84, classes);
-    },
+    bind({ k, param: P, grad: G, act, fixed }) {
+      const w1 = P("c1.weight"), b1 = P("c1.bias"), w3 = P("c3.weight"), b3 = P("c3.bias"), w5 = P("f5.weight"), b5 = P("f5.bias");
+      const w6 = P("f6.weight"), b6 = P("f6.bias"), wo = P("out.weight"), bo = P("out.bias");
+      const gw1 = G("c1.weight"), gb1 = G("c1.bias"), gw3 = G("c3.weight"), gb3 = G("c3.bias"), gw5 = G("f5.weight"), gb5 = G("f5.bias");
+      const gw6 = G("f6.weight"), gb6 = G("f6.bias"), gwo = G("out.weight"), gbo = G("out.bias");
+      const input = act("input"), col1 = act("col1"), c1 = act("c1"), p2 = act("p2"), col3 = act("col3"), c3 = act("c3");
+      const p4 = act("p4"), f5 = act("f5"), f6 = act("f6"), logits = act("logits");
+      const dlogits = act("dlogits"), df6 = act("df6"), df5 = act("df5"), dp4 = act("dp4"), dc3 = act("dc3"), dp2 = act("dp2"), dc1 = act("dc1");
+      const c3T = fixed("c3T"), dcol3 = fixed("dcol3");
+      return {
+        forward(B, first, training) {
+          if (training) { // the activations backward needs: patches (col), c1 and c3 after tanh
+            k.conv2d_fwd(c1(first), col1(first), input(first), w1, b1, B, C1.C, C1.H, C1.W, C1.OC, C1.K, true);
+            k.tanh_fwd(c1(first), c1(first), B * C1.out);
+            k.avgpool2d_fwd(p2(first), c1(first), B, S2.C, S2.H, S2.W);
+            k.conv2d_fwd(c3(first), col3(first), p2(first), w3, b3, B, C3.C, C3.H, C3.W, C3.OC, C3.K, true);
+            k.tanh_fwd(c3(first), c3(first), B * C3.out);
+            k.avgpool2d_fwd(p4(first), c3(first), B, S4.C, S4.H, S4.W);
+          } else { // each convolution, its tanh and its pooling in one pass: c1 and c3 are not stored
+            k.conv2d_tanh_pool_rows(p2(first), input(first), w1, b1, B, C1.C, C1.H, C1.W, C1.OC, C1.K);
+            k.conv2d_weight_t(c3T, w3, C3.OC, C3.patch);
+            k.conv2d_tanh_pool_pixels(p4(first), p2(first), c3T, b3, B, C3.C, C3.H, C3.W, C3.OC, C3.K);
+          }
+          k.dense_fwd(f5(first), p4(first), w5, b5, B, F5.K, F5.N);
+          k.tanh_fwd(f5(first), f5(first), B * F5.N);
+          k.dense_fwd(f6(first), f5(first), w6, b6, B, F6.K, F6.N);
+          k.tanh_fwd(f6(first), f6(first), B * F6.N);
+          k.dense_fwd(logits(first), f6(first), wo, bo, B, OUT.K, OUT.N);
+        },
 
-    backward({ k, param: P, grad: G, act, fixed }, B, first) {
-      const o = (name: string): number => act(name, first);
-      k.dense_bwd_weight(G("out.weight"), G("out.bias"), o("dlogits"), o("f6"), B, 84, classes);
-      k.dense_bwd_input(o("df6"), o("dlogits"), P("out.weight"), B, 84, classes);
-      k.tanh_bwd(o("df6"), o("df6"), o("f6"), B * 84);
-      k.dense_bwd_weight(G("f6.weight"), G("f6.bias"), o("df6"), o("f5"), B, 120, 84);
-      k.dense_bwd_input(o("df5"), o("df6"), P("f6.weight"), B, 120, 84);
-      k.tanh_bwd(o("df5"), o("df5"), o("f5"), B * 120);
-      k.dense_bwd_weight(G("f5.weight"), G("f5.bias"), o("df5"), o("p4"), B, 400, 120);
-      k.dense_bwd_input(o("dp4"), o("df5"), P("f5.weight"), B, 400, 120);
-      k.avgpool2d_bwd(o("dc3"), o("dp4"), B, 16, 10, 10);
-      k.tanh_bwd(o("dc3"), o("dc3"), o("c3"), B * 16 * 10 * 10);
-      k.conv2d_bwd_filter(G("c3.weight"), G("c3.bias"), o("dc3"), o("col3"), B, 6, 14, 14, 16, 5);
-      k.conv2d_bwd_input(o("dp2"), fixed("dcol3"), o("dc3"), P("c3.weight"), B, 6, 14, 14, 16, 5);
-      k.avgpool2d_bwd(o("dc1"), o("dp2"), B, 6, 28, 28);
-      k.tanh_bwd(o("dc1"), o("dc1"), o("c1"), B * 6 * 28 * 28);
-      k.conv2d_bwd_filter(G("c1.weight"), G("c1.bias"), o("dc1"), o("col1"), B, 1, 32, 32, 6, 5);
+        backward(B, first) {
+          k.dense_bwd_weight(gwo, gbo, dlogits(first), f6(first), B, OUT.K, OUT.N);
+          k.dense_bwd_input(df6(first), dlogits(first), wo, B, OUT.K, OUT.N);
+          k.tanh_bwd(df6(first), df6(first), f6(first), B * F6.N);
+          k.dense_bwd_weight(gw6, gb6, df6(first), f5(first), B, F6.K, F6.N);
+          k.dense_bwd_input(df5(first), df6(first), w6, B, F6.K, F6.N);
+          k.tanh_bwd(df5(first), df5(first), f5(first), B * F5.N);
+          k.dense_bwd_weight(gw5, gb5, df5(first), p4(first), B, F5.K, F5.N);
+          k.dense_bwd_input(dp4(first), df5(first), w5, B, F5.K, F5.N);
+          k.avgpool2d_bwd(dc3(first), dp4(first), B, S4.C, S4.H, S4.W);
+          k.tanh_bwd(dc3(first), dc3(first), c3(first), B * C3.out);
+          k.conv2d_bwd_weight(gw3, gb3, dc3(first), col3(first), B, C3.C, C3.H, C3.W, C3.OC, C3.K);
+          k.conv2d_bwd_input(dp2(first), dcol3, dc3(first), w3, B, C3.C, C3.H, C3.W, C3.OC, C3.K);
+          k.avgpool2d_bwd(dc1(first), dp2(first), B, S2.C, S2.H, S2.W);
+          k.tanh_bwd(dc1(first), dc1(first), c1(first), B * C1.out);
+          k.conv2d_bwd_weight(gw1, gb1, dc1(first), col1(first), B, C1.C, C1.H, C1.W, C1.OC, C1.K);
+        },
+      };
     },
   };
 }
@@ -226,11 +243,13 @@ const C3_TABLE = [
 ];
 
 /** C3's weight mask (16,6,5,5): 1 where Table I connects the maps, else 0. */
-export const C3_MASK = Float32Array.from({ length: 16 * 6 * 25 }, (_, i) => (C3_TABLE[Math.floor(i / 25) % 6]![Math.floor(i / 150)] === "X" ? 1 : 0));
+export const C3_MASK = Float32Array.from({ length: C3.OC * C3.patch }, (_, i) =>
+  (C3_TABLE[Math.floor(i / (C3.K * C3.K)) % C3.C]![Math.floor(i / C3.patch)] === "X" ? 1 : 0));
 
 /**
- * The RBF units' codes: a 7x12 bitmap of each digit, +1 ink and -1 background (the paper draws its
- * codes as stylised 7x12 characters, figure 3; it does not publish them, so these are ours).
+ * The RBF units' codes: a 7x12 bitmap of each digit (84 values: one per F6 unit), +1 ink and -1
+ * background (the paper draws its codes as stylised 7x12 characters, figure 3; it does not publish
+ * them, so these are ours).
  */
 const DIGIT_BITMAPS = [
   [".XXXXX.", "XX...XX", "XX...XX", "XX..XXX", "XX.X.XX", "XX.X.XX", "XXX..XX", "XX...XX", "XX...XX", "XX...XX", ".XXXXX.", "......."],
@@ -254,69 +273,66 @@ export const RBF_CODES = Float32Array.from(DIGIT_BITMAPS.flatMap((rows) => [...r
  */
 export const RBF_RUBBISH = 3;
 
-const PAPER_PARAMETERS = [
-  { name: "c1.weight", shape: [6, 1, 5, 5] },
-  { name: "c1.bias", shape: [6] },
-  { name: "s2.weight", shape: [6] },
-  { name: "s2.bias", shape: [6] },
-  { name: "c3.weight", shape: [16, 6, 5, 5] },
-  { name: "c3.bias", shape: [16] },
-  { name: "s4.weight", shape: [16] },
-  { name: "s4.bias", shape: [16] },
-  { name: "c5.weight", shape: [120, 16, 5, 5] },
-  { name: "c5.bias", shape: [120] },
-  { name: "f6.weight", shape: [84, 120] },
-  { name: "f6.bias", shape: [84] },
-] as const;
-const softmaxOutput = (classes: number): readonly ParameterSpec[] => [{ name: "out.weight", shape: [classes, 84] }, { name: "out.bias", shape: [classes] }];
+const PAPER_PARAMETERS: readonly ParameterSpec[] = [
+  ...convParameters("c1", C1),
+  { name: "s2.weight", shape: [S2.C] }, // one coefficient and one bias per map
+  { name: "s2.bias", shape: [S2.C] },
+  ...convParameters("c3", C3),
+  { name: "s4.weight", shape: [S4.C] },
+  { name: "s4.bias", shape: [S4.C] },
+  { name: "c5.weight", shape: [F5.N, S4.C, S4.OH, S4.OW] }, // a 5x5 convolution on the 5x5 maps
+  { name: "c5.bias", shape: [F5.N] },
+  ...denseParameters("f6", F6),
+];
 
 /** Inputs of each C3 map: 25 per S2 map that Table I connects it to. */
-const C3_FAN_IN = Array.from({ length: 16 }, (_, m) => C3_MASK.subarray(m * 150, (m + 1) * 150).reduce((a, b) => a + b, 0));
+const C3_FAN_IN = Array.from({ length: C3.OC }, (_, m) => C3_MASK.subarray(m * C3.patch, (m + 1) * C3.patch).reduce((a, b) => a + b, 0));
 
 /** Fan-in of each weight of a tensor: inputs of the unit it feeds (C3: 25 per connected S2 map). */
 function paperFanIn(name: string, index: number): number {
   switch (name) {
-    case "c1.weight": return 25;
-    case "s2.weight": case "s4.weight": return 4;
-    case "c3.weight": return C3_FAN_IN[Math.floor(index / 150)]!;
-    case "c5.weight": return 400;
-    case "f6.weight": return 120;
-    default: return 84; // out.weight (the softmax output)
+    case "c1.weight": return C1.patch;
+    case "s2.weight": case "s4.weight": return 4; // a 2x2 window
+    case "c3.weight": return C3_FAN_IN[Math.floor(index / C3.patch)]!;
+    case "c5.weight": return F5.K;
+    case "f6.weight": return F6.K;
+    default: return F6.N; // out.weight (the softmax output)
   }
 }
 
 /** The 1998 network with the paper's RBF output (10 classes), or with a softmax output layer of `classes`. */
-function paperNetwork(output: "rbf" | "softmax", classes = CLASSES): Architecture {
-  const rbf = output === "rbf";
-  const parameters: readonly ParameterSpec[] = rbf ? PAPER_PARAMETERS : [...PAPER_PARAMETERS, ...softmaxOutput(classes)];
+function paperNetwork(kind: "rbf" | "softmax", classes = CLASSES): Architecture {
+  const rbf = kind === "rbf";
+  const parameters: readonly ParameterSpec[] = rbf ? PAPER_PARAMETERS : [...PAPER_PARAMETERS, ...denseParameters("out", output(classes))];
   const logits = rbf ? CLASSES + 1 : classes;
+  const OUT = output(classes);
   return {
     name: rbf ? "lenet5-1998" : "lenet5-1998-softmax",
     title: rbf ? "LeNet-5 as in LeCun et al. 1998" : "LeNet-5 as in LeCun et al. 1998, softmax output",
     parameters,
     // C3: 60 connected map pairs of 25 weights, not 96.
-    trainableCount: parameters.reduce((n, p) => n + sizeOf(p.shape), 0) - 36 * 25,
+    trainableCount: parameters.reduce((n, p) => n + sizeOf(p.shape), 0) - (C3_MASK.length - C3_MASK.reduce((a, b) => a + b, 0)),
     activations: {
-      input: 32 * 32,
-      col1: 25 * 28 * 28,
-      c1: 6 * 28 * 28, // conv then squash, in place (likewise below)
-      s2: 6 * 14 * 14,
-      col3: 150 * 10 * 10,
-      c3: 16 * 10 * 10,
-      s4: 16 * 5 * 5,
-      c5: 120,
-      f6: 84,
+      input: INPUT,
+      col1: C1.patch * C1.OH * C1.OW,
+      c1: C1.out, // conv then squash, in place (likewise below)
+      s2: S2.out,
+      col3: C3.patch * C3.OH * C3.OW,
+      c3: C3.out,
+      s4: S4.out,
+      c5: F5.N,
+      f6: F6.N,
       logits, // RBF: -squared distance to each code, then -j
       probs: logits,
       dlogits: logits,
-      df6: 84,
-      dc5: 120,
-      ds4: 16 * 5 * 5,
-      dc3: 16 * 10 * 10,
-      ds2: 6 * 14 * 14,
-      dc1: 6 * 28 * 28,
+      df6: F6.N,
+      dc5: F5.N,
+      ds4: S4.out,
+      dc3: C3.out,
+      ds2: S2.out,
+      dc1: C1.out,
     },
-    scratch: { dcol3: 150 * 10 * 10, c3T: 150 * 16 },
+    scratch: { dcol3: C3.patch * C3.OH * C3.OW, c3T: C3.patch * C3.OC },
     constants: rbf ? { c3Mask: C3_MASK, codes: RBF_CODES } : { c3Mask: C3_MASK },
     // The paper: "the value of the background (white) corresponds to -0.1 and the foreground (black)
     // corresponds to 1.175. This makes the mean input roughly 0, and the variance roughly 1."
@@ -336,47 +352,59 @@ function paperNetwork(output: "rbf" | "softmax", classes = CLASSES): Architectur
       return w;
     },
 
-    forward({ k, param: P, act, fixed }, B, first, training) {
-      const o = (name: string): number => act(name, first);
-      convolve(k, training, C1, B, o("c1"), o("input"), P("c1.weight"), P("c1.bias"), o("col1"), 0);
-      k.squash_fwd(o("c1"), o("c1"), B * 6 * 28 * 28);
-      k.subsample2d_fwd(o("s2"), o("c1"), P("s2.weight"), P("s2.bias"), B, 6, 28, 28);
-      k.squash_fwd(o("s2"), o("s2"), B * 6 * 14 * 14);
-      convolve(k, training, C3, B, o("c3"), o("s2"), P("c3.weight"), P("c3.bias"), o("col3"), fixed("c3T"));
-      k.squash_fwd(o("c3"), o("c3"), B * 16 * 10 * 10);
-      k.subsample2d_fwd(o("s4"), o("c3"), P("s4.weight"), P("s4.bias"), B, 16, 10, 10);
-      k.squash_fwd(o("s4"), o("s4"), B * 16 * 5 * 5);
-      k.dense_fwd(o("c5"), o("s4"), P("c5.weight"), P("c5.bias"), B, 400, 120);
-      k.squash_fwd(o("c5"), o("c5"), B * 120);
-      k.dense_fwd(o("f6"), o("c5"), P("f6.weight"), P("f6.bias"), B, 120, 84);
-      k.squash_fwd(o("f6"), o("f6"), B * 84);
-      if (rbf) k.rbf_fwd(o("logits"), o("f6"), fixed("codes"), B, 84, CLASSES, RBF_RUBBISH);
-      else k.dense_fwd(o("logits"), o("f6"), P("out.weight"), P("out.bias"), B, 84, classes);
-    },
+    bind({ k, param: P, grad: G, act, fixed }) {
+      const w1 = P("c1.weight"), b1 = P("c1.bias"), s2w = P("s2.weight"), s2b = P("s2.bias"), w3 = P("c3.weight"), b3 = P("c3.bias");
+      const s4w = P("s4.weight"), s4b = P("s4.bias"), w5 = P("c5.weight"), b5 = P("c5.bias"), w6 = P("f6.weight"), b6 = P("f6.bias");
+      const wo = rbf ? 0 : P("out.weight"), bo = rbf ? 0 : P("out.bias");
+      const gw1 = G("c1.weight"), gb1 = G("c1.bias"), gs2w = G("s2.weight"), gs2b = G("s2.bias"), gw3 = G("c3.weight"), gb3 = G("c3.bias");
+      const gs4w = G("s4.weight"), gs4b = G("s4.bias"), gw5 = G("c5.weight"), gb5 = G("c5.bias"), gw6 = G("f6.weight"), gb6 = G("f6.bias");
+      const gwo = rbf ? 0 : G("out.weight"), gbo = rbf ? 0 : G("out.bias");
+      const input = act("input"), col1 = act("col1"), c1 = act("c1"), s2 = act("s2"), col3 = act("col3"), c3 = act("c3"), s4 = act("s4");
+      const c5 = act("c5"), f6 = act("f6"), out = act("logits");
+      const dlogits = act("dlogits"), df6 = act("df6"), dc5 = act("dc5"), ds4 = act("ds4"), dc3 = act("dc3"), ds2 = act("ds2"), dc1 = act("dc1");
+      const c3T = fixed("c3T"), dcol3 = fixed("dcol3"), c3Mask = fixed("c3Mask"), codes = rbf ? fixed("codes") : 0;
+      return {
+        forward(B, first, training) {
+          convolve(k, training, C1, B, c1(first), input(first), w1, b1, col1(first), 0);
+          k.squash_fwd(c1(first), c1(first), B * C1.out);
+          k.subsample2d_fwd(s2(first), c1(first), s2w, s2b, B, S2.C, S2.H, S2.W);
+          k.squash_fwd(s2(first), s2(first), B * S2.out);
+          convolve(k, training, C3, B, c3(first), s2(first), w3, b3, col3(first), c3T);
+          k.squash_fwd(c3(first), c3(first), B * C3.out);
+          k.subsample2d_fwd(s4(first), c3(first), s4w, s4b, B, S4.C, S4.H, S4.W);
+          k.squash_fwd(s4(first), s4(first), B * S4.out);
+          k.dense_fwd(c5(first), s4(first), w5, b5, B, F5.K, F5.N);
+          k.squash_fwd(c5(first), c5(first), B * F5.N);
+          k.dense_fwd(f6(first), c5(first), w6, b6, B, F6.K, F6.N);
+          k.squash_fwd(f6(first), f6(first), B * F6.N);
+          if (rbf) k.rbf_fwd(out(first), f6(first), codes, B, F6.N, CLASSES, RBF_RUBBISH);
+          else k.dense_fwd(out(first), f6(first), wo, bo, B, OUT.K, OUT.N);
+        },
 
-    backward({ k, param: P, grad: G, act, fixed }, B, first) {
-      const o = (name: string): number => act(name, first);
-      if (rbf) k.rbf_bwd_input(o("df6"), o("dlogits"), o("f6"), fixed("codes"), B, 84, CLASSES);
-      else {
-        k.dense_bwd_weight(G("out.weight"), G("out.bias"), o("dlogits"), o("f6"), B, 84, classes);
-        k.dense_bwd_input(o("df6"), o("dlogits"), P("out.weight"), B, 84, classes);
-      }
-      k.squash_bwd(o("df6"), o("df6"), o("f6"), B * 84);
-      k.dense_bwd_weight(G("f6.weight"), G("f6.bias"), o("df6"), o("c5"), B, 120, 84);
-      k.dense_bwd_input(o("dc5"), o("df6"), P("f6.weight"), B, 120, 84);
-      k.squash_bwd(o("dc5"), o("dc5"), o("c5"), B * 120);
-      k.dense_bwd_weight(G("c5.weight"), G("c5.bias"), o("dc5"), o("s4"), B, 400, 120);
-      k.dense_bwd_input(o("ds4"), o("dc5"), P("c5.weight"), B, 400, 120);
-      k.squash_bwd(o("ds4"), o("ds4"), o("s4"), B * 16 * 5 * 5);
-      k.subsample2d_bwd(o("dc3"), G("s4.weight"), G("s4.bias"), o("ds4"), o("c3"), P("s4.weight"), B, 16, 10, 10);
-      k.squash_bwd(o("dc3"), o("dc3"), o("c3"), B * 16 * 10 * 10);
-      k.conv2d_bwd_filter(G("c3.weight"), G("c3.bias"), o("dc3"), o("col3"), B, 6, 14, 14, 16, 5);
-      k.mul_f32(G("c3.weight"), fixed("c3Mask"), 16 * 6 * 25); // no gradient outside the connection table
-      k.conv2d_bwd_input(o("ds2"), fixed("dcol3"), o("dc3"), P("c3.weight"), B, 6, 14, 14, 16, 5);
-      k.squash_bwd(o("ds2"), o("ds2"), o("s2"), B * 6 * 14 * 14);
-      k.subsample2d_bwd(o("dc1"), G("s2.weight"), G("s2.bias"), o("ds2"), o("c1"), P("s2.weight"), B, 6, 28, 28);
-      k.squash_bwd(o("dc1"), o("dc1"), o("c1"), B * 6 * 28 * 28);
-      k.conv2d_bwd_filter(G("c1.weight"), G("c1.bias"), o("dc1"), o("col1"), B, 1, 32, 32, 6, 5);
+        backward(B, first) {
+          if (rbf) k.rbf_bwd_input(df6(first), dlogits(first), f6(first), codes, B, F6.N, CLASSES);
+          else {
+            k.dense_bwd_weight(gwo, gbo, dlogits(first), f6(first), B, OUT.K, OUT.N);
+            k.dense_bwd_input(df6(first), dlogits(first), wo, B, OUT.K, OUT.N);
+          }
+          k.squash_bwd(df6(first), df6(first), f6(first), B * F6.N);
+          k.dense_bwd_weight(gw6, gb6, df6(first), c5(first), B, F6.K, F6.N);
+          k.dense_bwd_input(dc5(first), df6(first), w6, B, F6.K, F6.N);
+          k.squash_bwd(dc5(first), dc5(first), c5(first), B * F5.N);
+          k.dense_bwd_weight(gw5, gb5, dc5(first), s4(first), B, F5.K, F5.N);
+          k.dense_bwd_input(ds4(first), dc5(first), w5, B, F5.K, F5.N);
+          k.squash_bwd(ds4(first), ds4(first), s4(first), B * S4.out);
+          k.subsample2d_bwd(dc3(first), gs4w, gs4b, ds4(first), c3(first), s4w, B, S4.C, S4.H, S4.W);
+          k.squash_bwd(dc3(first), dc3(first), c3(first), B * C3.out);
+          k.conv2d_bwd_weight(gw3, gb3, dc3(first), col3(first), B, C3.C, C3.H, C3.W, C3.OC, C3.K);
+          k.mul_f32(gw3, c3Mask, C3_MASK.length); // no gradient outside the connection table
+          k.conv2d_bwd_input(ds2(first), dcol3, dc3(first), w3, B, C3.C, C3.H, C3.W, C3.OC, C3.K);
+          k.squash_bwd(ds2(first), ds2(first), s2(first), B * S2.out);
+          k.subsample2d_bwd(dc1(first), gs2w, gs2b, ds2(first), c1(first), s2w, B, S2.C, S2.H, S2.W);
+          k.squash_bwd(dc1(first), dc1(first), c1(first), B * C1.out);
+          k.conv2d_bwd_weight(gw1, gb1, dc1(first), col1(first), B, C1.C, C1.H, C1.W, C1.OC, C1.K);
+        },
+      };
     },
   };
 }
@@ -391,13 +419,13 @@ export const ARCHITECTURES: Readonly<Record<ArchitectureName, Architecture>> = {
 /**
  * Network `name` made for `classes` classes (2..MAX_CLASSES; the output layer has one unit per class).
  * The 1998 network's RBF output has codes for the 10 digits only.
- * @throws RangeError for a number of classes the network cannot have
+ * @throws OptionError for a name that is not a network's, or a number of classes the network cannot have
  */
 export function architecture(name: ArchitectureName, classes = CLASSES): Architecture {
-  if (!Number.isInteger(classes) || classes < 2 || classes > MAX_CLASSES) throw new RangeError(`classes must be an integer in 2..${MAX_CLASSES}, got ${classes}`);
+  if (!Object.hasOwn(ARCHITECTURES, name)) throw new OptionError("arch", `must be one of ${ARCHITECTURE_NAMES.join(", ")}, got ${JSON.stringify(name)}`);
+  if (!Number.isInteger(classes) || classes < 2 || classes > MAX_CLASSES) throw new OptionError("classes", `must be an integer in 2..${MAX_CLASSES}, got ${classes}`);
   const arch = ARCHITECTURES[name];
-  if (arch === undefined) throw new RangeError(`the network must be one of ${ARCHITECTURE_NAMES.join(", ")}, got ${JSON.stringify(name)}`);
   if (classes === CLASSES) return arch;
-  if (name === "lenet5-1998") throw new RangeError(`lenet5-1998's RBF output has codes for the 10 digits only; for ${classes} classes use lenet5-1998-softmax or lenet5`);
+  if (name === "lenet5-1998") throw new OptionError("classes", `${classes}: lenet5-1998's RBF output has codes for the 10 digits only; use lenet5-1998-softmax or lenet5`);
   return name === "lenet5" ? articleNetwork(classes) : paperNetwork("softmax", classes);
 }

@@ -3,7 +3,8 @@
 // distortion of an image depends only on (seed, epoch, image number): the same on any thread count
 // and after a resume, with no generator state to carry.
 
-import { IMAGE_SIDE as SIDE, PIXELS, type ImageWriter } from "../model/lenet.js";
+import { type ImageWriter } from "../model/batches.js";
+import { IMAGE_SIDE as SIDE, PIXELS } from "../model/geometry.js";
 
 /** Largest distortions; each image gets uniform random values within them. */
 export interface Distortion {

@@ -7,7 +7,8 @@
 // bit-identical weights for any thread count. Synchronisation is Atomics.wait/notify on a shared
 // control block: no messages, no allocation per batch.
 import { distortion as writer, type DistortBatch, type Distortion } from "./augment.js";
-import { LeNet5, SHARD_SIZE, type ImageWriter } from "../model/lenet.js";
+import type { Batch, ImageWriter } from "../model/batches.js";
+import { LeNet5, SHARD_SIZE } from "../model/lenet.js";
 import type { Dataset } from "../data/datasets.js";
 import { spawnTrainingWorker } from "./worker-spawn.js";
 import type { TrainingWorker, WorkerSetup } from "./worker-setup.js";
@@ -71,10 +72,13 @@ export class DataParallel {
       distortion: distortion ?? null,
       seed,
     };
+    this.batch = { images: this.setup.images, labels: this.setup.labels, count: 0, start: 0, order: this.setup.order };
   }
 
-  /** Starts threads - 1 workers and waits until each has built its model. */
-  /** `distortion` and `seed`: how the training images are distorted, when they are (see augment.ts). */
+  /**
+   * Starts threads - 1 workers and waits until each has built its model. `distortion` and `seed`:
+   * how the training images are distorted, when they are (see augment.ts).
+   */
   static async start(model: LeNet5, threads: number, data: Dataset, batchSize: number, distortion?: Distortion, seed = 1): Promise<DataParallel> {
     if (typeof SharedArrayBuffer === "undefined") {
       throw new Error("training on several threads needs SharedArrayBuffer: in a browser, a cross-origin isolated page (COOP/COEP headers); or use threads: 1");
@@ -95,7 +99,8 @@ export class DataParallel {
     this.setup.order.set(order);
   }
 
-  /** The epoch's distortion, and the writer made for it. */
+  /** This thread's share of a batch (updated per batch), the epoch's distortion and the writer made for it. */
+  private readonly batch: Batch;
   private distorted: DistortBatch | undefined;
   private write: ImageWriter | undefined;
 
@@ -109,7 +114,7 @@ export class DataParallel {
    * The model's weights are the ones used.
    */
   gradients(start: number, B: number, distort?: DistortBatch): void {
-    const { control, params, slots, stats, order, images, labels } = this.setup;
+    const { control, params, slots, stats } = this.setup;
     // Workers know the distortion and seed from start(); they need the epoch.
     Atomics.store(control, CTL.epoch, distort?.epoch ?? 0);
     Atomics.store(control, CTL.distort, distort ? 1 : 0);
@@ -130,7 +135,8 @@ export class DataParallel {
     let loss = 0, correct = 0;
     if (count > 0) {
       if (distort !== this.distorted) this.write = (this.distorted = distort) && writer(distort); // once per epoch
-      model.setBatch(images, labels, count, start, order, this.write);
+      Object.assign(this.batch, { count, start, distort: this.write });
+      model.setBatch(this.batch);
       loss = model.accumulateGradients(count, B);
       correct = model.correctInBatch(count);
     }
@@ -178,6 +184,7 @@ export async function workerLoop(w: WorkerSetup, ready: () => void): Promise<voi
   const model = await LeNet5.create({ arch: w.arch, classes: w.classes, batchSize: w.capacity, fastMath: w.fastMath });
   ready();
   let generation = 0, writerEpoch = -1, write: ImageWriter | undefined;
+  const batch: Batch = { images: w.images, labels: w.labels, count: 0, start: 0, order: w.order }; // updated per batch
   for (;;) {
     spinWait(w.control, CTL.generation, generation, Infinity);
     generation = Atomics.load(w.control, CTL.generation);
@@ -193,7 +200,10 @@ export async function workerLoop(w: WorkerSetup, ready: () => void): Promise<voi
           writerEpoch = epoch;
           write = epoch >= 0 && w.distortion ? writer({ distortion: w.distortion, seed: w.seed, epoch }) : undefined;
         }
-        model.setBatch(w.images, w.labels, count, start + firstImage, w.order, write);
+        batch.count = count;
+        batch.start = start + firstImage;
+        batch.distort = write;
+        model.setBatch(batch);
         for (let s = first; s < end; s++) {
           const local = (s - first) * SHARD_SIZE, n = Math.min(SHARD_SIZE, B - s * SHARD_SIZE);
           model.zeroGradients();

@@ -1,15 +1,21 @@
 // The training loop: seeded shuffle each epoch, batches, Adam, validation, callbacks, metrics.
 // Nothing is allocated per batch: one index array per run, all tensors live in WASM memory.
 import { distortion, type Distortion } from "./augment.js";
-import { evaluateDetailed, type EpochMetrics, type Evaluation } from "../eval/metrics.js";
-
-export type { EpochMetrics, Evaluation };
+import { recipe, type RecipeName } from "./recipes.js";
+import { OptionError } from "../model/option-error.js";
+import { evaluate, type EpochMetrics } from "../eval/metrics.js";
 import { DataParallel } from "./data-parallel.js";
 import { DEFAULT_ADAM, LeNet5, SHARD_SIZE, type AdamConfig } from "../model/lenet.js";
 import type { Dataset } from "../data/datasets.js";
+import type { Batch } from "../model/batches.js";
 import { Rng } from "../model/rng.js";
 
 export interface TrainOptions {
+  /**
+   * A named recipe (recipes.ts) whose epochs, learning rate, decay, weight decay and distortions
+   * are the defaults; options given here override them. The model must run the recipe's network.
+   */
+  recipe?: RecipeName;
   /** Passes over the training set. Default 5. */
   epochs?: number;
   /** Images per Adam step (the last batch of an epoch may be smaller). Default 32; at most model.capacity. */
@@ -109,42 +115,73 @@ export interface TrainResult {
   trainImagesPerSecond: number;
 }
 
-function checkInteger(name: string, value: number, min: number, max: number): number {
-  if (!Number.isInteger(value) || value < min || value > max) throw new RangeError(`${name} must be an integer in ${min}..${max}, got ${value}`);
+function checkInteger(option: string, value: number, min: number, max: number): number {
+  if (!Number.isInteger(value) || value < min || value > max) throw new OptionError(option, `must be an integer in ${min}..${max}, got ${value}`);
   return value;
 }
 
-/** Validated Adam settings: every value finite, lr > 0, betas in [0,1), eps > 0. */
+/** Validated Adam settings: every value finite, lr in (0, 10), betas in [0,1), eps in (0, 1), lr * weightDecay in [0, 1). */
 export function adamConfig(adam: Partial<AdamConfig> = {}): AdamConfig {
   const c = { ...DEFAULT_ADAM, ...adam };
   const ok = (v: number, lo: number, hi: number, loOpen: boolean) => Number.isFinite(v) && (loOpen ? v > lo : v >= lo) && v < hi;
-  if (!ok(c.lr, 0, 10, true)) throw new RangeError(`learning rate must be a number in (0, 10), got ${c.lr}`);
-  if (!ok(c.beta1, 0, 1, false)) throw new RangeError(`beta1 must be in [0, 1), got ${c.beta1}`);
-  if (!ok(c.beta2, 0, 1, false)) throw new RangeError(`beta2 must be in [0, 1), got ${c.beta2}`);
-  if (!ok(c.eps, 0, 1, true)) throw new RangeError(`eps must be in (0, 1), got ${c.eps}`);
-  if (c.weightDecay !== undefined && !ok(c.weightDecay * c.lr, 0, 1, false)) throw new RangeError(`weightDecay must be >= 0 with lr * weightDecay < 1, got ${c.weightDecay}`);
+  if (!ok(c.lr, 0, 10, true)) throw new OptionError("lr", `must be a number in (0, 10), got ${c.lr}`);
+  if (!ok(c.beta1, 0, 1, false)) throw new OptionError("beta1", `must be in [0, 1), got ${c.beta1}`);
+  if (!ok(c.beta2, 0, 1, false)) throw new OptionError("beta2", `must be in [0, 1), got ${c.beta2}`);
+  if (!ok(c.eps, 0, 1, true)) throw new OptionError("eps", `must be in (0, 1), got ${c.eps}`);
+  if (c.weightDecay !== undefined && !ok(c.weightDecay * c.lr, 0, 1, false)) throw new OptionError("weightDecay", `must be >= 0 with lr * weightDecay < 1, got ${c.weightDecay}`);
   return c;
+}
+
+/** Options with every default filled in (a recipe's, then the built-in ones) and every value checked. */
+export interface CheckedTrainOptions {
+  epochs: number;
+  batchSize: number;
+  threads: number;
+  seed: number;
+  adam: AdamConfig;
+  lrDecay: number;
+  distort: Distortion | undefined;
+  checkpointEvery: number;
+}
+
+/**
+ * The options `train` runs with: a recipe's settings under the ones given, defaults for the rest,
+ * each checked (`capacity`: the model's largest batch). The CLI checks its flags with it too.
+ * @throws OptionError naming the option that is out of range
+ */
+export function checkTrainOptions(options: TrainOptions, capacity: number): CheckedTrainOptions {
+  const r = options.recipe === undefined ? undefined : recipe(options.recipe);
+  const batchSize = checkInteger("batchSize", options.batchSize ?? 32, 1, capacity);
+  const lrDecay = options.lrDecay ?? r?.lrDecay ?? 1;
+  if (!(lrDecay > 0 && lrDecay <= 1)) throw new OptionError("lrDecay", `must be in (0, 1], got ${lrDecay}`);
+  const distort = options.distort ?? r?.distort ?? undefined;
+  const d = distort;
+  if (d && (![d.rotate, d.scale, d.shear, d.shift].every((v) => Number.isFinite(v) && v >= 0) || d.scale >= 1)) {
+    throw new OptionError("distort", `values must be finite and >= 0 (scale < 1), got ${JSON.stringify(d)}`);
+  }
+  return {
+    epochs: checkInteger("epochs", options.epochs ?? r?.epochs ?? 5, 1, 100000),
+    batchSize,
+    // More threads than a batch has shards would only wait: capped (the weights do not depend on it).
+    threads: Math.min(checkInteger("threads", options.threads ?? 1, 1, 1024), Math.ceil(batchSize / SHARD_SIZE)),
+    seed: checkInteger("seed", options.seed ?? 1, 0, 2 ** 32 - 1),
+    adam: adamConfig({ ...(r ? { lr: r.lr, weightDecay: r.weightDecay } : {}), ...options.adam }),
+    lrDecay,
+    distort: d ? { ...d } : undefined,
+    checkpointEvery: checkInteger("checkpointEvery", options.checkpointEvery ?? 0, 0, 1e9),
+  };
 }
 
 /** Trains `model` on `data` with Adam and returns per-epoch metrics. */
 export async function train(model: LeNet5, data: Dataset, options: TrainOptions = {}): Promise<TrainResult> {
-  const epochs = checkInteger("epochs", options.epochs ?? 5, 1, 100000);
-  const batchSize = checkInteger("batch size", options.batchSize ?? 32, 1, model.capacity);
-  // More threads than a batch has shards would only wait: cap them (the weights do not depend on it).
-  const threads = Math.min(checkInteger("threads", options.threads ?? 1, 1, 1024), Math.ceil(batchSize / SHARD_SIZE));
-  checkInteger("checkpointEvery", options.checkpointEvery ?? 0, 0, 1e9);
-  const adam = adamConfig(options.adam);
-  if (data.count < 1) throw new RangeError("the training set is empty");
-  const decay = options.lrDecay ?? 1;
-  if (!(decay > 0 && decay <= 1)) throw new RangeError(`lrDecay must be in (0, 1], got ${decay}`);
-  const d = options.distort;
-  if (d && ![d.rotate, d.scale, d.shear, d.shift].every((v) => Number.isFinite(v) && v >= 0) || (d && d.scale >= 1)) {
-    throw new RangeError(`distortions must be finite and >= 0 (scale < 1), got ${JSON.stringify(d)}`);
+  const checked = checkTrainOptions(options, model.capacity);
+  if (options.recipe !== undefined && recipe(options.recipe).arch !== model.arch.name) {
+    throw new OptionError("recipe", `"${options.recipe}" is for the ${recipe(options.recipe).arch} network; this model runs ${model.arch.name}`);
   }
-  const seed = options.seed ?? 1;
-  const team = threads > 1 ? await DataParallel.start(model, threads, data, batchSize, options.distort, seed) : undefined;
+  if (data.count < 1) throw new RangeError("the training set is empty");
+  const team = checked.threads > 1 ? await DataParallel.start(model, checked.threads, data, checked.batchSize, checked.distort, checked.seed) : undefined;
   try {
-    return await runEpochs(model, data, options, { epochs, batchSize, adam, decay, seed, team });
+    return await runEpochs(model, data, options, checked, team);
   } finally {
     await team?.close();
   }
@@ -156,13 +193,12 @@ const yieldToEventLoop = (): Promise<void> =>
 const YIELD_EVERY = 32; // batches (~30-60 ms)
 
 async function runEpochs(
-  model: LeNet5, data: Dataset, options: TrainOptions,
-  { epochs, batchSize, adam, decay, seed, team }: { epochs: number; batchSize: number; adam: AdamConfig; decay: number; seed: number; team: DataParallel | undefined },
+  model: LeNet5, data: Dataset, options: TrainOptions, { epochs, batchSize, adam, lrDecay: decay, seed, distort: distortions, checkpointEvery: every }: CheckedTrainOptions,
+  team: DataParallel | undefined,
 ): Promise<TrainResult> {
   const rng = new Rng(seed);
   const order = Uint32Array.from({ length: data.count }, (_, i) => i);
   const batches = Math.ceil(data.count / batchSize);
-  const every = options.checkpointEvery ?? 0;
   const s: TrainState = options.resume
     ? { ...options.resume, history: [...options.resume.history] }
     : { epoch: 1, batch: 0, lossSum: 0, correct: 0, seen: 0, epochSeconds: 0, trainSeconds: 0, history: [], rngState: 0 };
@@ -174,6 +210,7 @@ async function runEpochs(
   if (options.resume && replayed > 0 && rng.state !== s.rngState) {
     throw new RangeError("this checkpoint was made with another seed or training set: its shuffle order cannot be replayed");
   }
+  const batch: Batch = { images: data.images, labels: data.labels, count: 0, start: 0, order }; // one object, updated per batch
   const progress: BatchProgress = { epoch: s.epoch, epochs, batch: 0, batches, images: 0, loss: 0, accuracy: 0, seconds: 0 };
   const runStart = performance.now();
   let interrupted = false;
@@ -186,7 +223,7 @@ async function runEpochs(
     }
     team?.setOrder(order);
     const epochAdam = { ...adam, lr: adam.lr * decay ** (s.epoch - 1) };
-    const distort = options.distort ? { distortion: options.distort, seed, epoch: s.epoch } : undefined;
+    const distort = distortions ? { distortion: distortions, seed, epoch: s.epoch } : undefined;
     const epochWriter = distort && distortion(distort);
     let clock = performance.now();
     while (s.batch < batches) {
@@ -198,7 +235,10 @@ async function runEpochs(
         loss = team.loss;
         right = team.correct;
       } else {
-        model.setBatch(data.images, data.labels, B, start, order, epochWriter);
+        batch.start = start;
+        batch.count = B;
+        batch.distort = epochWriter;
+        model.setBatch(batch);
         model.zeroGradients();
         loss = model.accumulateGradients(B, B);
         right = model.correctInBatch(B);
@@ -258,10 +298,4 @@ async function runEpochs(
     seconds: (performance.now() - runStart) / 1000,
     trainImagesPerSecond: s.trainSeconds > 0 ? trained / s.trainSeconds : 0,
   };
-}
-
-/** Mean cross-entropy loss and accuracy of `model` on `data` (evaluateDetailed without the extras). */
-export function evaluate(model: LeNet5, data: Dataset): Evaluation {
-  const { loss, accuracy, correct, count } = evaluateDetailed(model, data, 0);
-  return { loss, accuracy, correct, count };
 }

@@ -1,6 +1,6 @@
 // What a data-parallel training worker is handed (all of it in shared memory), and what its spawner
 // returns: shared by data-parallel.ts and the two spawners (worker-spawn.ts, worker-spawn.browser.ts).
-import type { ArchitectureName } from "../model/lenet.js";
+import type { ArchitectureName } from "../model/networks.js";
 import type { Distortion } from "./augment.js";
 
 /** Everything a worker needs, all in shared memory. */

@@ -16,7 +16,7 @@ export interface Kernels {
   conv2d_tanh_pool_pixels(out: number, inp: number, weightT: number, bias: number, B: number, C: number, H: number, W: number, OC: number, K: number): void;
   conv2d_weight_t(weightT: number, weight: number, OC: number, R: number): void;
   conv2d_bwd_input(dinp: number, dcol: number, dout: number, weight: number, B: number, C: number, H: number, W: number, OC: number, K: number): void;
-  conv2d_bwd_filter(dweight: number, dbias: number, dout: number, col: number, B: number, C: number, H: number, W: number, OC: number, K: number): void;
+  conv2d_bwd_weight(dweight: number, dbias: number, dout: number, col: number, B: number, C: number, H: number, W: number, OC: number, K: number): void;
   avgpool2d_fwd(out: number, inp: number, B: number, C: number, H: number, W: number): void;
   avgpool2d_bwd(dinp: number, dout: number, B: number, C: number, H: number, W: number): void;
   dense_fwd(out: number, inp: number, weight: number, bias: number, B: number, K: number, N: number): void;
@@ -35,7 +35,7 @@ export interface Kernels {
   softmax_xent_bwd(dlogits: number, probs: number, labels: number, B: number, N: number, scale: number): void;
   add_f32(dst: number, src: number, n: number): void;
   mul_f32(dst: number, src: number, n: number): void;
-  images_to_input(input: number, pixels: number, table: number, B: number): void;
+  images_to_input(input: number, pixels: number, table: number, B: number, side: number, slot: number): void;
   scale_f32(x: number, n: number, factor: number): void;
   count_nonfinite(x: number, n: number): number;
   adam_step(params: number, grads: number, m: number, v: number, n: number, alpha: number, beta1: number, beta2: number, eps: number): void;

@@ -64,7 +64,7 @@ export function conv2d_bwd_input_ref(
 }
 
 // dout (B,OC,OH,OW) inp (B,C,H,W) -> dweight (OC,C,K,K), dbias (OC)
-export function conv2d_bwd_filter_ref(
+export function conv2d_bwd_weight_ref(
   dout: Float64Array, inp: Float64Array,
   B: number, C: number, H: number, W: number, OC: number, K: number, pad: number,
 ): { dweight: Float64Array; dbias: Float64Array } {

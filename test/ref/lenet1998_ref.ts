@@ -1,7 +1,7 @@
 // The 1998 LeNet-5 (src/architectures.ts's LENET5_1998) in float64, built from the reference kernels:
 // the oracle for the WASM model in test/model1998.test.ts.
 import {
-  conv2d_bwd_filter_ref, conv2d_bwd_input_ref, conv2d_fwd_ref, dense_bwd_input_ref, dense_bwd_weight_ref, dense_fwd_ref,
+  conv2d_bwd_weight_ref, conv2d_bwd_input_ref, conv2d_fwd_ref, dense_bwd_input_ref, dense_bwd_weight_ref, dense_fwd_ref,
   rbf_bwd_input_ref, rbf_fwd_ref, softmax_xent_bwd_ref, softmax_xent_fwd_ref, squash_bwd_ref, squash_fwd_ref,
   subsample2d_bwd_ref, subsample2d_fwd_ref,
 } from "./kernels.js";
@@ -40,12 +40,12 @@ export function lenet1998_backward_ref(p: Params1998, mask: ArrayLike<number>, c
   const sub4 = subsample2d_bwd_ref(ds4, c3, p["s4.weight"]!, B, 16, 10, 10);
   g["s4.weight"] = sub4.dcoef; g["s4.bias"] = sub4.dbias;
   const dc3 = squash_bwd_ref(sub4.dinp, c3);
-  const f3 = conv2d_bwd_filter_ref(dc3, s2, B, 6, 14, 14, 16, 5, 0);
+  const f3 = conv2d_bwd_weight_ref(dc3, s2, B, 6, 14, 14, 16, 5, 0);
   g["c3.weight"] = f3.dweight.map((d, i) => d * mask[i]!); g["c3.bias"] = f3.dbias;
   const ds2 = squash_bwd_ref(conv2d_bwd_input_ref(dc3, c3w, B, 6, 14, 14, 16, 5, 0), s2);
   const sub2 = subsample2d_bwd_ref(ds2, c1, p["s2.weight"]!, B, 6, 28, 28);
   g["s2.weight"] = sub2.dcoef; g["s2.bias"] = sub2.dbias;
   const dc1 = squash_bwd_ref(sub2.dinp, c1);
-  ({ dweight: g["c1.weight"]!, dbias: g["c1.bias"]! } = conv2d_bwd_filter_ref(dc1, input, B, 1, 32, 32, 6, 5, 0));
+  ({ dweight: g["c1.weight"]!, dbias: g["c1.bias"]! } = conv2d_bwd_weight_ref(dc1, input, B, 1, 32, 32, 6, 5, 0));
   return g;
 }

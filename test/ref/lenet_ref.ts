@@ -8,7 +8,7 @@ import {
   adam_step_ref,
   avgpool2d_bwd_ref,
   avgpool2d_fwd_ref,
-  conv2d_bwd_filter_ref,
+  conv2d_bwd_weight_ref,
   conv2d_bwd_input_ref,
   conv2d_fwd_ref,
   dense_bwd_input_ref,
@@ -90,11 +90,11 @@ export function lenet_backward_ref(p: LeNetParams, cache: LeNetCache, labels: In
   const dp3 = dense_bwd_input_ref(dz5, p.f5w, B, 400, 120); //                      (B,400) = (B,16,5,5)
   const da3 = avgpool2d_bwd_ref(dp3, B, 16, 10, 10); //                             (B,16,10,10)
   const dz3 = tanh_bwd_ref(da3, a3);
-  const c3 = conv2d_bwd_filter_ref(dz3, p1, B, 6, 14, 14, 16, 5, 0);
+  const c3 = conv2d_bwd_weight_ref(dz3, p1, B, 6, 14, 14, 16, 5, 0);
   const dp1 = conv2d_bwd_input_ref(dz3, p.c3w, B, 6, 14, 14, 16, 5, 0); //          (B,6,14,14)
   const da1 = avgpool2d_bwd_ref(dp1, B, 6, 28, 28); //                              (B,6,28,28)
   const dz1 = tanh_bwd_ref(da1, a1);
-  const c1 = conv2d_bwd_filter_ref(dz1, x, B, 1, 28, 28, 6, 5, 2);
+  const c1 = conv2d_bwd_weight_ref(dz1, x, B, 1, 28, 28, 6, 5, 2);
   return {
     c1w: c1.dweight, c1b: c1.dbias,
     c3w: c3.dweight, c3b: c3.dbias,

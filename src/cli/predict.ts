@@ -1,0 +1,51 @@
+// `lenet-wasm predict`: classify pictures of digits (PNG files) or an image of an IDX file.
+import { cropField, FIELD_SIDE } from "../data/datasets.js";
+import { parseIdx } from "../data/idx.js";
+import { digitImageFromPng } from "../data/png.js";
+import { preprocessDigit } from "../data/preprocess.js";
+import { IMAGE_SIDE, PIXELS } from "../model/geometry.js";
+import { classNames, datasetFlag, loadPredictor, percent, readInput } from "./common.js";
+import { CliError, intFlag, stringFlag, UsageError, type Flags } from "./flags.js";
+
+export async function commandPredict(flags: Flags, files: string[]): Promise<void> {
+  const idxFile = stringFlag(flags, "idx");
+  if (idxFile === undefined && flags.index !== undefined) throw new UsageError("--index needs --idx FILE");
+  if (idxFile !== undefined && flags.index === undefined) throw new UsageError("--idx needs --index N (which image)");
+  if (idxFile === undefined && files.length === 0) throw new UsageError("predict needs PNG files, or --idx FILE --index N");
+  const { model, info } = await loadPredictor(flags);
+  const N = model.classes, top = intFlag(flags, "top", 3, 1, N);
+  const names = classNames(datasetFlag(flags, info.training?.dataset), N);
+  const inputs: { name: string; pixels: Uint8Array }[] = [];
+  const read = (file: string) => readInput(file, `read ${file}`);
+  if (idxFile !== undefined) {
+    const index = intFlag(flags, "index", 0, 0, 2 ** 32 - 1);
+    const array = parseIdx(await read(idxFile), { file: idxFile });
+    const [count, rows, cols] = array.dims;
+    const field = rows === FIELD_SIDE && cols === FIELD_SIDE;
+    if (array.dtype !== "u8" || array.dims.length !== 3 || !(field || (rows === IMAGE_SIDE && cols === IMAGE_SIDE))) {
+      throw new CliError(`${idxFile}: expected u8 images of 28x28 (an MNIST images file) or 32x32, found ${array.dtype} [${array.dims.join(", ")}]`);
+    }
+    if (index >= count!) throw new UsageError(`--index ${index} is past the last image of ${idxFile} (${count! - 1})`);
+    const side = field ? FIELD_SIDE : IMAGE_SIDE, one = (array.data as Uint8Array).subarray(index * side * side, (index + 1) * side * side);
+    inputs.push({ name: `${idxFile}[${index}]`, pixels: field ? cropField(one, 1, idxFile, index) : one });
+  }
+  for (const file of files) inputs.push({ name: file, pixels: preprocessDigit(digitImageFromPng(await read(file), file)) });
+  const images = new Uint8Array(inputs.length * PIXELS);
+  inputs.forEach((x, i) => images.set(x.pixels, i * PIXELS));
+  const probs = model.predict(images);
+  const results = inputs.map((x, i) => {
+    const p = Array.from(probs.subarray(i * N, (i + 1) * N));
+    const ranked = p.map((probability, c) => ({ class: c, name: names[c]!, probability })).sort((a, b) => b.probability - a.probability).slice(0, top);
+    return { input: x.name, prediction: ranked[0]!.class, name: ranked[0]!.name, top: ranked, probabilities: p };
+  });
+  if (flags.json === true) {
+    process.stdout.write(JSON.stringify({ command: "predict", predictions: results }) + "\n");
+    return;
+  }
+  const width = Math.max(...results.map((r) => r.input.length));
+  for (const r of results) {
+    const label = (t: { class: number; name: string }) => (t.name === String(t.class) ? t.name : `${t.class} ${t.name}`);
+    const rest = r.top.slice(1).map((t) => `${label(t)} ${percent(t.probability)}`).join(", ");
+    process.stdout.write(`${r.input.padEnd(width)}  ${label(r.top[0]!)}  (${percent(r.top[0]!.probability)})${rest ? `   then ${rest}` : ""}\n`);
+  }
+}
