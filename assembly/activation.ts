@@ -3,7 +3,7 @@ import { at } from "./simd";
 
 // tanh(x) as a rational function p(x)/q(x) on x clamped to [-c, c]: p odd of degree 13, q even of
 // degree 6 (the coefficients of Eigen's generic_fast_tanh_float). Mul, add and div only, no FMA,
-// so every engine computes the same bits. Max error vs Math.tanh is checked in test/kernels.test.ts.
+// so every engine computes the same bits. Max error vs Math.tanh is checked in test/kernels/elementwise.test.ts.
 // @ts-ignore: decorator
 @inline const CLAMP: f32 = 7.90531110763549805; // beyond it p/q rounds to +-1 in f32
 // @ts-ignore: decorator

@@ -1,7 +1,7 @@
 // 2-D convolution ('valid', stride 1, cross-correlation as in PyTorch), f32, NCHW, as im2col + GEMM:
 // each image's input patches are unrolled into col (R = C*K*K rows, P = OH*OW columns), so the
-// forward pass is W (OC,R) . col (R,P), the input gradient is W^T . dout, and the filter gradient is
-// dout . col^T. 'same' padding is done by the caller laying the input out pre-padded (src/lenet.ts),
+// forward pass is W (OC,R) . col (R,P), the input gradient is W^T . dout, and the weight gradient is
+// dout . col^T. 'same' padding is done by the caller laying the input out pre-padded (src/model/lenet.ts),
 // so these kernels never branch on borders.
 import { gemm_nn, gemm_nt_acc } from "./gemm";
 import { at, hsum, zero_f32 } from "./simd";
@@ -35,8 +35,8 @@ import { at, hsum, zero_f32 } from "./simd";
 
 // inp (B,C,H,W) weight (OC,C,K,K) bias (OC) -> out (B,OC,OH,OW), OH = H-K+1, OW = W-K+1; overwrites
 // out. Also overwrites col with the unrolled patches: (B, C*K*K, OH*OW) when keepCol (training:
-// conv2d_bwd_weight reads them), else one image's worth reused for every image (inference: it
-// stays in cache).
+// conv2d_bwd_weight reads them), else one image's worth reused for every image (a forward-only
+// pass when neither direct kernel of conv2d_direct.ts fits the shape: it stays in cache).
 export function conv2d_fwd(out: usize, col: usize, inp: usize, weight: usize, bias: usize,
   B: i32, C: i32, H: i32, W: i32, OC: i32, K: i32, keepCol: bool): void {
   const OH = H - K + 1, OW = W - K + 1, P = OH * OW, R = C * K * K;

@@ -1,7 +1,7 @@
 // Inference convolutions without im2col: the same 'valid' cross-correlation as conv2d_fwd
 // (conv2d.ts), read straight from the input. Each output element is the bias plus its products
 // over k = (c, kh, kw) in conv2d_fwd's order, so these kernels give conv2d_fwd's bits
-// (test/kernels.test.ts checks it). Training keeps conv2d_fwd: the filter gradient needs the
+// (test/kernels/conv.test.ts checks it). Training keeps conv2d_fwd: the weight gradient needs the
 // unrolled patches anyway.
 //
 // Two layouts of the work, for the two shapes of LeNet-5:

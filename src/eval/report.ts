@@ -1,7 +1,7 @@
 // A training report as ONE self-contained HTML file: inline SVG charts, digits and filters as
 // embedded PNGs, no scripts, no network. Runs in Node and browsers (it only builds a string).
 import { encode as encodePng } from "fast-png";
-import { IMAGE_SIDE, PIXELS } from "../model/geometry.js";
+import { C1, C3, IMAGE_SIDE, PIXELS } from "../model/geometry.js";
 import { type LeNet5 } from "../model/lenet.js";
 import { evaluateDetailed, type DetailedEvaluation, type EpochMetrics } from "./metrics.js";
 import { CLASS_NAMES, type Dataset } from "../data/datasets.js";
@@ -125,7 +125,8 @@ export function renderReport(r: ReportInput): string {
   const digit = (index: number) => png(IMAGE_SIDE, IMAGE_SIDE, r.images.images.subarray(index * PIXELS, (index + 1) * PIXELS), 1);
   const name = (c: number) => esc(r.classNames[c] ?? c);
   const worst = e.worst.map((m) => `<figure class="mistake">${img(digit(m.index), 56, `test image ${m.index}`)}<figcaption>true <b>${name(m.label)}</b> → ${name(m.predicted)}<br>${pct(m.confidence)}</figcaption></figure>`).join("");
-  const filters = Array.from({ length: 6 }, (_, f) => img(png(5, 5, diverging(r.filters.subarray(25 * f, 25 * f + 25)), 3), 70, `c1 filter ${f}`, "filter")).join("");
+  const K = C1.K, taps = K * K;
+  const filters = Array.from({ length: C1.OC }, (_, f) => img(png(K, K, diverging(r.filters.subarray(taps * f, taps * (f + 1))), 3), 70, `c1 filter ${f}`, "filter")).join("");
   const maps = (data: Float32Array, count: number, side: number, name: string) => Array.from({ length: count }, (_, m) =>
     img(png(side, side, diverging(data.subarray(m * side * side, (m + 1) * side * side)), 3), side === 28 ? 84 : 60, `${name} map ${m}`, `map ${name}`)).join("");
   const rows = (o: Record<string, unknown>) => Object.entries(o).map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(typeof v === "object" ? JSON.stringify(v) : v)}</td></tr>`).join("");
@@ -162,10 +163,10 @@ ${lineChart("accuracy", [{ name: "train accuracy", values: h.map((m) => m.accura
 <section id="confusion"><h2>Test set: confusion matrix</h2><div class="row">${confusionSvg(e)}
 <table><thead><tr><th>class</th><th>images</th><th>recall</th><th>precision</th></tr></thead><tbody>${perClass}</tbody></table></div></section>
 <section id="mistakes"><h2>The ${e.worst.length} most confident mistakes</h2><div>${worst}</div></section>
-<section id="filters"><h2>What c1 learned: its 6 filters (5x5; red positive, blue negative)</h2><div class="maps">${filters}</div></section>
+<section id="filters"><h2>What c1 learned: its ${C1.OC} filters (${K}x${K}; red positive, blue negative)</h2><div class="maps">${filters}</div></section>
 <section id="features"><h2>Feature maps for test image ${r.sample.index} (${name(r.images.labels[r.sample.index]!)})</h2>
-<div class="row">${img(digit(r.sample.index), 84, "sample digit")}<div><p>c1 (6 maps, 28x28, after the activation)</p><div class="maps">${maps(r.sample.c1, 6, 28, "c1")}</div>
-<p>c3 (16 maps, 10x10, after the activation)</p><div class="maps">${maps(r.sample.c3, 16, 10, "c3")}</div></div></div></section>
+<div class="row">${img(digit(r.sample.index), 84, "sample digit")}<div><p>c1 (${C1.OC} maps, ${C1.OH}x${C1.OW}, after the activation)</p><div class="maps">${maps(r.sample.c1, C1.OC, C1.OH, "c1")}</div>
+<p>c3 (${C3.OC} maps, ${C3.OH}x${C3.OW}, after the activation)</p><div class="maps">${maps(r.sample.c3, C3.OC, C3.OH, "c3")}</div></div></div></section>
 </body></html>
 `;
 }

@@ -1,4 +1,4 @@
-// ONNX export of LeNet-5: the same network as lenet.ts's forward pass, as a standard ONNX graph that
+// ONNX export of LeNet-5: the same networks as model/networks.ts's forward passes, as a standard ONNX graph that
 // onnxruntime, PyTorch, Netron, ... read. Encoded with @bufbuild/protobuf and ONNX's own schema
 // (onnx.proto, compiled in the onnx-buf package), not by hand. Platform-neutral: bytes in, bytes out.
 import { create, toBinary } from "@bufbuild/protobuf";
@@ -7,10 +7,9 @@ import {
   StringStringEntryProtoSchema, TensorProto_DataType as DataType, TensorProtoSchema, TensorShapeProto_DimensionSchema, TensorShapeProtoSchema,
   TypeProto_TensorSchema, TypeProtoSchema, ValueInfoProtoSchema, Version, type AttributeProto, type NodeProto, type TensorProto, type ValueInfoProto,
 } from "onnx-buf";
-import { C3_MASK, RBF_CODES, SQUASH } from "../model/networks.js";
-import { CLASSES, IMAGE_SIDE } from "../model/geometry.js";
-import { type Weights } from "../model/lenet.js";
-import { architecture as network, type ArchitectureName } from "../model/networks.js";
+import { C1, C3, CLASSES, F6, IMAGE_SIDE, PAD, POOL_SIDE, S4 } from "../model/geometry.js";
+import type { Weights } from "../model/lenet.js";
+import { architecture as network, C3_MASK, RBF_CODES, SQUASH, type ArchitectureName } from "../model/networks.js";
 import { CLASS_NAMES } from "../data/datasets.js";
 import { ARCHITECTURE, type ModelInfo } from "./model-file.js";
 
@@ -103,20 +102,20 @@ export function encodeOnnx(weights: Weights, info?: ModelInfo): Uint8Array {
 }
 
 type Graph = { nodes: NodeProto[]; initializers: TensorProto[] };
-const POOL = [int("ceil_mode", 0), ints("kernel_shape", [2, 2]), ints("strides", [2, 2])];
+const POOL = [int("ceil_mode", 0), ints("kernel_shape", [POOL_SIDE, POOL_SIDE]), ints("strides", [POOL_SIDE, POOL_SIDE])];
 /** One initializer per parameter; `shapeOf` may give a tensor another shape for the graph. */
 const parameterInitializers = (arch: ArchitectureName, classes: number, weights: Weights,
   shapeOf = (_name: string, shape: readonly number[]): readonly number[] => shape): TensorProto[] =>
   network(arch, classes).parameters.map((p) => initializer(p.name, shapeOf(p.name, p.shape), weights[p.name]));
 
-/** The article's network: the forward pass of architectures.ts's LENET5, layer by layer. */
+/** The article's network: the forward pass of model/networks.ts's LENET5, layer by layer. */
 function articleGraph(weights: Weights, classes: number): Graph {
   // Each value is named after the layer that makes it.
   const nodes = [
-    node("Conv", "c1", [ONNX_INPUT, "c1.weight", "c1.bias"], "c1", [ints("kernel_shape", [5, 5]), ints("pads", [2, 2, 2, 2])]), // 'same'
+    node("Conv", "c1", [ONNX_INPUT, "c1.weight", "c1.bias"], "c1", [ints("kernel_shape", [C1.K, C1.K]), ints("pads", [PAD, PAD, PAD, PAD])]), // 'same'
     node("Tanh", "c1_tanh", ["c1"], "c1_tanh"),
     node("AveragePool", "s2", ["c1_tanh"], "s2", POOL),
-    node("Conv", "c3", ["s2", "c3.weight", "c3.bias"], "c3", [ints("kernel_shape", [5, 5])]), // 'valid'
+    node("Conv", "c3", ["s2", "c3.weight", "c3.bias"], "c3", [ints("kernel_shape", [C3.K, C3.K])]), // 'valid'
     node("Tanh", "c3_tanh", ["c3"], "c3_tanh"),
     node("AveragePool", "s4", ["c3_tanh"], "s4", POOL),
     node("Flatten", "flatten", ["s4"], "flatten", [int("axis", 1)]), // 400 values, channel-major (C,H,W)
@@ -136,7 +135,7 @@ function int64s(name: string, values: number[]): TensorProto {
 }
 
 /**
- * The 1998 network (architectures.ts's LENET5_1998). Input pixels in [0,1] become -0.1 + 1.275 x,
+ * The 1998 network (model/networks.ts's LENET5_1998). Input pixels in [0,1] become -0.1 + 1.275 x,
  * padded to 32x32 with the background -0.1; the squashing function is 1.7159 tanh(2a/3); S2 and S4
  * are 2x2 sums (AveragePool times 4) times a coefficient plus a bias per map; C3's weights are
  * zero outside the connection table; the outputs are minus the squared distances to the codes.
@@ -158,11 +157,11 @@ function paperGraph(weights: Weights, architecture: ArchitectureName, classes: n
   };
   nodes.push(node("Mul", "input_scaled", [ONNX_INPUT, "input_range"], "input_scaled"), node("Add", "input_shifted", ["input_scaled", "background"], "input_shifted"),
     node("Pad", "input_padded", ["input_shifted", "pads", "background"], "input_padded")); // mode "constant"
-  nodes.push(node("Conv", "c1", ["input_padded", "c1.weight", "c1.bias"], "c1", [ints("kernel_shape", [5, 5])]));
+  nodes.push(node("Conv", "c1", ["input_padded", "c1.weight", "c1.bias"], "c1", [ints("kernel_shape", [C1.K, C1.K])]));
   const s2 = squash(subsample(squash("c1"), "s2"));
-  nodes.push(node("Conv", "c3", [s2, "c3.weight", "c3.bias"], "c3", [ints("kernel_shape", [5, 5])]));
+  nodes.push(node("Conv", "c3", [s2, "c3.weight", "c3.bias"], "c3", [ints("kernel_shape", [C3.K, C3.K])]));
   const s4 = squash(subsample(squash("c3"), "s4"));
-  nodes.push(node("Conv", "c5", [s4, "c5.weight", "c5.bias"], "c5", [ints("kernel_shape", [5, 5])]), node("Flatten", "c5_flat", ["c5"], "c5_flat", [int("axis", 1)]));
+  nodes.push(node("Conv", "c5", [s4, "c5.weight", "c5.bias"], "c5", [ints("kernel_shape", [S4.OH, S4.OW])]), node("Flatten", "c5_flat", ["c5"], "c5_flat", [int("axis", 1)]));
   const c5 = squash("c5_flat");
   nodes.push(node("Gemm", "f6", [c5, "f6.weight", "f6.bias"], "f6", [int("transB", 1)]));
   const f6 = squash("f6");
@@ -179,8 +178,8 @@ function paperGraph(weights: Weights, architecture: ArchitectureName, classes: n
     ...parameterInitializers(architecture, classes, { ...weights, ...(c3 ? { "c3.weight": c3 } : {}) },
       (name, shape) => (/^s[24]\./.test(name) ? [1, shape[0]!, 1, 1] : shape)),
     scalar("input_range", high - low), scalar("background", low), scalar("A", SQUASH.A), scalar("S", SQUASH.S), scalar("four", 4),
-    int64s("pads", [0, 0, 2, 2, 0, 0, 2, 2]),
-    ...(rbf ? [int64s("axis1", [1]), int64s("axis2", [2]), initializer("codes", [CLASSES, 84], RBF_CODES)] : []),
+    int64s("pads", [0, 0, PAD, PAD, 0, 0, PAD, PAD]),
+    ...(rbf ? [int64s("axis1", [1]), int64s("axis2", [2]), initializer("codes", [CLASSES, F6.N], RBF_CODES)] : []),
   ];
   return { nodes, initializers };
 }

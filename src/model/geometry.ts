@@ -27,6 +27,9 @@ export interface Conv {
   readonly out: number;
 }
 
+/** Side of the pooling window, and its stride. */
+export const POOL_SIDE = 2;
+
 /** 2x2 pooling, stride 2 (average, or the paper's trainable subsampling): (C,H,W) -> (C,H/2,W/2). */
 export interface Pool {
   readonly C: number; readonly H: number; readonly W: number;
@@ -43,7 +46,8 @@ function conv(C: number, side: number, OC: number, K: number): Conv {
 }
 
 function pool({ OC: C, OH: H, OW: W }: Conv): Pool {
-  return { C, H, W, OH: H >> 1, OW: W >> 1, out: C * (H >> 1) * (W >> 1) };
+  const OH = Math.floor(H / POOL_SIDE), OW = Math.floor(W / POOL_SIDE);
+  return { C, H, W, OH, OW, out: C * OH * OW };
 }
 
 /** c1: 1@32x32 -> 6@28x28. */

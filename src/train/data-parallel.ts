@@ -18,15 +18,17 @@ export type { WorkerSetup };
 /** Slots of the shared control block (Int32Array). */
 const CTL = { generation: 0, done: 1, command: 2, batchStart: 3, batchSize: 4, failed: 5, epoch: 6, distort: 7, length: 8 } as const;
 const COMMAND = { step: 1, exit: 2 } as const;
+/** Loads of the control word before a waiting thread blocks (see spinWait). */
+const SPINS = 400_000;
 
 /**
- * Waits until control[slot] != value, or `timeoutMs`. Spins first, for about as long as the main
- * thread's work between two batches (adding the shards, Adam: ~0.15 ms): waking a blocked thread
- * takes tens of microseconds, a few percent of a step (20,000 spins, too few to bridge it, measured
- * 2-3% slower with 2 threads).
+ * Waits until control[slot] != value, or `timeoutMs`. Spins first (SPINS loads, about 0.4 ms here),
+ * longer than the main thread's work between two batches (adding the shards, Adam: ~0.15 ms):
+ * waking a blocked thread takes tens of microseconds, a few percent of a step. 20,000 spins were
+ * too few to bridge that gap (measured 2-3% slower with 2 threads).
  */
 function spinWait(control: Int32Array, slot: number, value: number, timeoutMs: number): void {
-  for (let i = 0; i < 400_000; i++) if (Atomics.load(control, slot) !== value) return;
+  for (let i = 0; i < SPINS; i++) if (Atomics.load(control, slot) !== value) return;
   Atomics.wait(control, slot, value, timeoutMs);
 }
 
@@ -39,7 +41,7 @@ function shared(bytes: number): SharedArrayBuffer {
   return new SharedArrayBuffer(Math.max(bytes, 8));
 }
 
-/** `a` itself when it already lives in shared memory (see node-io.ts), else a shared copy. */
+/** `a` itself when it already lives in shared memory (see data/node-files.ts), else a shared copy. */
 function toShared(a: Uint8Array): Uint8Array {
   if (a.buffer instanceof SharedArrayBuffer) return a;
   const copy = new Uint8Array(shared(a.length), 0, a.length);

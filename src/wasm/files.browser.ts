@@ -1,6 +1,6 @@
 // Where the kernel modules are, in the browser bundle (build/browser/lenet-wasm.js). The default
 // module is inlined into the bundle (esbuild's binary loader: base64, decoded with atob, no eval), so
-// it is found with zero configuration by any bundler, CDN or static folder: 11 KB, 6.5 KB gzipped.
+// it is found with zero configuration by any bundler, CDN or static folder (`npm run build` prints its size).
 // The .wasm files are also shipped beside the bundle, for `LeNet5.create({ wasm: url })` and --fast-math.
 import lenetWasm from "../../build/lenet.wasm";
 

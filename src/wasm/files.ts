@@ -1,5 +1,5 @@
 // Where the kernel modules are, in Node: build/*.wasm beside the compiled JS, read with node:fs.
-// The browser bundle replaces this file with wasm-files.browser.ts (scripts/build-browser.js).
+// The browser bundle replaces this file with files.browser.ts (scripts/build-browser.js).
 
 /** The default (deterministic) module, build/lenet.wasm (the same path works from src/ under the test runner). */
 export const defaultWasmUrl: URL = new URL("../../build/lenet.wasm", import.meta.url);

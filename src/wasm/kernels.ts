@@ -1,5 +1,5 @@
 // Loads and instantiates the kernel module (build/lenet.wasm) in Node or a browser, and gives it a
-// typed interface. Where the module is found is wasm-files.ts (Node) or wasm-files.browser.ts (bundle).
+// typed interface. Where the module is found is files.ts (Node) or files.browser.ts (bundle).
 import { instantiate } from "@assemblyscript/loader";
 import { defaultWasm, defaultWasmUrl, readLocal, relaxedWasmUrl } from "./files.js";
 

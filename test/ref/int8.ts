@@ -20,9 +20,11 @@ export function quantize_i8_ref(inp: ArrayLike<number>, invScale: number): Int8A
   return Int8Array.from(inp, (x) => Math.max(-127, Math.min(127, nearestEven(Math.fround(x * s)))));
 }
 
+// The convolution part of conv2d_tanh_pool_rows_i8 and conv2d_tanh_pool_pixels_i8: their dequantised
+// sums, before tanh and pooling (the tests apply the module's tanh_fwd and avgpool2d_fwd to it).
 // inp (B,C,H,W) integers, weight (OC,C,K,K) integers, scale (OC), bias (OC) -> out (B,OC,OH,OW) f32
 // ('valid', stride 1, cross-correlation)
-export function conv2d_fwd_i8_ref(
+export function conv2d_i8_ref(
   inp: ArrayLike<number>, weight: ArrayLike<number>, scale: ArrayLike<number>, bias: ArrayLike<number>,
   B: number, C: number, H: number, W: number, OC: number, K: number,
 ): Float32Array {

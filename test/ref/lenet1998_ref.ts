@@ -1,5 +1,5 @@
 // The 1998 LeNet-5 (src/architectures.ts's LENET5_1998) in float64, built from the reference kernels:
-// the oracle for the WASM model in test/model1998.test.ts.
+// the oracle for the WASM model in test/model/model1998.test.ts.
 import {
   conv2d_bwd_weight_ref, conv2d_bwd_input_ref, conv2d_fwd_ref, dense_bwd_input_ref, dense_bwd_weight_ref, dense_fwd_ref,
   rbf_bwd_input_ref, rbf_fwd_ref, softmax_xent_bwd_ref, softmax_xent_fwd_ref, squash_bwd_ref, squash_fwd_ref,

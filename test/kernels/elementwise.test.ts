@@ -1,0 +1,250 @@
+// The elementwise kernels against test/ref/kernels.ts or exact f32 arithmetic (see kernel-harness.ts
+// for what every case checks): tanh, the 1998 LeNet-5's squash, add_f32, count_nonfinite, mul_f32,
+// scale_f32 and images_to_input.
+import { beforeAll, describe, expect, it } from "vitest";
+
+import type { Kernels } from "../../src/wasm/kernels.js";
+import {
+  Arena, expectClose, expectSameBits, loadTestKernels, randF32, range, rngFor, RTOL,
+} from "./kernel-harness.js";
+import {
+  squash_bwd_ref,
+  squash_fwd_ref,
+  tanh_bwd_ref,
+  tanh_fwd_ref,
+} from "../ref/kernels.js";
+
+let k: Kernels;
+beforeAll(async () => {
+  k = await loadTestKernels();
+});
+
+// ---------------------------------------------------------------------------------------------
+// tanh
+
+describe("tanh_fwd", () => {
+  it("matches Math.tanh within 1e-6 over [-12, 12] and special values; odd; |tanh| <= 1", () => {
+    // Non-negative sample points: a dense grid (step 2^-13, exact in f32), log-spaced small values
+    // down to 1e-12, the region around the clamp, and special values. Their negations follow.
+    const pos: number[] = [];
+    for (let i = 0; i <= 12 * 8192; i++) pos.push(i / 8192);
+    for (let e = -12; e <= 0; e += 1 / 256) pos.push(Math.fround(10 ** e));
+    for (let x = 7.8; x <= 8.0; x += 1e-5) pos.push(Math.fround(x));
+    const belowTiny = Math.fround(4e-4) * (1 - 2 ** -24); // the largest f32 below tanh_v's TINY
+    pos.push(1e-40, 1e-8, 4e-4, belowTiny, 7.9, 7.905311107635498, 20, 1e30, 3.4e38, Infinity);
+    const m = pos.length;
+    const xs = Float64Array.from([...pos, ...pos.map((x) => -x), NaN]).map(Math.fround);
+    const n = xs.length;
+    const a = new Arena(k, { out: n, inp: n });
+    a.runTwice("tanh_fwd sweep", ["out"], () => {
+      a.input("inp", xs); a.fill("out", NaN);
+    }, () => k.tanh_fwd(a.ptr("out"), a.ptr("inp"), n));
+    const got = a.read("out");
+    const bits = a.bits("out");
+
+    let maxErr = 0, maxAt = 0;
+    const fails: string[] = [];
+    for (let i = 0; i < n - 1; i++) {
+      const x = xs[i], y = got[i];
+      if (!(Math.abs(y) <= 1)) fails.push(`|tanh(${x})| = |${y}| > 1`);
+      const err = Math.abs(y - Math.tanh(x));
+      if (!(err <= maxErr)) { maxErr = err; maxAt = x; }
+    }
+    // Odd symmetry, bitwise: tanh(-x) is tanh(x) with the sign bit flipped (also for 0 -> -0).
+    for (let i = 0; i < m; i++) {
+      if (((bits[i] ^ 0x80000000) >>> 0) !== bits[m + i]) fails.push(`tanh(${xs[m + i]}) = ${got[m + i]} but tanh(${xs[i]}) = ${got[i]}`);
+    }
+    const at = (x: number) => got[xs.indexOf(Math.fround(x))];
+    expect(Number.isNaN(got[n - 1]), `tanh(NaN) = ${got[n - 1]}`).toBe(true);
+    expect(Object.is(at(0), 0) && Object.is(got[m], -0), `tanh(+-0) = ${at(0)}, ${got[m]}`).toBe(true);
+    expect([at(1e-40), at(1e-8), at(belowTiny)], "tanh(x) returns x below 4e-4, subnormals too").toEqual([1e-40, 1e-8, belowTiny].map(Math.fround));
+    expect([at(Infinity), at(1e30), at(20)], "tanh saturates to exactly 1").toEqual([1, 1, 1]);
+    expect(fails.slice(0, 5)).toEqual([]);
+    console.log(`tanh_fwd: max |tanh_fwd(x) - Math.tanh(x)| = ${maxErr.toExponential(3)} at x = ${maxAt} (${n} points)`);
+    expect(maxErr, `max abs error at x = ${maxAt}`).toBeLessThanOrEqual(1e-6);
+  });
+
+  function checkTanhFwd(n: number, inPlace: boolean): void {
+    const label = `tanh_fwd n=${n}${inPlace ? " in place" : ""}`;
+    const x = randF32(rngFor(label), n, -10, 10);
+    const a = new Arena(k, { out: n, inp: n });
+    if (inPlace) {
+      // out == inp: must give the same bits as the out-of-place call.
+      a.runTwice(label, ["out"], () => a.fill("out", x), () => k.tanh_fwd(a.ptr("out"), a.ptr("out"), n));
+      const inPlaceBits = a.bits("out");
+      a.input("inp", x); a.fill("out", NaN);
+      k.tanh_fwd(a.ptr("out"), a.ptr("inp"), n);
+      a.verify(label);
+      expectSameBits(`${label}: in-place vs out-of-place`, inPlaceBits, a.bits("out"));
+    } else {
+      a.runTwice(label, ["out"], () => {
+        a.input("inp", x); a.fill("out", NaN);
+      }, () => k.tanh_fwd(a.ptr("out"), a.ptr("inp"), n));
+    }
+    expectClose(label, a.read("out"), tanh_fwd_ref(x), 1e-6, 0);
+  }
+
+  it.each([...range(1, 17), 1000])("n=%i", (n) => checkTanhFwd(n, false));
+  it.each([...range(1, 17), 1000])("n=%i in place (out == inp)", (n) => checkTanhFwd(n, true));
+});
+
+describe("tanh_bwd", () => {
+  function checkTanhBwd(n: number, inPlace: boolean): void {
+    const label = `tanh_bwd n=${n}${inPlace ? " in place" : ""}`;
+    const rng = rngFor(label);
+    const dout = randF32(rng, n), out = randF32(rng, n, -4, 4).map((x) => Math.fround(Math.tanh(x)));
+    // 1 - y*y loses digits for |y| near 1 (y*y is rounded to f32): absolute error ~ u * |dout|.
+    const want = tanh_bwd_ref(dout, out);
+    const a = new Arena(k, { dinp: n, dout: n, out: n });
+    if (inPlace) {
+      a.runTwice(label, ["dout"], () => {
+        a.fill("dout", dout); a.input("out", out);
+      }, () => k.tanh_bwd(a.ptr("dout"), a.ptr("dout"), a.ptr("out"), n));
+      const inPlaceBits = a.bits("dout");
+      a.input("dout", dout); a.fill("dinp", NaN);
+      k.tanh_bwd(a.ptr("dinp"), a.ptr("dout"), a.ptr("out"), n);
+      a.verify(label);
+      expectSameBits(`${label}: in-place vs out-of-place`, inPlaceBits, a.bits("dinp"));
+    } else {
+      a.runTwice(label, ["dinp"], () => {
+        a.input("dout", dout); a.input("out", out); a.fill("dinp", NaN);
+      }, () => k.tanh_bwd(a.ptr("dinp"), a.ptr("dout"), a.ptr("out"), n));
+    }
+    expectClose(label, a.read("dinp"), want, 1e-6, RTOL);
+  }
+
+  it.each([...range(1, 17), 1000])("n=%i", (n) => checkTanhBwd(n, false));
+  it.each([...range(1, 17), 1000])("n=%i in place (dinp == dout)", (n) => checkTanhBwd(n, true));
+});
+
+// ---------------------------------------------------------------------------------------------
+// squash (the 1998 LeNet-5's activation: 1.7159 tanh(2a/3))
+
+describe("squash", () => {
+  function checkSquash(n: number): void {
+    const label = `squash_fwd/bwd n=${n}`;
+    const rng = rngFor(label);
+    const x = randF32(rng, n, -6, 6), dout = randF32(rng, n);
+    const a = new Arena(k, { out: n, inp: n, dinp: n, dout: n });
+    a.runTwice(label, ["out"], () => {
+      a.input("inp", x); a.fill("out", NaN);
+    }, () => k.squash_fwd(a.ptr("out"), a.ptr("inp"), n));
+    // tanh_fwd's 1e-6, times A = 1.7159, plus the rounding of S x and of the product.
+    expectClose(`${label} fwd`, a.read("out"), squash_fwd_ref(x), 3e-6, 0);
+    const out = a.read("out");
+    a.runTwice(label, ["dinp"], () => {
+      a.input("dout", dout); a.input("out", out); a.fill("dinp", NaN);
+    }, () => k.squash_bwd(a.ptr("dinp"), a.ptr("dout"), a.ptr("out"), n));
+    expectClose(`${label} bwd`, a.read("dinp"), squash_bwd_ref(dout, out), 1e-6, RTOL);
+  }
+  it.each([...range(1, 17), 1000])("n=%i", checkSquash);
+  it("in place, as the model runs it (out == inp, dinp == dout)", () => {
+    const n = 13, x = randF32(rngFor("squash in place"), n, -3, 3);
+    const a = new Arena(k, { v: n, out: n });
+    a.input("v", x);
+    k.squash_fwd(a.ptr("v"), a.ptr("v"), n);
+    const y = a.read("v");
+    expectClose("squash_fwd in place", y, squash_fwd_ref(x), 3e-6, 0);
+    a.fill("out", y);
+    a.fill("v", 1);
+    k.squash_bwd(a.ptr("v"), a.ptr("v"), a.ptr("out"), n);
+    expectClose("squash_bwd in place", a.read("v"), squash_bwd_ref(new Float64Array(n).fill(1), y), 1e-6, RTOL);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// add_f32 (sums shard gradients in multi-core training): exact f32 addition, element by element
+
+function checkAdd(n: number): void {
+  const label = `add_f32 n=${n}`;
+  const rng = rngFor(label);
+  const dst = randF32(rng, n), src = randF32(rng, n);
+  const a = new Arena(k, { dst: n, src: n });
+  a.runTwice(label, ["dst"], () => {
+    a.fill("dst", dst); a.input("src", src);
+  }, () => k.add_f32(a.ptr("dst"), a.ptr("src"), n));
+  // The reference: each sum rounded once to f32, which is what f32 addition must give, bit for bit.
+  expectClose(label, a.read("dst"), dst.map((x, i) => Math.fround(x + src[i])), 0, 0);
+}
+
+describe("add_f32", () => {
+  it.each(range(1, 17))("n=%i", (n) => checkAdd(n));
+  it("LeNet: the whole 61,720-float gradient block", () => checkAdd(61720));
+});
+
+// ---------------------------------------------------------------------------------------------
+// count_nonfinite (the numerical guard): NaN and +-Infinity anywhere, including the scalar tail
+
+describe("count_nonfinite", () => {
+  const specials = [NaN, Infinity, -Infinity];
+  it.each(range(1, 17))("n=%i: counts every NaN/Infinity and nothing else", (n) => {
+    const label = `count_nonfinite n=${n}`;
+    const rng = rngFor(label);
+    const x = randF32(rng, n, -3e38, 3e38); // huge but finite values must not count
+    const a = new Arena(k, { x: n });
+    a.input("x", x);
+    expect(k.count_nonfinite(a.ptr("x"), n), label).toBe(0);
+    let expected = 0;
+    for (let i = 0; i < n; i += 1 + (i % 3)) {
+      x[i] = specials[i % 3]!;
+      expected++;
+    }
+    a.input("x", x);
+    expect(k.count_nonfinite(a.ptr("x"), n), label).toBe(expected);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// mul_f32 (masks C3's gradient with the connection table): exact f32 products
+
+describe("mul_f32", () => {
+  it.each([...range(1, 17), 2400])("n=%i", (n) => {
+    const label = `mul_f32 n=${n}`;
+    const rng = rngFor(label);
+    const dst = randF32(rng, n), src = randF32(rng, n).map((x) => (x > 0 ? 1 : 0));
+    const a = new Arena(k, { dst: n, src: n });
+    a.runTwice(label, ["dst"], () => {
+      a.fill("dst", dst); a.input("src", src);
+    }, () => k.mul_f32(a.ptr("dst"), a.ptr("src"), n));
+    expectClose(label, a.read("dst"), dst.map((x, i) => x * src[i]), 0, 0);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// scale_f32 (decoupled weight decay): exact f32 products with one factor
+
+describe("scale_f32", () => {
+  it.each([...range(1, 17), 61720])("n=%i", (n) => {
+    const label = `scale_f32 n=${n}`;
+    const rng = rngFor(label);
+    const x = randF32(rng, n), factor = Math.fround(1 - 1e-3 * 0.1);
+    const a = new Arena(k, { x: n });
+    a.runTwice(label, ["x"], () => a.fill("x", x), () => k.scale_f32(a.ptr("x"), n, factor));
+    expectClose(label, a.read("x"), x.map((v) => Math.fround(v * factor)), 0, 0);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// images_to_input: uint8 images through a 256-entry table into the interiors of input slots
+
+describe("images_to_input", () => {
+  // LeNet-5's 28x28 in 32x32 slots, and other sizes (side a multiple of 4), to show nothing is hard-coded.
+  it.each([[1, 28, 32], [2, 28, 32], [5, 28, 32], [32, 28, 32], [3, 8, 14], [2, 4, 4]])(
+    "B=%i, images of side %i in slots of side %i: every pixel is table[byte], in its slot's interior; the border is left alone", (B, side, slot) => {
+      const label = `images_to_input B=${B} side=${side} slot=${slot}`;
+      const rng = rngFor(label);
+      const area = side * side, slotArea = slot * slot, pad = (slot - side) / 2;
+      const pixels = Uint8Array.from({ length: B * area }, () => Math.floor(rng() * 256));
+      const table = randF32(rng, 256, -2, 2);
+      const border = 7.25;
+      const a = new Arena(k, { input: B * slotArea, pixels: Math.ceil((B * area) / 4), table: 256 });
+      a.runTwice(label, ["input"], () => {
+        a.input("pixels", pixels, "u8"); a.input("table", table); a.fill("input", border);
+      }, () => k.images_to_input(a.ptr("input"), a.ptr("pixels"), a.ptr("table"), B, side, slot));
+      const want = new Float64Array(B * slotArea).fill(border);
+      for (let b = 0; b < B; b++) {
+        for (let i = 0; i < area; i++) want[b * slotArea + (pad + Math.floor(i / side)) * slot + pad + (i % side)] = table[pixels[b * area + i]!]!;
+      }
+      expectClose(label, a.read("input"), want, 0, 0, [B, slot, slot]);
+    });
+});

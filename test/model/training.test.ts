@@ -1,0 +1,58 @@
+// A real-data smoke run of the training loop, its option checks, and multi-core determinism.
+import { describe, expect, it } from "vitest";
+import { LeNet5, PARAMETERS } from "../../src/model/lenet.js";
+import { subset } from "../../src/data/datasets.js";
+import { evaluate } from "../../src/eval/metrics.js";
+import { train } from "../../src/train/train.js";
+import { mnist } from "../helpers.js";
+
+describe("multi-core training", () => {
+  it("gives bit-identical weights with 1, 2 and 3 threads (fixed shards summed in order)", async () => {
+    const data = subset(mnist().train, 0, 600);
+    const weights = [];
+    for (const threads of [1, 2, 3]) {
+      const model = await LeNet5.create({ seed: 4 });
+      // 600 images: 18 full batches and a last one of 24 (3 shards), so a thread may get no shard.
+      const result = await train(model, data, { epochs: 2, seed: 4, threads });
+      expect(result.history[1]!.loss).toBeLessThan(result.history[0]!.loss);
+      weights.push(model.getWeights());
+    }
+    for (const p of PARAMETERS) {
+      const one = Buffer.from(weights[0]![p.name].buffer);
+      expect(one.equals(Buffer.from(weights[1]![p.name].buffer)), `${p.name}: 1 vs 2 threads`).toBe(true);
+      expect(one.equals(Buffer.from(weights[2]![p.name].buffer)), `${p.name}: 1 vs 3 threads`).toBe(true);
+    }
+  });
+});
+
+describe("training on real MNIST (smoke run)", () => {
+  it("learns: 4,000 images, 1 epoch -> far above chance on 2,000 test images", async () => {
+    const { train: all, test } = mnist();
+    const model = await LeNet5.create({ seed: 1 });
+    const before = evaluate(model, subset(test, 0, 2000));
+    const epochs: number[] = [];
+    let batches = 0;
+    const result = await train(model, subset(all, 0, 4000), {
+      epochs: 1, seed: 1,
+      onBatchEnd: () => batches++,
+      onEpochEnd: (m) => epochs.push(m.epoch),
+    });
+    const after = evaluate(model, subset(test, 0, 2000));
+    expect(batches).toBe(125);
+    expect(epochs).toEqual([1]);
+    expect(result.history[0]!.loss).toBeLessThan(1.0);
+    expect(before.accuracy).toBeLessThan(0.3);
+    expect(after.accuracy).toBeGreaterThan(0.85); // chance is 0.10
+    expect(after.loss).toBeLessThan(before.loss / 3);
+  });
+
+  it("validates its options before any work", async () => {
+    const model = await LeNet5.create({ batchSize: 32 });
+    const data = subset(mnist().train, 0, 10);
+    await expect(train(model, data, { epochs: 0 })).rejects.toThrow(/epochs must be an integer/);
+    await expect(train(model, data, { batchSize: 64 })).rejects.toThrow(/batchSize must be an integer in 1..32/);
+    await expect(train(model, data, { adam: { lr: NaN } })).rejects.toThrow(/lr must be a number in \(0, 10\), got NaN/);
+    await expect(train(model, data, { adam: { beta1: 1 } })).rejects.toThrow(/beta1/);
+    await expect(train(model, data, { threads: 0 })).rejects.toThrow(/threads must be an integer/);
+  });
+});
