@@ -74,6 +74,7 @@ const more = {
   s1: B * 6 * 28 * 28, ds1: B * 6 * 28 * 28, dc1: B * 6 * 28 * 28, s2: B * 6 * 14 * 14, ds2: B * 6 * 14 * 14, // 1998: squash, subsample
   coef: 16, cbias: 16, gcoef: 16, gcbias: 16,
   f6: B * 84, df6: B * 84, logits: B * 11, dlogits: B * 11, codes: 10 * 84, // 1998: RBF output
+  pixels: words(B * 784), table: 256, input: B * 32 * 32, probs: B * 11, labels: B, ones: 2400, // batch input, softmax, mask
 };
 const r = allocateRegions(k.memory, k.heap_base(), { a: B * 6 * 32 * 32, col: B * 150 * 100 + B * 25 * 784, b: B * 6 * 28 * 28, w: 61720, wt: 2400, bias: 120, g: 61720, gb: 120, d: B * 400, e: B * 120, dcol: 150 * 100, ...more });
 const f32 = new Float32Array(k.memory.buffer);
@@ -89,6 +90,9 @@ f32.fill(1e-4, o("qscale") / 4, o("qscale") / 4 + 120);
 // Subsampling coefficients near the paper's initial range; squash_bwd's dout (dc1) and
 // subsample2d_bwd's (ds2) are read only, so repeated calls never shrink them towards subnormals.
 f32.fill(0.5, o("coef") / 4, o("coef") / 4 + 16);
+// Labels are class numbers (the loss kernels index with them); the mask is ones, so repeated calls keep their values.
+new Int32Array(k.memory.buffer, o("labels"), B).forEach((_, i, a) => (a[i] = i % 10));
+f32.fill(1, o("ones") / 4, o("ones") / 4 + 2400);
 
 const kernels = [
   ["conv2d_fwd c1 (1->6, 32x32)", c1.flops, () => k.conv2d_fwd(o("b"), o("col"), o("a"), o("w"), o("bias"), B, 1, 32, 32, 6, 5, true)],
@@ -123,6 +127,14 @@ const kernels = [
   ["subsample2d_bwd s4 (16x10x10)", B * 16 * 10 * 10, () => k.subsample2d_bwd(o("ds1"), o("gcoef"), o("gcbias"), o("ds2"), o("s1"), o("coef"), B, 16, 10, 10)],
   ["rbf_fwd out (84->10)", 3 * B * 84 * 10, () => k.rbf_fwd(o("logits"), o("f6"), o("codes"), B, 84, 10, 3)],
   ["rbf_bwd_input out", 3 * B * 84 * 10, () => k.rbf_bwd_input(o("df6"), o("dlogits"), o("f6"), o("codes"), B, 84, 10)],
+  // The rest of a step: the batch input, the loss, the inference softmax, block-wide helpers.
+  ["images_to_input (28x28 -> 32x32)", B * 784, () => k.images_to_input(o("input"), o("pixels"), o("table"), B, 28, 32)],
+  ["conv2d_weight_t c3 (16x150)", 16 * 150, () => k.conv2d_weight_t(o("wt"), o("w"), 16, 150)],
+  ["softmax_fwd out (10)", B * 10, () => k.softmax_fwd(o("probs"), o("logits"), B, 10)],
+  ["softmax_xent_fwd out (10)", B * 10, () => k.softmax_xent_fwd(o("probs"), o("logits"), o("labels"), B, 10)],
+  ["softmax_xent_bwd out (10)", B * 10, () => k.softmax_xent_bwd(o("dlogits"), o("probs"), o("labels"), B, 10, 1 / B)],
+  ["mul_f32 c3 mask (2400)", 2400, () => k.mul_f32(o("g"), o("ones"), 2400)],
+  ["add_f32 gradients (61,720)", 61720, () => k.add_f32(o("g"), o("w"), 61720)],
   ["adam_step (61,706 params)", 61720 * 10, () => k.adam_step(o("w"), o("g"), o("a"), o("b"), 61720, 1e-3, 0.9, 0.999, 1e-7)],
 ];
 
@@ -200,7 +212,7 @@ if (flags.json) {
     console.log(`inference, batch 1000:     ${Math.round(m.infer_batch1000_images_per_second)} images/s`);
     console.log(`peak RSS:                  ${m.peak_rss_mb.toFixed(0)} MB`);
   }
-  console.log("(GFLOP/s for avgpool, subsample, tanh, squash and quantize count one op per element of their larger tensor; rbf 3 per input x code; adam counts 10 per parameter)");
+  console.log("(GFLOP/s for avgpool, subsample, tanh, squash, quantize, the batch input, softmax and the block helpers count one op per element of their larger tensor; rbf 3 per input x code; adam counts 10 per parameter)");
   console.log("(_i8 rows are GOP/s: an int8 multiply-add counts 2 ops, like a mul+add in GFLOP/s; their % is of the f32x4 ceiling)");
   if (!kernelsOnly) {
     for (const line of peerLines(results.peers)) console.log(line);
