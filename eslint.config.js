@@ -2,7 +2,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["build/", "docs/api/", "node_modules/", "assembly/", "bench/ceiling/", "bench/peers/node_modules/"] },
+  { ignores: ["build/", "docs/api/", "node_modules/", "assembly/", "bench/ceiling/", "bench/peers/node_modules/", "test/runtimes/node_modules/"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -16,6 +16,14 @@ export default tseslint.config(
     languageOptions: {
       globals: Object.fromEntries(["self", "document", "fetch", "requestAnimationFrame", "ImageData", "crossOriginIsolated", "Worker", "Blob", "URL",
         "setTimeout", "performance", "console", "navigator", "AbortController"].map((name) => [name, "readonly"])),
+    },
+  },
+  {
+    // The browser tests' page, its Worker and its Service Worker.
+    files: ["test/e2e/compat/**/*.js"],
+    languageOptions: {
+      globals: Object.fromEntries(["self", "document", "navigator", "fetch", "btoa", "Response", "Worker", "WebAssembly", "SharedArrayBuffer", "URL",
+        "console", "setTimeout"].map((name) => [name, "readonly"])),
     },
   },
   {

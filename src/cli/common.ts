@@ -110,6 +110,11 @@ export function isFileError(e: Error): boolean {
   return typeof code === "string" && /^E[A-Z]+$/.test(code);
 }
 
+/** The runtime and machine a command ran on (in --json output and reports). */
 export function environment(): Record<string, unknown> {
-  return { node: process.version, cpu: cpus()[0]?.model ?? "unknown", cores: cpus().length, platform: `${process.platform}-${process.arch}` };
+  // Deno and Bun report a Node version for compatibility: name the runtime itself too.
+  const deno = (globalThis as { Deno?: { version: { deno: string } } }).Deno;
+  const bun = (process.versions as Record<string, string | undefined>).bun;
+  const runtime = deno ? `deno ${deno.version.deno}` : bun ? `bun ${bun}` : `node ${process.versions.node}`;
+  return { runtime, node: process.version, cpu: cpus()[0]?.model ?? "unknown", cores: cpus().length, platform: `${process.platform}-${process.arch}` };
 }

@@ -43,6 +43,12 @@ function expectU8(array: IdxArray, rank: number, file: string): Uint8Array {
   return array.data as Uint8Array;
 }
 
+/**
+ * Whether `a` lives in shared memory. Engines without SharedArrayBuffer (a page that is not
+ * cross-origin isolated) have no such global at all: nothing of theirs is shared.
+ */
+const isShared = (a: Uint8Array): boolean => typeof SharedArrayBuffer !== "undefined" && a.buffer instanceof SharedArrayBuffer;
+
 /** Side of the 32x32 input field of the 1998 paper (a 28x28 digit inside a blank border of 2). */
 export const FIELD_SIDE = INPUT_SIDE;
 
@@ -54,7 +60,7 @@ export const FIELD_SIDE = INPUT_SIDE;
  */
 export function cropField(images: Uint8Array, count: number, file: string, first = 0): Uint8Array {
   const pad = (FIELD_SIDE - IMAGE_SIDE) / 2, area = FIELD_SIDE * FIELD_SIDE;
-  const out = images.buffer instanceof SharedArrayBuffer ? new Uint8Array(new SharedArrayBuffer(count * PIXELS)) : new Uint8Array(count * PIXELS);
+  const out = isShared(images) ? new Uint8Array(new SharedArrayBuffer(count * PIXELS)) : new Uint8Array(count * PIXELS);
   for (let n = 0; n < count; n++) {
     for (let y = 0; y < FIELD_SIDE; y++) {
       const row = images.subarray(n * area + y * FIELD_SIDE, n * area + (y + 1) * FIELD_SIDE);
@@ -78,7 +84,7 @@ export function cropField(images: Uint8Array, count: number, file: string, first
  */
 export function datasetFromIdx(imageBytes: Uint8Array, labelBytes: Uint8Array, names = { images: "images", labels: "labels" }, classes = CLASSES): Dataset {
   // Shared when the bytes are (node-files.ts reads files into shared memory): gzipped data stays shared.
-  const shared = imageBytes.buffer instanceof SharedArrayBuffer;
+  const shared = isShared(imageBytes);
   const imagesIdx = parseIdx(imageBytes, { file: names.images, shared });
   const labelsIdx = parseIdx(labelBytes, { file: names.labels, shared });
   const raw = expectU8(imagesIdx, 3, names.images);

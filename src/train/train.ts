@@ -33,6 +33,11 @@ export interface TrainOptions {
    * bit-identical for any thread count (gradients are summed over fixed shards in a fixed order).
    */
   threads?: number;
+  /**
+   * Called with a message when training runs otherwise than asked, and why: threads > 1 where the
+   * engine has no SharedArrayBuffer runs on 1 thread (the same weights). Default: console.warn.
+   */
+  onWarning?: (message: string) => void;
   /** Evaluated after every epoch when given. */
   validation?: Dataset;
   /** Called after every batch (keep it cheap). The same object is passed every time, updated: copy what you keep. */
@@ -105,6 +110,8 @@ export interface BatchProgress {
 }
 
 export interface TrainResult {
+  /** Threads that shared each batch (fewer than asked when a batch has fewer shards, or the engine has no shared memory). */
+  threads: number;
   history: EpochMetrics[];
   /** True when options.signal stopped the run early; `state` then says where. */
   interrupted: boolean;
@@ -179,9 +186,14 @@ export async function train(model: LeNet5, data: Dataset, options: TrainOptions 
     throw new OptionError("recipe", `"${options.recipe}" is for the ${recipe(options.recipe).arch} network; this model runs ${model.arch.name}`);
   }
   if (data.count < 1) throw new RangeError("the training set is empty");
+  if (checked.threads > 1 && typeof SharedArrayBuffer === "undefined") {
+    (options.onWarning ?? console.warn)(`lenet-wasm: training on 1 thread, not ${checked.threads}: this engine has no SharedArrayBuffer ` +
+      "(in a browser, the page must be cross-origin isolated: COOP and COEP headers). The weights are the same on any number of threads.");
+    checked.threads = 1;
+  }
   const team = checked.threads > 1 ? await DataParallel.start(model, checked.threads, data, checked.batchSize, checked.distort, checked.seed) : undefined;
   try {
-    return await runEpochs(model, data, options, checked, team);
+    return { ...(await runEpochs(model, data, options, checked, team)), threads: checked.threads };
   } finally {
     await team?.close();
   }
@@ -195,7 +207,7 @@ const YIELD_EVERY = 32; // batches (~30-60 ms)
 async function runEpochs(
   model: LeNet5, data: Dataset, options: TrainOptions, { epochs, batchSize, adam, lrDecay: decay, seed, distort: distortions, checkpointEvery: every }: CheckedTrainOptions,
   team: DataParallel | undefined,
-): Promise<TrainResult> {
+): Promise<Omit<TrainResult, "threads">> {
   const rng = new Rng(seed);
   const order = Uint32Array.from({ length: data.count }, (_, i) => i);
   const batches = Math.ceil(data.count / batchSize);

@@ -2,7 +2,7 @@
 // train-worker.js (beside lenet-wasm.js), handed its shared memory by postMessage. Needs a
 // cross-origin isolated page, and train() itself running in a Worker (Atomics.wait is not allowed
 // on a page's main thread).
-import type { TrainingWorker, WorkerSetup } from "./worker-setup.js";
+import { toWorkerMessage, type TrainingWorker, type WorkerSetup } from "./worker-setup.js";
 
 export function spawnTrainingWorker(setup: WorkerSetup): TrainingWorker {
   if (typeof window !== "undefined") throw new Error("train({ threads > 1 }) must run inside a Web Worker in a browser (threads block while they wait for each other)");
@@ -14,6 +14,6 @@ export function spawnTrainingWorker(setup: WorkerSetup): TrainingWorker {
     };
     worker.onerror = (e) => reject(new Error(`training worker ${setup.index} failed to start: ${e.message}`));
   });
-  worker.postMessage(setup);
+  worker.postMessage(toWorkerMessage(setup));
   return { ready, terminate: async () => worker.terminate() };
 }

@@ -1,12 +1,12 @@
 // Starting a data-parallel training worker in Node (worker_threads). The browser bundle uses
 // worker-spawn.browser.ts instead; data-parallel.ts is the same on both.
 import { Worker } from "node:worker_threads";
-import type { TrainingWorker, WorkerSetup } from "./worker-setup.js";
+import { toWorkerMessage, type TrainingWorker, type WorkerSetup } from "./worker-setup.js";
 
 export function spawnTrainingWorker(setup: WorkerSetup): TrainingWorker {
   const script = new URL("../../build/train/train-worker.js", import.meta.url); // from src/ (tests) and build/ alike
   // Workers allocate almost nothing in JS (their tensors live in WASM memory): a small young generation.
-  const worker = new Worker(script, { workerData: setup, resourceLimits: { maxYoungGenerationSizeMb: 2 } });
+  const worker = new Worker(script, { workerData: toWorkerMessage(setup), resourceLimits: { maxYoungGenerationSizeMb: 2 } });
   const ready = new Promise<void>((resolve, reject) => {
     worker.once("message", () => resolve());
     worker.once("error", reject);

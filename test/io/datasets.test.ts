@@ -59,6 +59,19 @@ describe("32x32 images (the 1998 paper's input field)", () => {
     expect(datasetFromIdx(shared, writeIdx({ dtype: "u8", dims: [50], data: labels })).images.buffer).toBeInstanceOf(SharedArrayBuffer);
   });
 
+  it("are read where the engine has no SharedArrayBuffer at all (a page that is not cross-origin isolated)", () => {
+    const { images, labels } = padded(3);
+    const idx = [writeIdx({ dtype: "u8", dims: [3, 32, 32], data: images }), writeIdx({ dtype: "u8", dims: [3], data: labels })] as const;
+    const shared = globalThis.SharedArrayBuffer;
+    try {
+      delete (globalThis as { SharedArrayBuffer?: unknown }).SharedArrayBuffer;
+      expect(datasetFromIdx(...idx).images).toEqual(new Uint8Array(mnist().test.images.subarray(0, 3 * 784)));
+      expect(datasetFromIdx(u8([1, 28, 28], new Uint8Array(784)), u8([1], Uint8Array.of(0))).count).toBe(1);
+    } finally {
+      globalThis.SharedArrayBuffer = shared;
+    }
+  });
+
   it("with ink in the border, or of another size, are refused naming the image and the place", () => {
     const { images, labels } = padded(5);
     images[3 * 1024 + 30 * 32 + 7] = 200; // image 3, row 30, column 7: in the bottom border

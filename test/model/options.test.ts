@@ -64,6 +64,24 @@ describe("checkTrainOptions", () => {
     await expect(train(model, subset(mnist().train, 0, 8), { recipe: "paper" })).rejects.toThrow(/"paper" is for the lenet5-1998 network; this model runs lenet5/);
   });
 
+  it("threads > 1 without SharedArrayBuffer (a page that is not cross-origin isolated): 1 thread, a warning, the same weights", async () => {
+    const data = subset(mnist().train, 0, 64);
+    const a = await LeNet5.create(), b = await LeNet5.create();
+    const one = await train(a, data, { epochs: 1, threads: 1 });
+    const shared = globalThis.SharedArrayBuffer;
+    const warnings: string[] = [];
+    let two;
+    try {
+      delete (globalThis as { SharedArrayBuffer?: unknown }).SharedArrayBuffer;
+      two = await train(b, data, { epochs: 1, threads: 2, onWarning: (m) => warnings.push(m) });
+    } finally {
+      globalThis.SharedArrayBuffer = shared;
+    }
+    expect([one.threads, two.threads]).toEqual([1, 1]);
+    expect(warnings).toEqual([expect.stringMatching(/training on 1 thread, not 2: this engine has no SharedArrayBuffer .*cross-origin isolated.* The weights are the same/)]);
+    expect(b.getWeights()).toEqual(a.getWeights());
+  });
+
   it("train({ recipe }) trains as the recipe's options do, bit for bit", async () => {
     const data = subset(mnist().train, 0, 64);
     const a = await LeNet5.create({ arch: "lenet5-1998" }), b = await LeNet5.create({ arch: "lenet5-1998" });

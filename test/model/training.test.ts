@@ -4,6 +4,7 @@ import { LeNet5, PARAMETERS } from "../../src/model/lenet.js";
 import { subset } from "../../src/data/datasets.js";
 import { evaluate } from "../../src/eval/metrics.js";
 import { train } from "../../src/train/train.js";
+import { fromWorkerMessage, toWorkerMessage, type WorkerSetup } from "../../src/train/worker-setup.js";
 import { mnist } from "../helpers.js";
 
 describe("multi-core training", () => {
@@ -22,6 +23,29 @@ describe("multi-core training", () => {
       expect(one.equals(Buffer.from(weights[1]![p.name].buffer)), `${p.name}: 1 vs 2 threads`).toBe(true);
       expect(one.equals(Buffer.from(weights[2]![p.name].buffer)), `${p.name}: 1 vs 3 threads`).toBe(true);
     }
+  });
+});
+
+describe("what a training worker is sent", () => {
+  it("holds SharedArrayBuffers, not views over them (some runtimes copy views element by element), and the worker's views share the memory", () => {
+    const sab = (n: number) => new SharedArrayBuffer(n);
+    const images = new Uint8Array(sab(64), 8, 40);
+    const setup = {
+      index: 1, threads: 2, capacity: 8, arch: "lenet5", classes: 10, fastMath: false, distortion: null, seed: 3,
+      control: new Int32Array(sab(32)), order: new Uint32Array(sab(16)), params: new Float32Array(sab(16)), slots: new Float32Array(sab(32)),
+      stats: new Float64Array(sab(32)), images, labels: new Uint8Array(sab(8)), error: new Uint8Array(sab(8)),
+    } satisfies WorkerSetup;
+    const message = toWorkerMessage(setup);
+    for (const value of Object.values(message)) expect(ArrayBuffer.isView(value)).toBe(false);
+    const received = fromWorkerMessage(structuredClone(message));
+    expect(received.images).toBeInstanceOf(Uint8Array);
+    expect([received.images.byteOffset, received.images.length]).toEqual([8, 40]);
+    expect(received.stats).toBeInstanceOf(Float64Array);
+    received.control[3] = 7; // the worker writes, the spawner sees it
+    received.images[0] = 9;
+    expect([setup.control[3], images[0]]).toEqual([7, 9]);
+    expect({ ...received, control: 0, order: 0, params: 0, slots: 0, stats: 0, images: 0, labels: 0, error: 0 })
+      .toEqual({ ...setup, control: 0, order: 0, params: 0, slots: 0, stats: 0, images: 0, labels: 0, error: 0 });
   });
 });
 
