@@ -4,12 +4,13 @@ import { readFile } from "node:fs/promises";
 import { cpus } from "node:os";
 import { join, resolve } from "node:path";
 import { datasetName, CLASS_NAMES, type DatasetName } from "../data/datasets.js";
-import { readMnist } from "../data/node-files.js";
+import { datasetDir, readMnist } from "../data/node-files.js";
 import { decodeCheckpoint, decodeInt8Model, decodeModel, isInt8Model, type Checkpoint, type ModelInfo } from "../io/model-file.js";
 import { CLASSES, PIXELS } from "../model/geometry.js";
 import { LeNet5Int8, quantize } from "../model/int8.js";
 import { LeNet5, type Weights } from "../model/lenet.js";
 import { checkOption, CliError, stringFlag, UsageError, type Flags } from "./flags.js";
+import { downloadProgress } from "./progress.js";
 
 /** Where train saves checkpoints, inside --checkpoint-dir. */
 export const CHECKPOINT_FILE = "checkpoint.safetensors";
@@ -25,6 +26,22 @@ export function datasetFlag(flags: Flags, fromModel?: unknown): DatasetName {
     throw new CliError(`the model says it was trained on "${name}", which this lenet-wasm does not know (${Object.keys(CLASS_NAMES).join(", ")}); pass --dataset`);
   }
   return name as DatasetName;
+}
+
+/**
+ * The data folder: --data, else where the dataset is installed or cached, downloaded into the cache
+ * first when it is not there yet (from --mirror, $LENET_WASM_MIRROR or the public mirrors; into
+ * --cache, $LENET_WASM_CACHE or the platform's cache folder), with a progress line unless --quiet.
+ */
+export async function dataFolder(flags: Flags, dataset: DatasetName): Promise<string> {
+  const given = stringFlag(flags, "data");
+  if (given !== undefined) return resolve(given);
+  const mirror = stringFlag(flags, "mirror"), cache = stringFlag(flags, "cache");
+  return datasetDir(dataset, {
+    ...(mirror === undefined ? {} : { mirrors: [mirror] }),
+    ...(cache === undefined ? {} : { cache: resolve(cache) }),
+    onProgress: downloadProgress(process.stderr, flags.quiet !== true),
+  });
 }
 
 /** The dataset's class names for its 10 classes; for another number of classes, "0", "1", ... */
@@ -97,7 +114,8 @@ export async function loadPredictor(flags: Flags): Promise<{ model: LeNet5 | LeN
 export async function quantizeModel(weights: Weights, info: ModelInfo, path: string, flags: Flags, instead: string) {
   if (info.architecture !== "lenet5") throw new CliError(`int8 runs the lenet5 network only; ${path} holds a ${info.architecture} model. ${instead}.`);
   if (info.classes !== CLASSES) throw new CliError(`int8 runs 10-class models only; ${path} has ${info.classes} classes. ${instead}.`);
-  const data = await readMnist(stringFlag(flags, "data"), datasetFlag(flags, info.training?.dataset));
+  const dataset = datasetFlag(flags, info.training?.dataset);
+  const data = await readMnist(await dataFolder(flags, dataset), dataset);
   return { model: await quantize(weights, data.train.images.subarray(0, CALIBRATION_IMAGES * PIXELS)), data };
 }
 

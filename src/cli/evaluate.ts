@@ -2,13 +2,13 @@
 import { readMnist } from "../data/node-files.js";
 import { evaluateDetailed, formatConfusion } from "../eval/metrics.js";
 import { LeNet5Int8 } from "../model/int8.js";
-import { classNames, datasetFlag, loadPredictor, percent } from "./common.js";
-import { stringFlag, type Flags } from "./flags.js";
+import { classNames, dataFolder, datasetFlag, loadPredictor, percent } from "./common.js";
+import type { Flags } from "./flags.js";
 
 export async function commandEvaluate(flags: Flags): Promise<void> {
   const { model, info, path, data: read } = await loadPredictor(flags);
   const dataset = datasetFlag(flags, info.training?.dataset);
-  const data = read ?? await readMnist(stringFlag(flags, "data"), dataset, info.classes);
+  const data = read ?? await readMnist(await dataFolder(flags, dataset), dataset, info.classes);
   const int8 = model instanceof LeNet5Int8;
   const started = performance.now();
   const test = evaluateDetailed(model, data.test);

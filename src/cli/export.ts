@@ -1,6 +1,6 @@
 // `lenet-wasm export`: a saved model as ONNX, or as an int8 model file.
 import { dirname, resolve } from "node:path";
-import { writeFileAtomic } from "../io/atomic-file.js";
+import { writeFileAtomic } from "../data/atomic-file.js";
 import { encodeInt8Model } from "../io/model-file.js";
 import { CALIBRATION_IMAGES, quantizeModel, readModelFile, weightBytes } from "./common.js";
 import { CliError, stringFlag, UsageError, type Flags } from "./flags.js";

@@ -22,6 +22,8 @@ export const OPTIONS = {
   threads: { type: "string" },
   validation: { type: "string" },
   data: { type: "string" },
+  mirror: { type: "string" },
+  cache: { type: "string" },
   out: { type: "string", short: "o" },
   model: { type: "string" },
   json: { type: "boolean" },
@@ -54,11 +56,11 @@ export type Flags = Partial<Record<Flag, string | boolean>>;
 
 /** The flags each command takes. */
 export const ALLOWED: Record<string, Flag[]> = {
-  train: ["epochs", "batch-size", "lr", "seed", "threads", "validation", "data", "out", "fast-math", "checkpoint-dir", "checkpoint-every", "resume", "report", "history", "dataset", "augment", "lr-decay", "weight-decay", "recipe", "arch", "classes", "json", "quiet", "verbose", "help"],
-  evaluate: ["model", "data", "dataset", "fast-math", "int8", "json", "quiet", "verbose", "help"],
-  report: ["model", "data", "dataset", "out", "quiet", "verbose", "help"],
-  predict: ["model", "top", "idx", "index", "data", "dataset", "fast-math", "int8", "json", "verbose", "help"],
-  export: ["format", "model", "out", "data", "dataset", "quiet", "verbose", "help"],
+  train: ["epochs", "batch-size", "lr", "seed", "threads", "validation", "data", "mirror", "cache", "out", "fast-math", "checkpoint-dir", "checkpoint-every", "resume", "report", "history", "dataset", "augment", "lr-decay", "weight-decay", "recipe", "arch", "classes", "json", "quiet", "verbose", "help"],
+  evaluate: ["model", "data", "mirror", "cache", "dataset", "fast-math", "int8", "json", "quiet", "verbose", "help"],
+  report: ["model", "data", "mirror", "cache", "dataset", "out", "quiet", "verbose", "help"],
+  predict: ["model", "top", "idx", "index", "data", "mirror", "cache", "dataset", "fast-math", "int8", "json", "verbose", "help"],
+  export: ["format", "model", "out", "data", "mirror", "cache", "dataset", "quiet", "verbose", "help"],
 };
 
 /** The command, its flags and its other arguments; a UsageError for an unknown or misplaced flag. */

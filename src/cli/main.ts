@@ -3,6 +3,7 @@
 // Exit codes: 0 success, 1 runtime failure (bad data, unreadable files), 2 usage error.
 // One file per command; the library checks every value and holds every policy.
 import { DatasetError } from "../data/datasets.js";
+import { DownloadError } from "../data/download.js";
 import { IdxError } from "../data/idx.js";
 import { ImageError } from "../data/png.js";
 import { SafetensorsError } from "../io/safetensors.js";
@@ -46,7 +47,7 @@ export async function main(argv: string[]): Promise<number> {
       return 2;
     }
     const known = e instanceof IdxError || e instanceof DatasetError || e instanceof SafetensorsError || e instanceof WasmSupportError ||
-      e instanceof RangeError || e instanceof CliError || e instanceof NumericalError || e instanceof ImageError || e instanceof ResumeError || isFileError(e);
+      e instanceof RangeError || e instanceof CliError || e instanceof NumericalError || e instanceof ImageError || e instanceof ResumeError || e instanceof DownloadError || isFileError(e);
     process.stderr.write(`lenet-wasm: ${known ? e.message : `unexpected error: ${e.message}`}\n`);
     if (flags.verbose || !known) process.stderr.write(`${e.stack}\n`);
     return 1;

@@ -45,3 +45,23 @@ function formatSeconds(s: number): string {
   const m = Math.floor(s / 60);
   return `${m}m${String(Math.round(s - 60 * m)).padStart(2, "0")}s`;
 }
+
+/** A download's progress on stderr: redrawn in place on a terminal (bytes and rate), a line per file elsewhere. */
+export function downloadProgress(out: NodeJS.WriteStream, enabled: boolean): (p: { file: string; bytes: number; total: number | undefined; mirror: string }) => void {
+  let file = "", started = 0, lastDraw = 0;
+  const mb = (n: number) => `${(n / 2 ** 20).toFixed(1)} MB`;
+  return ({ file: name, bytes, total, mirror }) => {
+    if (!enabled) return;
+    const now = performance.now();
+    if (name !== file) {
+      file = name;
+      started = now;
+      if (out.isTTY !== true) out.write(`Downloading ${name} from ${mirror}${total === undefined ? "" : ` (${mb(total)})`}\n`);
+    }
+    const finished = total !== undefined && bytes >= total;
+    if (out.isTTY !== true || (now - lastDraw < 100 && !finished)) return;
+    lastDraw = now;
+    const rate = bytes / Math.max((now - started) / 1000, 1e-3);
+    out.write(`\rDownloading ${name}: ${mb(bytes)}${total === undefined ? "" : ` of ${mb(total)}`}, ${mb(rate)}/s\x1b[K${finished ? "\n" : ""}`);
+  };
+}

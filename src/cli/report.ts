@@ -1,14 +1,14 @@
 // `lenet-wasm report`: one self-contained HTML page about a saved model (curves, mistakes, filters).
 import { basename, resolve } from "node:path";
 import { readMnist } from "../data/node-files.js";
-import { writeFileAtomic } from "../io/atomic-file.js";
-import { classNames, datasetFlag, environment, loadModelFlag, percent } from "./common.js";
+import { writeFileAtomic } from "../data/atomic-file.js";
+import { classNames, dataFolder, datasetFlag, environment, loadModelFlag, percent } from "./common.js";
 import { stringFlag, type Flags } from "./flags.js";
 
 export async function commandReport(flags: Flags): Promise<void> {
   const { model, info, path } = await loadModelFlag(flags);
   const dataset = datasetFlag(flags, info.training?.dataset);
-  const data = await readMnist(stringFlag(flags, "data"), dataset, model.classes);
+  const data = await readMnist(await dataFolder(flags, dataset), dataset, model.classes);
   const out = resolve(stringFlag(flags, "out") ?? "report.html");
   const { renderReport, reportInput } = await import("../eval/report.js");
   const input = reportInput(model, data.test, {

@@ -6,7 +6,7 @@ import { dirname, join, resolve } from "node:path";
 import { datasetName, splitValidation, type Dataset } from "../data/datasets.js";
 import { checkMnistPart, readMnistPart } from "../data/node-files.js";
 import { evaluate } from "../eval/metrics.js";
-import { writeFileAtomic } from "../io/atomic-file.js";
+import { writeFileAtomic } from "../data/atomic-file.js";
 import { encodeCheckpoint, encodeModel } from "../io/model-file.js";
 import { CLASSES } from "../model/geometry.js";
 import { DEFAULT_ADAM, LeNet5, maxBatchSize } from "../model/lenet.js";
@@ -15,7 +15,7 @@ import { DEFAULT_DISTORTION } from "../train/augment.js";
 import { recipe } from "../train/recipes.js";
 import { resumedSettings, type RunSettings } from "../train/run-settings.js";
 import { checkTrainOptions, NumericalError, train, type TrainOptions, type TrainState } from "../train/train.js";
-import { CHECKPOINT_FILE, classNames, datasetFlag, environment, percent, readCheckpoint } from "./common.js";
+import { CHECKPOINT_FILE, classNames, dataFolder, datasetFlag, environment, percent, readCheckpoint } from "./common.js";
 import { checkOption, CliError, numberFlag, stringFlag, UsageError, type Flag, type Flags } from "./flags.js";
 import { Progress } from "./progress.js";
 
@@ -94,10 +94,12 @@ export async function commandTrain(flags: Flags): Promise<number> {
       throw new CliError(`cannot write checkpoints to ${checkpointDir}: not a writable folder. Choose another --checkpoint-dir.`);
     });
   }
-  const { data: trainData, dir: dataDir } = await readMnistPart("train", settings.data ?? undefined, dataset, settings.classes);
+  // --data (or the resumed run's), else the installed or cached dataset, downloaded first if need be.
+  const folder = settings.data ?? (await dataFolder(flags, dataset));
+  const { data: trainData, dir: dataDir } = await readMnistPart("train", folder, dataset, settings.classes);
   // The test set is read after training, so that training does not hold it in memory (7.8 MB of
   // MNIST: what keeps the peak under 150 MB with 2 threads). Its files are checked now.
-  await checkMnistPart("test", settings.data ?? undefined, dataset, settings.classes);
+  await checkMnistPart("test", folder, dataset, settings.classes);
   const { train: trainSet, validation } = checkOption(() => splitValidation(trainData, settings.validation));
   const log = process.stderr;
   const model = await LeNet5.create({ arch: settings.arch, classes: settings.classes, seed, batchSize, fastMath: settings.fast_math });
@@ -162,7 +164,7 @@ export async function commandTrain(flags: Flags): Promise<number> {
   // A test set that cannot be read now costs no training: the model is saved without test metrics first.
   let testSet: Dataset | undefined, testError: unknown;
   try {
-    testSet = (await readMnistPart("test", settings.data ?? undefined, dataset, settings.classes)).data;
+    testSet = (await readMnistPart("test", folder, dataset, settings.classes)).data;
   } catch (err) {
     testError = err;
   }

