@@ -6,6 +6,6 @@ export { argmax, type Images } from "./model/batches.js";
 export { type ArchitectureName } from "./model/networks.js";
 export { CLASSES, PIXELS } from "./model/geometry.js";
 export { decodeModel, decodeInt8Model, encodeInt8Model, isInt8Model, type ModelInfo } from "./io/model-file.js";
-export { preprocessDigit, type DigitImage } from "./data/preprocess.js";
+export { preprocessDigit, findDigit, NoDigitError, type DigitImage } from "./data/preprocess.js";
 export { SafetensorsError } from "./io/safetensors.js";
 export { WasmSupportError, type WasmSource } from "./wasm/kernels.js";

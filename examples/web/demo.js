@@ -1,6 +1,6 @@
-// Draw a digit: strokes on a canvas -> MNIST-style 28x28 (preprocessDigit) -> LeNet-5 -> ten bars.
+// Draw a digit: strokes on a canvas -> MNIST-style 28x28 (findDigit) -> LeNet-5 -> ten bars.
 // Runs from the prebuilt bundle, no bundler, under `script-src 'self' 'wasm-unsafe-eval'`.
-import { LeNet5, decodeModel, preprocessDigit } from "./lenet-wasm/inference.js";
+import { LeNet5, decodeModel, findDigit } from "./lenet-wasm/inference.js";
 
 const pad = document.querySelector("#pad");
 const ctx = pad.getContext("2d", { willReadFrequently: true });
@@ -19,7 +19,7 @@ const bars = Array.from({ length: 10 }, (_, digit) => {
 });
 
 function clear() {
-  ctx.fillStyle = "#fff"; // dark ink on white paper: preprocessDigit inverts it to MNIST's white on black
+  ctx.fillStyle = "#fff"; // dark ink on white paper: findDigit inverts it to MNIST's white on black
   ctx.fillRect(0, 0, pad.width, pad.height);
   schedule();
 }
@@ -35,14 +35,16 @@ function schedule() {
 function update() {
   pending = false;
   if (!model) return;
-  const digit = preprocessDigit(ctx.getImageData(0, 0, pad.width, pad.height));
+  // null: no digit on the pad (blank, or a speck): nothing to classify, and the page says so.
+  const digit = findDigit(ctx.getImageData(0, 0, pad.width, pad.height));
+  const blank = digit === null;
   const gray = new ImageData(28, 28);
-  digit.forEach((v, i) => gray.data.set([v, v, v, 255], 4 * i));
+  if (digit) digit.forEach((v, i) => gray.data.set([v, v, v, 255], 4 * i));
+  else for (let i = 3; i < gray.data.length; i += 4) gray.data[i] = 255; // black: MNIST's background
   preview.putImageData(gray, 0, 0);
-  const blank = digit.every((v) => v === 0);
   const probs = blank ? new Float32Array(10) : model.predict(digit);
   const best = blank ? -1 : probs.indexOf(Math.max(...probs));
-  prediction.textContent = blank ? "" : String(best);
+  prediction.textContent = blank ? "draw a digit" : String(best);
   bars.forEach(({ bar, fill, value }, d) => {
     fill.style.width = `${(probs[d] * 100).toFixed(1)}%`;
     value.textContent = blank ? "" : `${(probs[d] * 100).toFixed(1)}%`;

@@ -2,7 +2,7 @@
 import { cropField, FIELD_SIDE } from "../data/datasets.js";
 import { parseIdx } from "../data/idx.js";
 import { digitImageFromPng } from "../data/png.js";
-import { preprocessDigit } from "../data/preprocess.js";
+import { findDigit } from "../data/preprocess.js";
 import { IMAGE_SIDE, PIXELS } from "../model/geometry.js";
 import { classNames, datasetFlag, loadPredictor, percent, readInput } from "./common.js";
 import { CliError, intFlag, stringFlag, UsageError, type Flags } from "./flags.js";
@@ -15,7 +15,8 @@ export async function commandPredict(flags: Flags, files: string[]): Promise<voi
   const { model, info } = await loadPredictor(flags);
   const N = model.classes, top = intFlag(flags, "top", 3, 1, N);
   const names = classNames(datasetFlag(flags, info.training?.dataset), N);
-  const inputs: { name: string; pixels: Uint8Array }[] = [];
+  // pixels null: no digit in the picture (blank, a speck, faint noise): said, not classified.
+  const inputs: { name: string; pixels: Uint8Array | null }[] = [];
   const read = (file: string) => readInput(file, `read ${file}`);
   if (idxFile !== undefined) {
     const index = intFlag(flags, "index", 0, 0, 2 ** 32 - 1);
@@ -27,16 +28,20 @@ export async function commandPredict(flags: Flags, files: string[]): Promise<voi
     }
     if (index >= count!) throw new UsageError(`--index ${index} is past the last image of ${idxFile} (${count! - 1})`);
     const side = field ? FIELD_SIDE : IMAGE_SIDE, one = (array.data as Uint8Array).subarray(index * side * side, (index + 1) * side * side);
-    inputs.push({ name: `${idxFile}[${index}]`, pixels: field ? cropField(one, 1, idxFile, index) : one });
+    const pixels = field ? cropField(one, 1, idxFile, index) : one;
+    inputs.push({ name: `${idxFile}[${index}]`, pixels: pixels.some((v) => v >= 32) ? pixels : null }); // findDigit's ink threshold
   }
-  for (const file of files) inputs.push({ name: file, pixels: preprocessDigit(digitImageFromPng(await read(file), file)) });
-  const images = new Uint8Array(inputs.length * PIXELS);
-  inputs.forEach((x, i) => images.set(x.pixels, i * PIXELS));
-  const probs = model.predict(images);
-  const results = inputs.map((x, i) => {
+  for (const file of files) inputs.push({ name: file, pixels: findDigit(digitImageFromPng(await read(file), file)) });
+  const digits = inputs.filter((x) => x.pixels !== null);
+  const images = new Uint8Array(digits.length * PIXELS);
+  digits.forEach((x, i) => images.set(x.pixels!, i * PIXELS));
+  const probs = digits.length > 0 ? model.predict(images) : new Float32Array(0);
+  const results = inputs.map((x) => {
+    const i = digits.indexOf(x);
+    if (i < 0) return { input: x.name, prediction: null, name: null, no_digit: true, top: [], probabilities: null };
     const p = Array.from(probs.subarray(i * N, (i + 1) * N));
     const ranked = p.map((probability, c) => ({ class: c, name: names[c]!, probability })).sort((a, b) => b.probability - a.probability).slice(0, top);
-    return { input: x.name, prediction: ranked[0]!.class, name: ranked[0]!.name, top: ranked, probabilities: p };
+    return { input: x.name, prediction: ranked[0]!.class, name: ranked[0]!.name, no_digit: false, top: ranked, probabilities: p };
   });
   if (flags.json === true) {
     process.stdout.write(JSON.stringify({ command: "predict", predictions: results }) + "\n");
@@ -44,6 +49,10 @@ export async function commandPredict(flags: Flags, files: string[]): Promise<voi
   }
   const width = Math.max(...results.map((r) => r.input.length));
   for (const r of results) {
+    if (r.no_digit) {
+      process.stdout.write(`${r.input.padEnd(width)}  no digit (a blank picture, or ink too faint or too small to be one)\n`);
+      continue;
+    }
     const label = (t: { class: number; name: string }) => (t.name === String(t.class) ? t.name : `${t.class} ${t.name}`);
     const rest = r.top.slice(1).map((t) => `${label(t)} ${percent(t.probability)}`).join(", ");
     process.stdout.write(`${r.input.padEnd(width)}  ${label(r.top[0]!)}  (${percent(r.top[0]!.probability)})${rest ? `   then ${rest}` : ""}\n`);

@@ -14,12 +14,23 @@ export interface DigitImage {
 /** Side of the box the digit is scaled into, as in MNIST. */
 const BOX = 20;
 
+/** A picture with no digit in it: blank, or ink too faint or too small to be one. */
+export class NoDigitError extends Error {
+  override readonly name = "NoDigitError";
+}
+
+/** Ink weaker than this (of 255, against the background) is noise, not a stroke: a blank page's grain, a JPEG's ringing. */
+const MIN_INK = 32;
+/** Strong ink (at least half the strongest) spanning less than this fraction of the picture's larger side is a speck, not a digit. */
+const MIN_EXTENT = 0.02;
+
 /**
  * The 28x28 uint8 MNIST-style image of the digit in `image` (either polarity: a light background is
- * detected and inverted). Any pixel brighter than the background (after inversion) is ink; contrast is
- * stretched so the darkest ink is 255. A blank image gives all zeros.
+ * detected and inverted), or null when there is no digit: a blank picture, ink fainter than 32/255,
+ * or strong ink spanning less than 2% of the picture (a speck). Any pixel brighter than the
+ * background (after inversion) is ink; contrast is stretched so the darkest ink is 255.
  */
-export function preprocessDigit(image: DigitImage): Uint8Array {
+export function findDigit(image: DigitImage): Uint8Array | null {
   const { width, height } = image;
   const ink = inkOf(image);
   // Bounding box of the ink.
@@ -35,8 +46,17 @@ export function preprocessDigit(image: DigitImage): Uint8Array {
       if (v > max) max = v;
     }
   }
+  if (max < MIN_INK) return null;
+  // The extent of the strong ink: a speck or a stray dot is not a digit.
+  let sx0 = width, sy0 = height, sx1 = -1, sy1 = -1;
+  for (let y = y0; y <= y1; y++) {
+    for (let x = x0; x <= x1; x++) {
+      if (ink[y * width + x]! < max / 2) continue;
+      sx0 = Math.min(sx0, x); sx1 = Math.max(sx1, x); sy0 = Math.min(sy0, y); sy1 = Math.max(sy1, y);
+    }
+  }
+  if (Math.max(sx1 - sx0 + 1, sy1 - sy0 + 1) < Math.max(2, MIN_EXTENT * Math.max(width, height))) return null;
   const out = new Uint8Array(PIXELS);
-  if (x1 < 0) return out;
   // Into BOX x BOX, aspect ratio kept.
   const bw = x1 - x0 + 1, bh = y1 - y0 + 1;
   const scale = BOX / Math.max(bw, bh);
@@ -127,4 +147,14 @@ function areaWeights(nIn: number, nOut: number): [number, number][][] {
     }
     return cells;
   });
+}
+
+/**
+ * The 28x28 uint8 MNIST-style image of the digit in `image`: findDigit's, for a picture that must hold one.
+ * @throws NoDigitError when there is none (a blank canvas, a speck, faint noise): nothing to classify
+ */
+export function preprocessDigit(image: DigitImage): Uint8Array {
+  const digit = findDigit(image);
+  if (digit === null) throw new NoDigitError("no digit: the picture is blank, or its ink is too faint or too small to be a digit");
+  return digit;
 }

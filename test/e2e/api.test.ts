@@ -23,10 +23,10 @@ const API: Record<string, { values: string[]; types: string[] }> = {
   index: {
     values: [
       "ARCHITECTURE_NAMES", "C3_MASK", "CLASSES", "CLASS_NAMES", "DEFAULT_ADAM", "DEFAULT_DISTORTION", "DatasetError", "IMAGE_SIDE", "IdxError",
-      "ImageError", "LeNet5", "LeNet5Int8", "MAX_CLASSES", "MODEL_FORMAT_VERSION", "NumericalError", "OptionError", "PARAMETERS", "PARAMETER_COUNT",
+      "ImageError", "LeNet5", "LeNet5Int8", "MAX_CLASSES", "MODEL_FORMAT_VERSION", "NoDigitError", "NumericalError", "OptionError", "PARAMETERS", "PARAMETER_COUNT",
       "PIXELS", "RBF_CODES", "RECIPES", "SafetensorsError", "WasmSupportError", "adamConfig", "architecture", "argmax", "datasetFromIdx",
       "decodeCheckpoint", "decodeInt8Model", "decodeModel", "digitImageFromPng", "encodeCheckpoint", "encodeInt8Model", "encodeModel", "evaluate",
-      "evaluateDetailed", "formatConfusion", "isGzip", "isInt8Model", "parseIdx", "preprocessDigit", "quantize", "recipe", "relaxedSimdSupported",
+      "evaluateDetailed", "findDigit", "formatConfusion", "isGzip", "isInt8Model", "parseIdx", "preprocessDigit", "quantize", "recipe", "relaxedSimdSupported",
       "renderReport", "reportInput", "splitValidation", "subset", "train", "writeIdx",
     ],
     types: [
@@ -38,8 +38,8 @@ const API: Record<string, { values: string[]; types: string[] }> = {
   },
   inference: {
     values: [
-      "CLASSES", "LeNet5", "LeNet5Int8", "PIXELS", "SafetensorsError", "WasmSupportError", "argmax", "decodeInt8Model", "decodeModel", "encodeInt8Model",
-      "isInt8Model", "preprocessDigit", "quantize",
+      "CLASSES", "LeNet5", "LeNet5Int8", "NoDigitError", "PIXELS", "SafetensorsError", "WasmSupportError", "argmax", "decodeInt8Model", "decodeModel",
+      "encodeInt8Model", "findDigit", "isInt8Model", "preprocessDigit", "quantize",
     ],
     types: ["ArchitectureName", "DigitImage", "Images", "LeNet5Int8Options", "LeNet5Options", "ModelInfo", "QuantizedWeights", "WasmSource", "Weights"],
   },

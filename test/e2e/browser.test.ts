@@ -94,8 +94,10 @@ describe("the demo (examples/web, served by npm run demo)", () => {
     const box = (await page.locator("#pad").boundingBox())!;
     const cell = box.width / 28; // one MNIST pixel on the 280x280 pad
     const { test } = mnist();
+    await expect.poll(() => page.locator("#prediction").textContent(), { message: "the blank pad" }).toBe("draw a digit");
     for (let n = 0; n < 10; n++) {
       await page.click("#clear");
+      await expect.poll(() => page.locator("#prediction").textContent(), { message: "the cleared pad" }).toBe("draw a digit");
       const image = test.images.subarray(n * PIXELS, (n + 1) * PIXELS);
       // Each row's runs of ink (>= 128) as one horizontal stroke from the first pixel's centre to the last's.
       for (let y = 0; y < 28; y++) {

@@ -12,6 +12,7 @@ import { digitImageFromPng, ImageError } from "../../src/data/png.js";
 import { LeNet5 } from "../../src/model/lenet.js";
 import { subset } from "../../src/data/datasets.js";
 import { encodeModel } from "../../src/io/model-file.js";
+import { writeIdx } from "../../src/data/idx.js";
 import { train } from "../../src/train/train.js";
 import { mnist } from "../helpers.js";
 
@@ -84,6 +85,23 @@ describe("predict", () => {
     const r = spawnSync(process.execPath, [CLI, "predict", "--model", model, "--idx", idx, "--index", "0", "--top", "2"], { encoding: "utf8" });
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(new RegExp(`\\[0\\]  ${labels[0]}  \\(\\d+\\.\\d\\d%\\)   then \\d \\d+\\.\\d\\d%\\n$`));
+  });
+
+  it("a blank picture and an empty IDX image are 'no digit', not a confident guess, beside a real digit", () => {
+    const blank = join(dir, "blank.png"), digit = join(dir, "digit.png");
+    writeFileSync(blank, encode({ width: 64, height: 64, data: new Uint8Array(64 * 64).fill(255), channels: 1, depth: 8 }));
+    writeFileSync(digit, VARIANTS["grey 28x28 as in MNIST"]!(0));
+    const json = spawnSync(process.execPath, [CLI, "predict", "--model", model, "--json", blank, digit], { encoding: "utf8" });
+    expect(json.status, json.stderr).toBe(0);
+    const [none, one] = JSON.parse(json.stdout).predictions as { input: string; prediction: number | null; no_digit: boolean; probabilities: number[] | null }[];
+    expect(none).toEqual({ input: blank, prediction: null, name: null, no_digit: true, top: [], probabilities: null });
+    expect([one!.prediction, one!.no_digit]).toEqual([labels[0], false]);
+    const text = spawnSync(process.execPath, [CLI, "predict", "--model", model, blank], { encoding: "utf8" });
+    expect(text.stdout).toMatch(/blank\.png {2}no digit \(a blank picture, or ink too faint or too small to be one\)/);
+    const empty = join(dir, "empty-idx3-ubyte");
+    writeFileSync(empty, writeIdx({ dtype: "u8", dims: [1, 28, 28], data: new Uint8Array(784) }));
+    const idx = spawnSync(process.execPath, [CLI, "predict", "--model", model, "--idx", empty, "--index", "0", "--json"], { encoding: "utf8" });
+    expect((JSON.parse(idx.stdout) as { predictions: { no_digit: boolean }[] }).predictions[0]!.no_digit).toBe(true);
   });
 
   it("bad pictures and arguments: a clear message and the right exit code", () => {

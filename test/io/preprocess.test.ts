@@ -6,7 +6,7 @@ import { argmax } from "../../src/model/batches.js";
 import { PIXELS } from "../../src/model/geometry.js";
 import { LeNet5 } from "../../src/model/lenet.js";
 import { decodeModel } from "../../src/io/model-file.js";
-import { preprocessDigit, type DigitImage } from "../../src/data/preprocess.js";
+import { findDigit, NoDigitError, preprocessDigit, type DigitImage } from "../../src/data/preprocess.js";
 import { mnist } from "../helpers.js";
 
 /** MNIST image n, each pixel a `k` x `k` block (nearest neighbour), on a canvas with margins. */
@@ -74,8 +74,20 @@ describe("preprocessDigit", () => {
     expect(out[9 * 28 + 5]).toBe(0);
   });
 
-  it("gives zeros for a blank image and rejects a buffer of the wrong size", () => {
-    expect(preprocessDigit({ width: 50, height: 40, data: new Uint8Array(2000).fill(255) })).toEqual(new Uint8Array(784));
+  it("no digit (null from findDigit, NoDigitError from preprocessDigit) for a blank picture, faint noise or a speck; rejects a buffer of the wrong size", () => {
+    const blank = { width: 50, height: 40, data: new Uint8Array(2000).fill(255) };
+    expect(findDigit(blank)).toBeNull();
+    expect(() => preprocessDigit(blank)).toThrow(NoDigitError);
+    expect(() => preprocessDigit(blank)).toThrow(/no digit: the picture is blank, or its ink is too faint or too small/);
+    // A transparent canvas (RGBA, alpha 0): blank too.
+    expect(findDigit({ width: 20, height: 20, data: new Uint8Array(1600) })).toBeNull();
+    // Faint grain: ink below 32/255 against the paper.
+    const faint = Uint8Array.from({ length: 2000 }, (_, i) => 255 - ((i * 7) % 31));
+    expect(findDigit({ width: 50, height: 40, data: faint })).toBeNull();
+    // A 1-pixel speck on 200x200 paper is no digit; a 30-pixel stroke is one.
+    const paper = (draw: (x: number, y: number) => boolean) => ({ width: 200, height: 200, data: Uint8Array.from({ length: 40000 }, (_, i) => (draw(i % 200, Math.floor(i / 200)) ? 0 : 255)) });
+    expect(findDigit(paper((x, y) => x === 100 && y === 100))).toBeNull();
+    expect(findDigit(paper((x, y) => x >= 99 && x <= 101 && y >= 80 && y < 110))).not.toBeNull();
     expect(() => preprocessDigit({ width: 50, height: 40, data: new Uint8Array(1999) })).toThrow(/50x40 needs 2000 grey or 8000 RGBA values, got 1999/);
   });
 });
