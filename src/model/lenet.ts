@@ -3,7 +3,7 @@
 // file owns the memory, the batch input, the loss, Adam and the exchange of weights and gradients;
 // the network's passes are bound to the memory once, when the model is made.
 import { allocateRegions, alignedLength, type Region } from "../wasm/arena.js";
-import { loadKernels, relaxedSimdSupported, relaxedWasmUrl, type Kernels, type WasmSource } from "../wasm/kernels.js";
+import { loadKernels, relaxedSimd, relaxedWasmUrl, type Kernels, type WasmSource } from "../wasm/kernels.js";
 import {
   argmax, checkBatchSize, imageCount, imageNumber, imageStart, labelOf, predictAll, slotInterior, SLOT, type Batch, type Classifier, type Images,
 } from "./batches.js";
@@ -74,7 +74,15 @@ export interface LeNet5Options {
    * same bits everywhere. `model.fastMath` says whether it is in use.
    */
   fastMath?: boolean;
+  /**
+   * Called with a message when the model runs otherwise than asked, and why (fastMath's .wasm file
+   * could not be loaded: the default kernels run instead). Default: console.warn, once per page.
+   */
+  onWarning?: (message: string) => void;
 }
+
+/** Whether the missing relaxed-SIMD file was reported already (once is enough). */
+let warnedMissingRelaxed = false;
 
 /** Largest batch whose activations fit in 4 GiB of WebAssembly memory, with room to spare. */
 export const maxBatchSize = (arch: Architecture): number =>
@@ -110,7 +118,14 @@ export class LeNet5 implements Classifier {
   /** Creates a model with fresh weights (Glorot-uniform for "lenet5", the paper's rule for "lenet5-1998") and zero biases. */
   static async create(options: LeNet5Options = {}): Promise<LeNet5> {
     const arch = architecture(options.arch ?? "lenet5", options.classes ?? CLASSES);
-    const fastMath = options.fastMath === true && options.wasm === undefined && (await relaxedSimdSupported());
+    const relaxed = options.fastMath === true && options.wasm === undefined ? await relaxedSimd() : undefined;
+    const fastMath = relaxed?.ok === true;
+    // An engine without relaxed SIMD is model.fastMath false; a file the page cannot load is a mistake to say, once.
+    if (relaxed?.ok === false && relaxed.missing && !warnedMissingRelaxed) {
+      warnedMissingRelaxed = true;
+      (options.onWarning ?? console.warn)(`lenet-wasm: fastMath: ${relaxed.message}; using the default kernels (the same results on every machine). ` +
+        `Serve the package's build/browser/lenet.relaxed.wasm at ${relaxedWasmUrl.href}: some bundlers (esbuild) do not copy it.`);
+    }
     const model = new LeNet5(arch, await loadKernels(options.wasm ?? (fastMath ? relaxedWasmUrl : undefined)), options.batchSize ?? 32, fastMath);
     model.initialize(options.seed ?? 1);
     return model;

@@ -74,19 +74,40 @@ function compileOnce(source: URL | Uint8Array): Promise<WebAssembly.Module> {
  * hardware has it; Node >= 22, Chrome >= 114). Its results depend on the hardware: opt-in only.
  */
 export async function relaxedSimdSupported(): Promise<boolean> {
+  return (await relaxedSimd()).ok;
+}
+
+/**
+ * Whether the relaxed-SIMD build can be used; if not, why: the engine lacks relaxed SIMD, or the file
+ * cannot be loaded (`missing`: a bundler that did not copy build/browser/lenet.relaxed.wasm).
+ */
+export async function relaxedSimd(): Promise<{ ok: true } | { ok: false; missing: boolean; message: string }> {
   try {
     await compileOnce(relaxedWasmUrl);
-    return true;
-  } catch {
-    return false;
+    return { ok: true };
+  } catch (err) {
+    return { ok: false, missing: err instanceof WasmFetchError, message: (err as Error).message };
   }
 }
 
+/** The module's file could not be read or fetched (as opposed to compiled). */
+class WasmFetchError extends WasmSupportError {}
+
 async function readSource(source: URL | string): Promise<Uint8Array> {
-  const local = await readLocal(source);
+  let local;
+  try {
+    local = await readLocal(source);
+  } catch (err) {
+    throw new WasmFetchError(`cannot read ${String(source)}: ${(err as Error).message}`);
+  }
   if (local !== undefined) return local;
-  const response = await fetch(source);
-  if (!response.ok) throw new WasmSupportError(`cannot fetch ${String(source)}: HTTP ${response.status}`);
+  let response;
+  try {
+    response = await fetch(source);
+  } catch (err) {
+    throw new WasmFetchError(`cannot fetch ${String(source)}: ${(err as Error).message}`);
+  }
+  if (!response.ok) throw new WasmFetchError(`cannot fetch ${String(source)}: HTTP ${response.status}`);
   return new Uint8Array(await response.arrayBuffer());
 }
 
