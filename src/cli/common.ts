@@ -22,10 +22,11 @@ export function datasetFlag(flags: Flags, fromModel?: unknown): DatasetName {
   const given = stringFlag(flags, "dataset");
   if (given !== undefined) return checkOption(() => datasetName(given));
   const name = typeof fromModel === "string" ? fromModel : "mnist";
-  if (!Object.hasOwn(CLASS_NAMES, name)) {
+  try {
+    return datasetName(name);
+  } catch {
     throw new CliError(`the model says it was trained on "${name}", which this lenet-wasm does not know (${Object.keys(CLASS_NAMES).join(", ")}); pass --dataset`);
   }
-  return name as DatasetName;
 }
 
 /**

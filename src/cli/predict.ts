@@ -2,7 +2,7 @@
 import { cropField, FIELD_SIDE } from "../data/datasets.js";
 import { parseIdx } from "../data/idx.js";
 import { digitImageFromPng } from "../data/png.js";
-import { findDigit } from "../data/preprocess.js";
+import { findDigit, MIN_INK } from "../data/preprocess.js";
 import { IMAGE_SIDE, PIXELS } from "../model/geometry.js";
 import { classNames, datasetFlag, loadPredictor, percent, readInput } from "./common.js";
 import { CliError, intFlag, stringFlag, UsageError, type Flags } from "./flags.js";
@@ -29,17 +29,17 @@ export async function commandPredict(flags: Flags, files: string[]): Promise<voi
     if (index >= count!) throw new UsageError(`--index ${index} is past the last image of ${idxFile} (${count! - 1})`);
     const side = field ? FIELD_SIDE : IMAGE_SIDE, one = (array.data as Uint8Array).subarray(index * side * side, (index + 1) * side * side);
     const pixels = field ? cropField(one, 1, idxFile, index) : one;
-    inputs.push({ name: `${idxFile}[${index}]`, pixels: pixels.some((v) => v >= 32) ? pixels : null }); // findDigit's ink threshold
+    inputs.push({ name: `${idxFile}[${index}]`, pixels: pixels.some((v) => v >= MIN_INK) ? pixels : null }); // as faint as findDigit's noise: no digit
   }
   for (const file of files) inputs.push({ name: file, pixels: findDigit(digitImageFromPng(await read(file), file)) });
   const digits = inputs.filter((x) => x.pixels !== null);
   const images = new Uint8Array(digits.length * PIXELS);
   digits.forEach((x, i) => images.set(x.pixels!, i * PIXELS));
   const probs = digits.length > 0 ? model.predict(images) : new Float32Array(0);
+  let next = 0; // the row of probs of the next input that holds a digit
   const results = inputs.map((x) => {
-    const i = digits.indexOf(x);
-    if (i < 0) return { input: x.name, prediction: null, name: null, no_digit: true, top: [], probabilities: null };
-    const p = Array.from(probs.subarray(i * N, (i + 1) * N));
+    if (x.pixels === null) return { input: x.name, prediction: null, name: null, no_digit: true, top: [], probabilities: null };
+    const i = next++, p = Array.from(probs.subarray(i * N, (i + 1) * N));
     const ranked = p.map((probability, c) => ({ class: c, name: names[c]!, probability })).sort((a, b) => b.probability - a.probability).slice(0, top);
     return { input: x.name, prediction: ranked[0]!.class, name: ranked[0]!.name, no_digit: false, top: ranked, probabilities: p };
   });

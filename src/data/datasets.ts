@@ -47,7 +47,7 @@ function expectU8(array: IdxArray, rank: number, file: string): Uint8Array {
  * Whether `a` lives in shared memory. Engines without SharedArrayBuffer (a page that is not
  * cross-origin isolated) have no such global at all: nothing of theirs is shared.
  */
-const isShared = (a: Uint8Array): boolean => typeof SharedArrayBuffer !== "undefined" && a.buffer instanceof SharedArrayBuffer;
+export const isShared = (a: Uint8Array): boolean => typeof SharedArrayBuffer !== "undefined" && a.buffer instanceof SharedArrayBuffer;
 
 /** Side of the 32x32 input field of the 1998 paper (a 28x28 digit inside a blank border of 2). */
 export const FIELD_SIDE = INPUT_SIDE;

@@ -20,7 +20,7 @@ export class NoDigitError extends Error {
 }
 
 /** Ink weaker than this (of 255, against the background) is noise, not a stroke: a blank page's grain, a JPEG's ringing. */
-const MIN_INK = 32;
+export const MIN_INK = 32;
 /** Strong ink (at least half the strongest) spanning less than this fraction of the picture's larger side is a speck, not a digit. */
 const MIN_EXTENT = 0.02;
 

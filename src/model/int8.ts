@@ -109,14 +109,11 @@ const ACT = {
   labels: 4,
 } as const;
 type Activation = keyof typeof ACT;
+/** Every region of an int8 model's memory: the activations, the kernels' scratch, each layer's weights, scales and biases. */
+type Place = Activation | "scratch" | `${QuantizedLayerName}.${"weight" | "scale" | "bias"}`;
 
 /** The f32 tensor each layer after c1 quantises as its input (what calibration measures). */
-const INPUT_OF: Record<Exclude<QuantizedLayerName, "c1">, { f32: Activation; i8: Activation }> = {
-  c3: { f32: "p2f", i8: "p2" },
-  f5: { f32: "p4f", i8: "p4" },
-  f6: { f32: "f5f", i8: "f5" },
-  out: { f32: "f6f", i8: "f6" },
-};
+const INPUT_OF: Record<Exclude<QuantizedLayerName, "c1">, Activation> = { c3: "p2f", f5: "p4f", f6: "f5f", out: "f6f" };
 
 
 export interface LeNet5Int8Options {
@@ -133,7 +130,11 @@ export class LeNet5Int8 implements Classifier {
   /** Classes it tells apart (the int8 network is the article's, for 10 classes). */
   readonly classes = CLASSES;
   private readonly kernels: Kernels;
-  private readonly regions: Record<string, Region>;
+  private readonly regions: Record<Place, Region>;
+  /** Each region's byte offset, resolved once. */
+  private readonly at: Readonly<Record<Place, number>>;
+  /** 1 / each quantised layer's input scale: what quantize_i8 multiplies by. */
+  private readonly invScale = {} as Record<Exclude<QuantizedLayerName, "c1">, number>;
   private readonly u8: Uint8Array;
   private readonly f32: Float32Array;
   private readonly i32: Int32Array;
@@ -149,16 +150,17 @@ export class LeNet5Int8 implements Classifier {
     this.kernels = kernels;
     this.capacity = capacity;
     const words = (bytes: number) => Math.ceil(bytes / 4); // allocateRegions counts 4-byte elements
-    const layers: Record<string, number> = {};
+    const layers = {} as Record<Exclude<Place, Activation | "scratch">, number>;
     for (const { name, shape } of QUANTIZED_LAYERS) {
       const size = sizeOf(shape);
       layers[`${name}.weight`] = words(shape.length === 4 ? packConv(name, new Int8Array(size)).byteLength : size);
       layers[`${name}.scale`] = shape[0]!;
       layers[`${name}.bias`] = shape[0]!;
     }
-    const acts = Object.fromEntries(Object.entries(ACT).map(([name, bytes]) => [name, words(capacity * bytes)]));
+    const acts = Object.fromEntries(Object.entries(ACT).map(([name, bytes]) => [name, words(capacity * bytes)])) as Record<Activation, number>;
     const scratch = Math.max(kernels.conv2d_tanh_pool_rows_i8_scratch(C1.C, C1.H, C1.W), kernels.conv2d_tanh_pool_pixels_i8_scratch(C3.C, C3.H, C3.W));
-    this.regions = allocateRegions(kernels.memory, kernels.heap_base(), { ...layers, scratch: words(scratch), ...acts });
+    this.regions = allocateRegions<Place>(kernels.memory, kernels.heap_base(), { ...layers, scratch: words(scratch), ...acts });
+    this.at = Object.fromEntries(Object.entries(this.regions).map(([name, r]) => [name, (r as Region).offset])) as Record<Place, number>;
     this.u8 = new Uint8Array(kernels.memory.buffer);
     this.f32 = new Float32Array(kernels.memory.buffer);
     this.i32 = new Int32Array(kernels.memory.buffer);
@@ -171,10 +173,6 @@ export class LeNet5Int8 implements Classifier {
     return this.q;
   }
 
-  private at(name: string): number {
-    return this.regions[name]!.offset;
-  }
-
   /** Writes every layer's weights, combined scales (weight scale x input scale) and biases into WASM memory. */
   private setWeights(weights: QuantizedWeights): void {
     for (const { name, shape } of QUANTIZED_LAYERS) {
@@ -183,12 +181,13 @@ export class LeNet5Int8 implements Classifier {
         if (l[what].length !== n) throw new RangeError(`${name}.${what} needs ${n} values, got ${l[what].length}`);
       }
       if (!(l.inputScale > 0 && Number.isFinite(l.inputScale))) throw new RangeError(`${name}.inputScale must be a positive number, got ${l.inputScale}`);
-      const w = this.at(`${name}.weight`);
-      if (shape.length === 4) new Int16Array(this.u8.buffer, w, this.regions[`${name}.weight`]!.length * 2).set(packConv(name, l.weight));
+      const w = this.at[`${name}.weight`];
+      if (shape.length === 4) new Int16Array(this.u8.buffer, w, this.regions[`${name}.weight`].length * 2).set(packConv(name, l.weight));
       else new Int8Array(this.u8.buffer, w, size).set(l.weight);
-      const scale = this.at(`${name}.scale`) / 4;
+      const scale = this.at[`${name}.scale`] / 4;
       for (let oc = 0; oc < OC; oc++) this.f32[scale + oc] = l.weightScale[oc]! * l.inputScale;
-      this.f32.set(l.bias, this.at(`${name}.bias`) / 4);
+      this.f32.set(l.bias, this.at[`${name}.bias`] / 4);
+      if (name !== "c1") this.invScale[name] = 1 / l.inputScale;
     }
     this.q = weights;
   }
@@ -201,7 +200,7 @@ export class LeNet5Int8 implements Classifier {
     const { images, labels, count } = batch;
     checkBatchSize(count, this.capacity);
     if (batch.distort) throw new RangeError("an int8 model does not train: setBatch takes no distort");
-    const u8 = this.u8, input = this.at("input"), labelAt = this.at("labels") / 4;
+    const u8 = this.u8, input = this.at.input, labelAt = this.at.labels / 4;
     for (let i = 0; i < count; i++) {
       const n = imageNumber(batch, i), src = imageStart(images, n);
       let dst = slotInterior(input, i); // the slot's zero border is never written
@@ -216,38 +215,36 @@ export class LeNet5Int8 implements Classifier {
 
   /** Forward pass over the first `B` images of the batch; leaves the logits in place. */
   private forward(B: number): void {
-    const { kernels: k } = this;
-    const o = (name: string): number => this.at(name);
-    const inv = (layer: Exclude<QuantizedLayerName, "c1">) => 1 / this.q[layer].inputScale;
-    k.conv2d_tanh_pool_rows_i8(o("p2f"), o("scratch"), o("input"), o("c1.weight"), o("c1.scale"), o("c1.bias"), B, C1.C, C1.H, C1.W, C1.OC, C1.K, true);
-    k.quantize_i8(o("p2"), o("p2f"), B * ACT.p2, inv("c3"));
-    k.conv2d_tanh_pool_pixels_i8(o("p4f"), o("scratch"), o("p2"), o("c3.weight"), o("c3.scale"), o("c3.bias"), B, C3.C, C3.H, C3.W, C3.OC, C3.K);
-    k.quantize_i8(o("p4"), o("p4f"), B * ACT.p4, inv("f5"));
-    k.dense_fwd_i8(o("f5f"), o("p4"), o("f5.weight"), o("f5.scale"), o("f5.bias"), B, F5.K, F5.N);
-    k.tanh_fwd(o("f5f"), o("f5f"), B * F5.N);
-    k.quantize_i8(o("f5"), o("f5f"), B * ACT.f5, inv("f6"));
-    k.dense_fwd_i8(o("f6f"), o("f5"), o("f6.weight"), o("f6.scale"), o("f6.bias"), B, F6.K, F6.N);
-    k.tanh_fwd(o("f6f"), o("f6f"), B * F6.N);
-    k.quantize_i8(o("f6"), o("f6f"), B * ACT.f6, inv("out"));
-    k.dense_fwd_i8(o("logits"), o("f6"), o("out.weight"), o("out.scale"), o("out.bias"), B, OUT.K, OUT.N);
+    const { kernels: k, at, invScale: inv } = this;
+    k.conv2d_tanh_pool_rows_i8(at.p2f, at.scratch, at.input, at["c1.weight"], at["c1.scale"], at["c1.bias"], B, C1.C, C1.H, C1.W, C1.OC, C1.K, true);
+    k.quantize_i8(at.p2, at.p2f, B * ACT.p2, inv.c3);
+    k.conv2d_tanh_pool_pixels_i8(at.p4f, at.scratch, at.p2, at["c3.weight"], at["c3.scale"], at["c3.bias"], B, C3.C, C3.H, C3.W, C3.OC, C3.K);
+    k.quantize_i8(at.p4, at.p4f, B * ACT.p4, inv.f5);
+    k.dense_fwd_i8(at.f5f, at.p4, at["f5.weight"], at["f5.scale"], at["f5.bias"], B, F5.K, F5.N);
+    k.tanh_fwd(at.f5f, at.f5f, B * F5.N);
+    k.quantize_i8(at.f5, at.f5f, B * ACT.f5, inv.f6);
+    k.dense_fwd_i8(at.f6f, at.f5, at["f6.weight"], at["f6.scale"], at["f6.bias"], B, F6.K, F6.N);
+    k.tanh_fwd(at.f6f, at.f6f, B * F6.N);
+    k.quantize_i8(at.f6, at.f6f, B * ACT.f6, inv.out);
+    k.dense_fwd_i8(at.logits, at.f6, at["out.weight"], at["out.scale"], at["out.bias"], B, OUT.K, OUT.N);
   }
 
   /** Summed cross-entropy loss of the batch set by setBatch (with labels); batchProbabilities then gives its probabilities. */
   evaluateBatch(B: number): number {
     this.forward(B);
-    return this.kernels.softmax_xent_fwd(this.at("probs"), this.at("logits"), this.at("labels"), B, CLASSES);
+    return this.kernels.softmax_xent_fwd(this.at.probs, this.at.logits, this.at.labels, B, CLASSES);
   }
 
   /** Live view of the class probabilities of the last batch evaluated (B x 10); copy what you keep. */
   batchProbabilities(B: number): Float32Array {
-    const probs = this.at("probs") / 4;
+    const probs = this.at.probs / 4;
     return this.f32.subarray(probs, probs + B * CLASSES);
   }
 
   /** Class probabilities of the first `B` images of the batch set by setBatch (no labels needed): a live view, as batchProbabilities. */
   predictBatch(B: number): Float32Array {
     this.forward(B);
-    this.kernels.softmax_fwd(this.at("probs"), this.at("logits"), B, CLASSES);
+    this.kernels.softmax_fwd(this.at.probs, this.at.logits, B, CLASSES);
     return this.batchProbabilities(B);
   }
 
@@ -266,7 +263,7 @@ export class LeNet5Int8 implements Classifier {
   private calibrate(images: Images, count: number): void {
     const batch: Batch = { images, count: 0, start: 0 };
     for (const layer of Object.keys(INPUT_OF) as (keyof typeof INPUT_OF)[]) {
-      const from = this.at(INPUT_OF[layer].f32) / 4, per = ACT[INPUT_OF[layer].f32] / 4;
+      const from = this.at[INPUT_OF[layer]] / 4, per = ACT[INPUT_OF[layer]] / 4;
       let max = 0;
       forEachChunk(count, this.capacity, (start, B) => {
         batch.start = start;

@@ -106,6 +106,8 @@ export class LeNet5 implements Classifier {
   private readonly i32: Int32Array;
   private readonly u8: Uint8Array;
   private readonly layout: { at: Record<string, number>; total: number };
+  /** Views of the parameter and gradient blocks, made once (memory never grows after the constructor). */
+  private readonly blocks: { readonly params: Float32Array; readonly grads: Float32Array };
   /** The network's forward and backward passes, bound to this model's memory. */
   private readonly passes: Passes;
   /** Byte offsets used on every batch, resolved once. */
@@ -175,6 +177,8 @@ export class LeNet5 implements Classifier {
     this.f32 = new Float32Array(kernels.memory.buffer);
     this.i32 = new Int32Array(kernels.memory.buffer);
     this.u8 = new Uint8Array(kernels.memory.buffer);
+    const block = (at: number) => this.f32.subarray(at / 4, at / 4 + total);
+    this.blocks = { params: block(this.at.params), grads: block(this.at.grads) };
     for (const [name, c] of Object.entries(arch.constants)) this.f32.set(c, offset(name) / 4);
     const { low, high } = arch.input;
     // float32(low + (high - low) * v / 255) for every byte v: images_to_input's table.
@@ -382,10 +386,10 @@ export class LeNet5 implements Classifier {
    * exchanging weights and gradients between model instances (multi-core training).
    */
   parameterBlock(): Float32Array {
-    return this.f32.subarray(this.at.params / 4, this.at.params / 4 + this.layout.total);
+    return this.blocks.params;
   }
   gradientBlock(): Float32Array {
-    return this.f32.subarray(this.at.grads / 4, this.at.grads / 4 + this.layout.total);
+    return this.blocks.grads;
   }
 
   /** Summed loss of the batch set by setBatch (with labels), without training. */

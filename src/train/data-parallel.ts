@@ -6,17 +6,17 @@
 // and is added in shard order, so the sum is rounded exactly as when one thread does everything:
 // bit-identical weights for any thread count. Synchronisation is Atomics.wait/notify on a shared
 // control block: no messages, no allocation per batch.
-import { distortion as writer, type DistortBatch, type Distortion } from "./augment.js";
+import { isShared, type Dataset } from "../data/datasets.js";
+import { distortion as writer, type Distortion } from "./augment.js";
 import type { Batch, ImageWriter } from "../model/batches.js";
 import { LeNet5, SHARD_SIZE } from "../model/lenet.js";
-import type { Dataset } from "../data/datasets.js";
 import { spawnTrainingWorker } from "./worker-spawn.js";
 import type { TrainingWorker, WorkerSetup } from "./worker-setup.js";
 
 export type { WorkerSetup };
 
 /** Slots of the shared control block (Int32Array). */
-const CTL = { generation: 0, done: 1, command: 2, batchStart: 3, batchSize: 4, failed: 5, epoch: 6, distort: 7, length: 8 } as const;
+const CTL = { generation: 0, done: 1, command: 2, batchStart: 3, batchSize: 4, failed: 5, epoch: 6, length: 7 } as const;
 const COMMAND = { step: 1, exit: 2 } as const;
 /** Loads of the control word before a waiting thread blocks (see spinWait). */
 const SPINS = 400_000;
@@ -43,7 +43,7 @@ function shared(bytes: number): SharedArrayBuffer {
 
 /** `a` itself when it already lives in shared memory (see data/node-files.ts), else a shared copy. */
 function toShared(a: Uint8Array): Uint8Array {
-  if (a.buffer instanceof SharedArrayBuffer) return a;
+  if (isShared(a)) return a;
   const copy = new Uint8Array(shared(a.length), 0, a.length);
   copy.set(a);
   return copy;
@@ -75,6 +75,8 @@ export class DataParallel {
       seed,
     };
     this.batch = { images: this.setup.images, labels: this.setup.labels, count: 0, start: 0, order: this.setup.order };
+    const block = model.parameterBlockLength;
+    this.slotViews = Array.from({ length: this.shardsPerBatch }, (_, s) => this.setup.slots.subarray(s * block, (s + 1) * block));
   }
 
   /**
@@ -101,10 +103,10 @@ export class DataParallel {
     this.setup.order.set(order);
   }
 
-  /** This thread's share of a batch (updated per batch), the epoch's distortion and the writer made for it. */
+  /** This thread's share of a batch, updated per batch. */
   private readonly batch: Batch;
-  private distorted: DistortBatch | undefined;
-  private write: ImageWriter | undefined;
+  /** Each shard's gradient slot in shared memory, as a view made once. */
+  private readonly slotViews: Float32Array[];
 
   /** Summed loss and correct predictions of the last batch given to gradients(). */
   loss = 0;
@@ -113,13 +115,13 @@ export class DataParallel {
   /**
    * Gradient of the batch-mean loss of images order[start .. start + B) (the data given to start()
    * and the order given to setOrder()) into the model's gradient block; sets `loss` and `correct`.
-   * The model's weights are the ones used.
+   * The model's weights are the ones used. With a distortion (given to start()), `epoch` is the one
+   * it is drawn for, and `write` this thread's writer for it (train/augment.ts's distortion()).
    */
-  gradients(start: number, B: number, distort?: DistortBatch): void {
-    const { control, params, slots, stats } = this.setup;
+  gradients(start: number, B: number, epoch = 0, write?: ImageWriter): void {
+    const { control, params, stats } = this.setup;
     // Workers know the distortion and seed from start(); they need the epoch.
-    Atomics.store(control, CTL.epoch, distort?.epoch ?? 0);
-    Atomics.store(control, CTL.distort, distort ? 1 : 0);
+    Atomics.store(control, CTL.epoch, epoch);
     const model = this.model;
     params.set(model.parameterBlock());
     Atomics.store(control, CTL.batchStart, start);
@@ -136,15 +138,16 @@ export class DataParallel {
     model.zeroGradients();
     let loss = 0, correct = 0;
     if (count > 0) {
-      if (distort !== this.distorted) this.write = (this.distorted = distort) && writer(distort); // once per epoch
-      Object.assign(this.batch, { count, start, distort: this.write });
+      this.batch.count = count;
+      this.batch.start = start;
+      this.batch.distort = write;
       model.setBatch(this.batch);
       loss = model.accumulateGradients(count, B);
       correct = model.correctInBatch(count);
     }
     this.wait();
     for (let s = mine; s < shards; s++) {
-      model.addGradients(slots.subarray(s * model.parameterBlockLength, (s + 1) * model.parameterBlockLength));
+      model.addGradients(this.slotViews[s]!);
       loss += stats[2 * s]!;
       correct += stats[2 * s + 1]!;
     }
@@ -197,10 +200,10 @@ export async function workerLoop(w: WorkerSetup, ready: () => void): Promise<voi
       if (first < end) {
         model.parameterBlock().set(w.params);
         const firstImage = first * SHARD_SIZE, count = Math.min(end * SHARD_SIZE, B) - firstImage;
-        const epoch = Atomics.load(w.control, CTL.distort) === 1 && w.distortion ? Atomics.load(w.control, CTL.epoch) : -1;
-        if (epoch !== writerEpoch) { // a new writer once per epoch, not per batch
+        const epoch = Atomics.load(w.control, CTL.epoch);
+        if (w.distortion && epoch !== writerEpoch) { // a new writer once per epoch, not per batch
           writerEpoch = epoch;
-          write = epoch >= 0 && w.distortion ? writer({ distortion: w.distortion, seed: w.seed, epoch }) : undefined;
+          write = writer({ distortion: w.distortion, seed: w.seed, epoch });
         }
         batch.count = count;
         batch.start = start + firstImage;

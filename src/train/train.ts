@@ -235,15 +235,14 @@ async function runEpochs(
     }
     team?.setOrder(order);
     const epochAdam = { ...adam, lr: adam.lr * decay ** (s.epoch - 1) };
-    const distort = distortions ? { distortion: distortions, seed, epoch: s.epoch } : undefined;
-    const epochWriter = distort && distortion(distort);
+    const epochWriter = distortions && distortion({ distortion: distortions, seed, epoch: s.epoch });
     let clock = performance.now();
     while (s.batch < batches) {
       const start = s.batch * batchSize;
       const B = Math.min(batchSize, data.count - start);
       let loss: number, right: number;
       if (team) {
-        team.gradients(start, B, distort);
+        team.gradients(start, B, s.epoch, epochWriter);
         loss = team.loss;
         right = team.correct;
       } else {

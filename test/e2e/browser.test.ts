@@ -1,7 +1,6 @@
 // The browser side, in a real Chromium (Debian's /usr/bin/chromium, driven by playwright-core): the
 // demo under its strict CSP, digits drawn with the mouse, Node-identical bits, training in a Web
 // Worker, and a Vite app that installs the packed package. Every server and browser is closed in afterAll.
-import { spawn, type ChildProcess } from "node:child_process";
 import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,6 +14,7 @@ import { decodeModel } from "../../src/io/model-file.js";
 import { quantize } from "../../src/model/int8.js";
 import { train } from "../../src/train/train.js";
 import { launchChromium } from "../chromium.js";
+import { serve, stopServers } from "../serve.js";
 import { mnist } from "../helpers.js";
 import { installPackedPackage, run } from "../packed.js";
 
@@ -23,21 +23,7 @@ const weightsFile = join(root, "examples/web/lenet5.safetensors");
 const CSP = "script-src 'self' 'wasm-unsafe-eval'";
 
 let browser: Browser;
-const servers: ChildProcess[] = [];
 const temp: string[] = [];
-
-/** Starts scripts/serve.js (the `npm run demo` server) on a free port; returns its URL. */
-async function serve(...args: string[]): Promise<string> {
-  const server = spawn(process.execPath, [join(root, "scripts/serve.js"), "--port", "0", ...args], { stdio: ["ignore", "pipe", "inherit"] });
-  servers.push(server);
-  return new Promise((resolve, reject) => {
-    server.stdout!.on("data", (d: Buffer) => {
-      const url = /http:\/\/\S+?\//.exec(String(d))?.[0];
-      if (url) resolve(url);
-    });
-    server.once("exit", (code) => reject(new Error(`scripts/serve.js exited with code ${code}`)));
-  });
-}
 
 /** A new page that records console errors and uncaught exceptions. */
 async function open(url: string): Promise<{ page: Page; errors: string[] }> {
@@ -59,7 +45,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  for (const s of servers) s.kill();
+  stopServers();
   for (const dir of temp) rmSync(dir, { recursive: true, force: true });
 });
 

@@ -3,7 +3,6 @@
 // bundle (it follows `new URL(..., import.meta.url)`): fastMath runs. esbuild does not: the page must
 // say so, once, naming the file and where to put it, and run the default kernels with their usual
 // bits; with the file copied there, fastMath runs.
-import { spawn, type ChildProcess } from "node:child_process";
 import { copyFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -13,10 +12,10 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { LeNet5 } from "../../src/model/lenet.js";
 import { launchChromium } from "../chromium.js";
 import { installPackedPackage, run } from "../packed.js";
+import { serve, stopServers } from "../serve.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 let app: string, browser: Browser, bits: number[];
-const servers: ChildProcess[] = [];
 
 /** What the app's page computes: whether fastMath runs, the warnings it got, a prediction's bits. */
 interface Result { fastMath: boolean; warnings: string[]; bits: number[] }
@@ -29,22 +28,10 @@ const MAIN = [
   "globalThis.__result = { fastMath: model.fastMath, warnings, bits: Array.from(new Uint32Array(model.predict(image).buffer)) };",
 ].join("\n");
 
-async function serve(dir: string): Promise<string> {
-  const server = spawn(process.execPath, [join(root, "scripts/serve.js"), "--port", "0", "--root", dir], { stdio: ["ignore", "pipe", "inherit"] });
-  servers.push(server);
-  return new Promise((resolve, reject) => {
-    server.stdout!.on("data", (d: Buffer) => {
-      const url = /http:\/\/\S+?\//.exec(String(d))?.[0];
-      if (url) resolve(url);
-    });
-    server.once("exit", (code) => reject(new Error(`scripts/serve.js exited with code ${code}`)));
-  });
-}
-
 async function load(dir: string): Promise<Result> {
   const page = await browser.newPage();
   try {
-    await page.goto(await serve(dir));
+    await page.goto(await serve("--root", dir));
     await page.waitForFunction(() => (globalThis as { __result?: unknown }).__result !== undefined, undefined, { timeout: 60_000 });
     return await page.evaluate(() => (globalThis as unknown as { __result: Result }).__result);
   } finally {
@@ -62,7 +49,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  for (const s of servers) s.kill();
+  stopServers();
   await browser?.close();
   if (app !== undefined) rmSync(app, { recursive: true, force: true });
 });

@@ -5,7 +5,6 @@
 // and in a module Service Worker, and training in a Worker on 1 thread and on 2 (where the engine
 // has shared memory; elsewhere on 1, with a warning). Then the same page without isolation, where no
 // engine has SharedArrayBuffer: 2 threads fall back to 1, with the same weights.
-import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -19,6 +18,7 @@ import { LeNet5, type Weights } from "../../src/model/lenet.js";
 import { train } from "../../src/train/train.js";
 import { chromiumEngine, firefoxEngine, readGlobal, webkitEngine, type Engine } from "../browsers.js";
 import { mnist } from "../helpers.js";
+import { serve, stopServers } from "../serve.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -44,20 +44,10 @@ const floats = (s: string): Float32Array => {
 };
 const weightsB64 = (w: Weights) => Object.fromEntries(Object.entries(w).map(([n, t]) => [n, b64(t)]));
 
-const servers: ChildProcess[] = [];
 
-/** Starts scripts/serve.js with the compat page and its data; returns the page's URL. */
-async function serve(data: string, isolated: boolean): Promise<string> {
-  const server = spawn(process.execPath, [join(root, "scripts/serve.js"), "--port", "0", "--mount", `/compat/=${join(root, "test/e2e/compat")}`,
-    "--mount", `/data/=${data}`, ...(isolated ? [] : ["--no-isolation"])], { stdio: ["ignore", "pipe", "inherit"] });
-  servers.push(server);
-  const base = await new Promise<string>((resolve, reject) => {
-    server.stdout!.on("data", (d: Buffer) => {
-      const url = /http:\/\/\S+?\//.exec(String(d))?.[0];
-      if (url) resolve(url);
-    });
-    server.once("exit", (code) => reject(new Error(`scripts/serve.js exited with code ${code}`)));
-  });
+/** The compat page, served with its data, cross-origin isolated or not; its URL. */
+async function servePage(data: string, isolated: boolean): Promise<string> {
+  const base = await serve("--mount", `/compat/=${join(root, "test/e2e/compat")}`, "--mount", `/data/=${data}`, ...(isolated ? [] : ["--no-isolation"]));
   return `${base}compat/`;
 }
 
@@ -86,12 +76,12 @@ describe("Chromium, Firefox and WebKit give Node's bits", () => {
     const learner = await LeNet5.create({ seed: 3 });
     await train(learner, trainSet, { epochs: 1, batchSize: 32, seed: 3 });
     trained = weightsB64(learner.getWeights());
-    isolatedUrl = await serve(data, true);
-    plainUrl = await serve(data, false);
+    isolatedUrl = await servePage(data, true);
+    plainUrl = await servePage(data, false);
   }, 120_000);
 
   afterAll(() => {
-    for (const s of servers) s.kill();
+    stopServers();
     if (data !== undefined) rmSync(data, { recursive: true, force: true });
   });
 

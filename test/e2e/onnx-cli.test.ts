@@ -6,12 +6,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
-import { LeNet5, type Weights } from "../../src/model/lenet.js";
-import { subset } from "../../src/data/datasets.js";
-import { encodeModel, type ModelInfo } from "../../src/io/model-file.js";
+import type { Weights } from "../../src/model/lenet.js";
+import { encodeModel } from "../../src/io/model-file.js";
 import { encodeOnnx } from "../../src/io/onnx.js";
-import { train } from "../../src/train/train.js";
-import { mnist } from "../helpers.js";
+import { ONNX_MODEL_INFO, onnxTestModel } from "../helpers.js";
 
 const CLI = fileURLToPath(new URL("../../build/cli/main.js", import.meta.url));
 
@@ -20,21 +18,14 @@ function run(...args: string[]) {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-const INFO: ModelInfo = {
-  formatVersion: 1,
-  architecture: "lenet5",
-  classes: 10,
-  training: { dataset: "mnist", epochs: 1, batch_size: 32, lr: 0.001, seed: 1, train_images: 3000 },
-  metrics: { test_accuracy: 0.9 },
-};
+const INFO = ONNX_MODEL_INFO;
 
 describe("ONNX export", () => {
   // The model of test/io/onnx.test.ts's "ONNX export".
   let weights: Weights;
   let onnx: Uint8Array;
   beforeAll(async () => {
-    const model = await LeNet5.create({ seed: 1 });
-    await train(model, subset(mnist().train, 0, 3000), { epochs: 1, seed: 1 });
+    const model = await onnxTestModel();
     weights = model.getWeights();
     onnx = encodeOnnx(weights, INFO);
   });

@@ -9,18 +9,11 @@ import { argmax } from "../../src/model/batches.js";
 import { CLASSES, PIXELS } from "../../src/model/geometry.js";
 import { LeNet5, PARAMETERS, type Weights } from "../../src/model/lenet.js";
 import { subset } from "../../src/data/datasets.js";
-import type { ModelInfo } from "../../src/io/model-file.js";
 import { encodeOnnx } from "../../src/io/onnx.js";
 import { train } from "../../src/train/train.js";
-import { mnist } from "../helpers.js";
+import { mnist, ONNX_MODEL_INFO, onnxTestModel } from "../helpers.js";
 
-const INFO: ModelInfo = {
-  formatVersion: 1,
-  architecture: "lenet5",
-  classes: 10,
-  training: { dataset: "mnist", epochs: 1, batch_size: 32, lr: 0.001, seed: 1, train_images: 3000 },
-  metrics: { test_accuracy: 0.9 },
-};
+const INFO = ONNX_MODEL_INFO;
 
 /** Runs `onnx` in onnxruntime on the 10k MNIST test images: probabilities within 1e-5 of model.predict(), same top-1. */
 async function agreesWithRuntime(model: LeNet5, onnx: Uint8Array): Promise<void> {
@@ -59,8 +52,7 @@ describe("ONNX export", () => {
   let weights: Weights;
   let onnx: Uint8Array;
   beforeAll(async () => {
-    model = await LeNet5.create({ seed: 1 });
-    await train(model, subset(mnist().train, 0, 3000), { epochs: 1, seed: 1 });
+    model = await onnxTestModel();
     weights = model.getWeights();
     onnx = encodeOnnx(weights, INFO);
   });
