@@ -6,7 +6,7 @@ import { dirname, join, resolve } from "node:path";
 import { datasetName, splitValidation, type Dataset } from "../data/datasets.js";
 import { checkMnistPart, readMnistPart } from "../data/node-files.js";
 import { evaluate } from "../eval/metrics.js";
-import { writeFileAtomic } from "../data/atomic-file.js";
+import { removeOrphans, writeFileAtomic } from "../data/atomic-file.js";
 import { encodeCheckpoint, encodeModel } from "../io/model-file.js";
 import { CLASSES } from "../model/geometry.js";
 import { DEFAULT_ADAM, LeNet5, maxBatchSize } from "../model/lenet.js";
@@ -93,6 +93,7 @@ export async function commandTrain(flags: Flags): Promise<number> {
     await mkdir(checkpointDir, { recursive: true }).then(() => access(checkpointDir, constants.W_OK)).catch(() => {
       throw new CliError(`cannot write checkpoints to ${checkpointDir}: not a writable folder. Choose another --checkpoint-dir.`);
     });
+    await removeOrphans(join(checkpointDir, CHECKPOINT_FILE)); // what a killed run was writing
   }
   // --data (or the resumed run's), else the installed or cached dataset, downloaded first if need be.
   const folder = settings.data ?? (await dataFolder(flags, dataset));

@@ -73,6 +73,8 @@ describe("checkpoints and resume", () => {
     expect(state.epoch).toBe(2); // killed mid-run: the last checkpoint is inside epoch 2
     expect(state.history).toHaveLength(1);
 
+    // Whether or not the kill came mid-write, leave what a killed writer leaves: resuming removes it.
+    writeFileSync(join(ckpt, `.checkpoint.safetensors.${child.pid}.0123456789ab.tmp`), "partial");
     const r = run("train", "--resume", ckpt, "--threads", "2", "--quiet");
     expect(r.code, r.stderr).toBe(0);
     expectSameWeights(out, reference);
@@ -121,6 +123,21 @@ describe("atomic model files", () => {
   let mountPoint: string | undefined;
   afterAll(() => {
     if (mountPoint) execFileSync("umount", [mountPoint]);
+  });
+
+  it("removes the temporary files of a killed writer, never a live writer's or another file's", async () => {
+    const folder = mkdtempSync(join(tmpdir(), "lenet-orphans-"));
+    const dead = spawnSync(process.execPath, ["-e", ""]).pid; // has exited: its pid names no process
+    const live = spawn(process.execPath, ["-e", "setTimeout(() => {}, 60000)"], { stdio: "ignore" });
+    try {
+      const names = [`.model.safetensors.${dead}.0123456789ab.tmp`, `.model.safetensors.${live.pid}.0123456789ab.tmp`,
+        `.other.safetensors.${dead}.0123456789ab.tmp`, ".model.safetensors.notes.tmp"];
+      for (const name of names) writeFileSync(join(folder, name), "partial");
+      await writeFileAtomic(join(folder, "model.safetensors"), new Uint8Array([1, 2, 3]));
+      expect(readdirSync(folder).sort()).toEqual(["model.safetensors", ...names.slice(1)].sort());
+    } finally {
+      live.kill();
+    }
   });
 
   it("a full disk while saving leaves the previous model intact and no temporary file", async () => {
