@@ -15,7 +15,7 @@ export { OptionError } from "./model/option-error.js";
 // Data: MNIST-style datasets from IDX bytes, and pictures of digits.
 export { datasetFromIdx, splitValidation, subset, DatasetError, CLASS_NAMES, type Dataset, type DatasetName } from "./data/datasets.js";
 export { parseIdx, writeIdx, isGzip, IdxError, type IdxArray, type IdxDtype, type IdxData, type IdxErrorCode, type ParseIdxOptions } from "./data/idx.js";
-export { preprocessDigit, findDigit, NoDigitError, type DigitImage } from "./data/preprocess.js";
+export { preprocessDigit, findDigit, toMnistImage, NoDigitError, type DigitImage } from "./data/preprocess.js";
 export { digitImageFromPng, ImageError } from "./data/png.js";
 
 // Training.

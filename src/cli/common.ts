@@ -3,52 +3,18 @@
 import { readFile } from "node:fs/promises";
 import { cpus } from "node:os";
 import { join, resolve } from "node:path";
-import { datasetName, CLASS_NAMES, type DatasetName } from "../data/datasets.js";
-import { datasetDir, readMnist } from "../data/node-files.js";
+import type { Dataset } from "../data/datasets.js";
 import { decodeCheckpoint, decodeInt8Model, decodeModel, isInt8Model, type Checkpoint, type ModelInfo } from "../io/model-file.js";
 import { CLASSES, PIXELS } from "../model/geometry.js";
 import { LeNet5Int8, quantize } from "../model/int8.js";
 import { LeNet5, type Weights } from "../model/lenet.js";
-import { checkOption, CliError, stringFlag, UsageError, type Flags } from "./flags.js";
-import { downloadProgress } from "./progress.js";
+import { dataFolder, datasetFlag, openData, type DataSource } from "./data.js";
+import { CliError, stringFlag, UsageError, type Flags } from "./flags.js";
 
 /** Where train saves checkpoints, inside --checkpoint-dir. */
 export const CHECKPOINT_FILE = "checkpoint.safetensors";
 
 export const percent = (x: number): string => `${(100 * x).toFixed(2)}%`;
-
-/** --dataset, else what the model was trained on, else MNIST. */
-export function datasetFlag(flags: Flags, fromModel?: unknown): DatasetName {
-  const given = stringFlag(flags, "dataset");
-  if (given !== undefined) return checkOption(() => datasetName(given));
-  const name = typeof fromModel === "string" ? fromModel : "mnist";
-  try {
-    return datasetName(name);
-  } catch {
-    throw new CliError(`the model says it was trained on "${name}", which this lenet-wasm does not know (${Object.keys(CLASS_NAMES).join(", ")}); pass --dataset`);
-  }
-}
-
-/**
- * The data folder: --data, else where the dataset is installed or cached, downloaded into the cache
- * first when it is not there yet (from --mirror, $LENET_WASM_MIRROR or the public mirrors; into
- * --cache, $LENET_WASM_CACHE or the platform's cache folder), with a progress line unless --quiet.
- */
-export async function dataFolder(flags: Flags, dataset: DatasetName): Promise<string> {
-  const given = stringFlag(flags, "data");
-  if (given !== undefined) return resolve(given);
-  const mirror = stringFlag(flags, "mirror"), cache = stringFlag(flags, "cache");
-  return datasetDir(dataset, {
-    ...(mirror === undefined ? {} : { mirrors: [mirror] }),
-    ...(cache === undefined ? {} : { cache: resolve(cache) }),
-    onProgress: downloadProgress(process.stderr, flags.quiet !== true),
-  });
-}
-
-/** The dataset's class names for its 10 classes; for another number of classes, "0", "1", ... */
-export function classNames(dataset: DatasetName, classes: number): readonly string[] {
-  return classes === CLASSES ? CLASS_NAMES[dataset] : Array.from({ length: classes }, (_, c) => String(c));
-}
 
 /**
  * The bytes of an input file. A missing or unreadable one is a CliError: "cannot `action`: ..."
@@ -94,11 +60,17 @@ export async function f32Model(weights: Weights, info: ModelInfo, flags: Flags):
 /** Training images `--int8` calibrates the activation scales on. */
 export const CALIBRATION_IMAGES = 1000;
 
+/** The data a model is tested on: --data, else the dataset it was trained on (or --dataset), of the model's classes. */
+export async function modelData(flags: Flags, info: ModelInfo): Promise<DataSource> {
+  const dataset = datasetFlag(flags, info.training?.dataset);
+  return openData(await dataFolder(flags, dataset), dataset, flags, { classes: info.classes, ...(info.classNames ? { modelNames: info.classNames } : {}) });
+}
+
 /**
  * evaluate and predict: the --model as LeNet5, or as LeNet5Int8 for an int8 file or with --int8 (an
- * f32 file quantised on the fly, calibrated on the dataset's training images: `data`, read for it).
+ * f32 file quantised on the fly, calibrated on the training images of its data: `data`, opened for it).
  */
-export async function loadPredictor(flags: Flags): Promise<{ model: LeNet5 | LeNet5Int8; info: ModelInfo; path: string; data?: Awaited<ReturnType<typeof readMnist>> }> {
+export async function loadPredictor(flags: Flags): Promise<{ model: LeNet5 | LeNet5Int8; info: ModelInfo; path: string; data?: DataSource }> {
   const file = stringFlag(flags, "model");
   if (file === undefined) throw new UsageError("this command needs --model FILE");
   const { bytes, path } = await readModelBytes(file);
@@ -112,12 +84,12 @@ export async function loadPredictor(flags: Flags): Promise<{ model: LeNet5 | LeN
 }
 
 /** The f32 model quantised to int8, calibrated on the training images of --data (or the model's dataset). */
-export async function quantizeModel(weights: Weights, info: ModelInfo, path: string, flags: Flags, instead: string) {
+export async function quantizeModel(weights: Weights, info: ModelInfo, path: string, flags: Flags, instead: string): Promise<{ model: LeNet5Int8; data: DataSource }> {
   if (info.architecture !== "lenet5") throw new CliError(`int8 runs the lenet5 network only; ${path} holds a ${info.architecture} model. ${instead}.`);
   if (info.classes !== CLASSES) throw new CliError(`int8 runs 10-class models only; ${path} has ${info.classes} classes. ${instead}.`);
-  const dataset = datasetFlag(flags, info.training?.dataset);
-  const data = await readMnist(await dataFolder(flags, dataset), dataset);
-  return { model: await quantize(weights, data.train.images.subarray(0, CALIBRATION_IMAGES * PIXELS)), data };
+  const data = await modelData(flags, info);
+  const train: Dataset = await data.train();
+  return { model: await quantize(weights, train.images.subarray(0, CALIBRATION_IMAGES * PIXELS)), data };
 }
 
 /** Bytes of f32 weights. */

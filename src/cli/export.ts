@@ -29,7 +29,7 @@ export async function commandExport(flags: Flags, args: string[]): Promise<void>
       `  input "images": float32 [N,1,28,28], pixels in [0,1]; outputs "probabilities" and "logits": [N,${info.classes}]\n`;
   } else {
     const { model } = await quantizeModel(weights, info, path, flags, "Export it as onnx instead");
-    bytes = encodeInt8Model(model.weights, { ...(info.training ? { training: info.training } : {}), ...(info.metrics ? { metrics: info.metrics } : {}) });
+    bytes = encodeInt8Model(model.weights, { ...(info.classNames ? { classNames: info.classNames } : {}), ...(info.training ? { training: info.training } : {}), ...(info.metrics ? { metrics: info.metrics } : {}) });
     summary = `int8 model (${(bytes.length / 1024).toFixed(1)} KB; the f32 file has ${(weightBytes(weights) / 1024).toFixed(1)} KB of weights) written to ${out}\n` +
       `  calibrated on ${CALIBRATION_IMAGES} training images; evaluate and predict run it as int8\n`;
   }

@@ -61,6 +61,7 @@ export const ALLOWED: Record<string, Flag[]> = {
   report: ["model", "data", "mirror", "cache", "dataset", "out", "quiet", "verbose", "help"],
   predict: ["model", "top", "idx", "index", "data", "mirror", "cache", "dataset", "fast-math", "int8", "json", "verbose", "help"],
   export: ["format", "model", "out", "data", "mirror", "cache", "dataset", "quiet", "verbose", "help"],
+  convert: ["dataset", "classes", "mirror", "cache", "json", "quiet", "verbose", "help"],
 };
 
 /** The command, its flags and its other arguments; a UsageError for an unknown or misplaced flag. */
@@ -76,7 +77,7 @@ export function parseCommandLine(argv: string[]): { command: string | undefined;
   const [command, ...args] = parsed.positionals;
   if (command !== undefined && command !== "help" && !flags.help && !flags.version) {
     if (!(command in ALLOWED)) throw new UsageError(`unknown command "${command}"`);
-    if (args.length > 0 && command !== "predict" && command !== "export") throw new UsageError(`unexpected argument "${args[0]}"`);
+    if (args.length > 0 && command !== "predict" && command !== "export" && command !== "convert") throw new UsageError(`unexpected argument "${args[0]}"`);
     const wrong = Object.keys(flags).find((f) => !ALLOWED[command]!.includes(f as Flag));
     if (wrong) throw new UsageError(`--${wrong} is not an option of ${command}`);
   }

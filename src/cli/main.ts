@@ -11,6 +11,7 @@ import { ResumeError } from "../train/run-settings.js";
 import { NumericalError } from "../train/train.js";
 import { WasmSupportError } from "../wasm/kernels.js";
 import { isFileError } from "./common.js";
+import { commandConvert } from "./convert.js";
 import { commandEvaluate } from "./evaluate.js";
 import { commandExport } from "./export.js";
 import { CliError, parseCommandLine, UsageError, type Flags } from "./flags.js";
@@ -38,6 +39,7 @@ export async function main(argv: string[]): Promise<number> {
     if (command === "predict") await commandPredict(flags, args);
     else if (command === "export") await commandExport(flags, args);
     else if (command === "report") await commandReport(flags);
+    else if (command === "convert") await commandConvert(flags, args);
     else await commandEvaluate(flags);
     return 0;
   } catch (err) {

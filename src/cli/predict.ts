@@ -2,9 +2,11 @@
 import { cropField, FIELD_SIDE } from "../data/datasets.js";
 import { parseIdx } from "../data/idx.js";
 import { digitImageFromPng } from "../data/png.js";
-import { findDigit, MIN_INK } from "../data/preprocess.js";
+import { MIN_INK, toMnistImage } from "../data/preprocess.js";
 import { IMAGE_SIDE, PIXELS } from "../model/geometry.js";
-import { classNames, datasetFlag, loadPredictor, percent, readInput } from "./common.js";
+import { defaultClassNames } from "../data/datasets.js";
+import { loadPredictor, percent, readInput } from "./common.js";
+import { datasetFlag } from "./data.js";
 import { CliError, intFlag, stringFlag, UsageError, type Flags } from "./flags.js";
 
 export async function commandPredict(flags: Flags, files: string[]): Promise<void> {
@@ -14,7 +16,8 @@ export async function commandPredict(flags: Flags, files: string[]): Promise<voi
   if (idxFile === undefined && files.length === 0) throw new UsageError("predict needs PNG files, or --idx FILE --index N");
   const { model, info } = await loadPredictor(flags);
   const N = model.classes, top = intFlag(flags, "top", 3, 1, N);
-  const names = classNames(datasetFlag(flags, info.training?.dataset), N);
+  // The model's own class names; files without them: the dataset's (--dataset, else the one it was trained on).
+  const names = info.classNames ?? defaultClassNames(datasetFlag(flags, info.training?.dataset), N);
   // pixels null: no digit in the picture (blank, a speck, faint noise): said, not classified.
   const inputs: { name: string; pixels: Uint8Array | null }[] = [];
   const read = (file: string) => readInput(file, `read ${file}`);
@@ -31,7 +34,7 @@ export async function commandPredict(flags: Flags, files: string[]): Promise<voi
     const pixels = field ? cropField(one, 1, idxFile, index) : one;
     inputs.push({ name: `${idxFile}[${index}]`, pixels: pixels.some((v) => v >= MIN_INK) ? pixels : null }); // as faint as findDigit's noise: no digit
   }
-  for (const file of files) inputs.push({ name: file, pixels: findDigit(digitImageFromPng(await read(file), file)) });
+  for (const file of files) inputs.push({ name: file, pixels: toMnistImage(digitImageFromPng(await read(file), file)) });
   const digits = inputs.filter((x) => x.pixels !== null);
   const images = new Uint8Array(digits.length * PIXELS);
   digits.forEach((x, i) => images.set(x.pixels!, i * PIXELS));

@@ -65,3 +65,19 @@ export function downloadProgress(out: NodeJS.WriteStream, enabled: boolean): (p:
     out.write(`\rDownloading ${name}: ${mb(bytes)}${total === undefined ? "" : ` of ${mb(total)}`}, ${mb(rate)}/s\x1b[K${finished ? "\n" : ""}`);
   };
 }
+
+/** Progress of counted work (pictures read or written): a bar redrawn in place on a terminal, one line at the end elsewhere. */
+export function countProgress(out: NodeJS.WriteStream, enabled: boolean, what: string): (done: number, total: number) => void {
+  let lastDraw = 0;
+  return (done, total) => {
+    if (!enabled) return;
+    const now = performance.now(), finished = done >= total;
+    if (out.isTTY !== true) {
+      if (finished) out.write(`${what}: ${total.toLocaleString("en-US")} done\n`);
+      return;
+    }
+    if (now - lastDraw < 100 && !finished) return;
+    lastDraw = now;
+    out.write(`\r${what} ${bar(done, total)}\x1b[K${finished ? "\n" : ""}`);
+  };
+}

@@ -1,19 +1,19 @@
 // `lenet-wasm report`: one self-contained HTML page about a saved model (curves, mistakes, filters).
 import { basename, resolve } from "node:path";
-import { readMnist } from "../data/node-files.js";
 import { writeFileAtomic } from "../data/atomic-file.js";
-import { classNames, dataFolder, datasetFlag, environment, loadModelFlag, percent } from "./common.js";
+import { environment, loadModelFlag, modelData, percent } from "./common.js";
+import { datasetFlag } from "./data.js";
 import { stringFlag, type Flags } from "./flags.js";
 
 export async function commandReport(flags: Flags): Promise<void> {
   const { model, info, path } = await loadModelFlag(flags);
-  const dataset = datasetFlag(flags, info.training?.dataset);
-  const data = await readMnist(await dataFolder(flags, dataset), dataset, model.classes);
+  const data = await modelData(flags, info);
+  const testSet = await data.test();
   const out = resolve(stringFlag(flags, "out") ?? "report.html");
   const { renderReport, reportInput } = await import("../eval/report.js");
-  const input = reportInput(model, data.test, {
-    title: `${model.arch.title} on ${dataset}: ${basename(path)}`,
-    classNames: classNames(dataset, model.classes),
+  const input = reportInput(model, testSet, {
+    title: `${model.arch.title} on ${data.images ? basename(data.dir) : datasetFlag(flags, info.training?.dataset)}: ${basename(path)}`,
+    classNames: data.classNames,
     history: info.history ?? [],
     settings: { model: path, data: data.dir, ...(info.training ?? {}) },
     environment: environment(),

@@ -2,9 +2,8 @@
 // library; then read the data, train with a progress bar, save the model, test it, report.
 import { access, constants, mkdir, stat } from "node:fs/promises";
 import { availableParallelism } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { datasetName, splitValidation, type Dataset } from "../data/datasets.js";
-import { checkMnistPart, readMnistPart } from "../data/node-files.js";
 import { evaluate } from "../eval/metrics.js";
 import { removeOrphans, writeFileAtomic } from "../data/atomic-file.js";
 import { encodeCheckpoint, encodeModel } from "../io/model-file.js";
@@ -15,7 +14,8 @@ import { DEFAULT_DISTORTION } from "../train/augment.js";
 import { recipe } from "../train/recipes.js";
 import { resumedSettings, type RunSettings } from "../train/run-settings.js";
 import { checkTrainOptions, NumericalError, train, type TrainOptions, type TrainState } from "../train/train.js";
-import { CHECKPOINT_FILE, classNames, dataFolder, datasetFlag, environment, percent, readCheckpoint } from "./common.js";
+import { CHECKPOINT_FILE, environment, percent, readCheckpoint } from "./common.js";
+import { dataFolder, datasetFlag, folderClassNames, openData } from "./data.js";
 import { checkOption, CliError, numberFlag, stringFlag, UsageError, type Flag, type Flags } from "./flags.js";
 import { Progress } from "./progress.js";
 
@@ -59,6 +59,14 @@ export async function commandTrain(flags: Flags): Promise<number> {
   const requested = requestedSettings(flags);
   const settings = resumed ? checkOption(() => resumedSettings(resumed, requested.settings, requested.given)) : requested.settings;
   const { epochs, batch_size: batchSize, lr, seed, out } = settings;
+  // A folder that names its classes (an image folder, or classes.txt beside IDX files) sets how many there are.
+  const declared = settings.data === null ? undefined : folderClassNames(settings.data);
+  if (declared !== undefined && declared.length !== settings.classes) {
+    if (resumed || requested.given.has("classes")) {
+      throw new CliError(`${settings.data} has ${declared.length} classes (${declared.join(", ")}), but the ${resumed ? "checkpoint's model has" : "run asks for (--classes)"} ${settings.classes}.`);
+    }
+    settings.classes = declared.length;
+  }
   // Every setting checked by the library before anything is read or written.
   const arch = checkOption(() => architecture(settings.arch, settings.classes));
   const dataset = checkOption(() => datasetName(settings.dataset));
@@ -96,11 +104,11 @@ export async function commandTrain(flags: Flags): Promise<number> {
     await removeOrphans(join(checkpointDir, CHECKPOINT_FILE)); // what a killed run was writing
   }
   // --data (or the resumed run's), else the installed or cached dataset, downloaded first if need be.
-  const folder = settings.data ?? (await dataFolder(flags, dataset));
-  const { data: trainData, dir: dataDir } = await readMnistPart("train", folder, dataset, settings.classes);
+  const data = openData(settings.data ?? (await dataFolder(flags, dataset)), dataset, flags, { classes: settings.classes });
+  const trainData = await data.train(), dataDir = data.dir;
   // The test set is read after training, so that training does not hold it in memory (7.8 MB of
   // MNIST: what keeps the peak under 150 MB with 2 threads). Its files are checked now.
-  await checkMnistPart("test", folder, dataset, settings.classes);
+  await data.checkTest();
   const { train: trainSet, validation } = checkOption(() => splitValidation(trainData, settings.validation));
   const log = process.stderr;
   const model = await LeNet5.create({ arch: settings.arch, classes: settings.classes, seed, batchSize, fastMath: settings.fast_math });
@@ -165,7 +173,7 @@ export async function commandTrain(flags: Flags): Promise<number> {
   // A test set that cannot be read now costs no training: the model is saved without test metrics first.
   let testSet: Dataset | undefined, testError: unknown;
   try {
-    testSet = (await readMnistPart("test", folder, dataset, settings.classes)).data;
+    testSet = await data.test();
   } catch (err) {
     testError = err;
   }
@@ -179,8 +187,8 @@ export async function commandTrain(flags: Flags): Promise<number> {
     train_accuracy: last.accuracy,
     train_loss: last.loss,
   };
-  const training = { arch: model.arch.name, classes: model.classes, dataset: settings.dataset, epochs, batch_size: batchSize, threads, fast_math: model.fastMath, lr, lr_decay: settings.lr_decay, weight_decay: settings.weight_decay, augment: settings.augment, beta1: DEFAULT_ADAM.beta1, beta2: DEFAULT_ADAM.beta2, eps: DEFAULT_ADAM.eps, seed, validation: settings.validation, train_images: trainSet.count };
-  await writeFileAtomic(out, encodeModel(model.getWeights(), { architecture: model.arch.name, classes: model.classes, training, metrics, history: result.history }));
+  const training = { arch: model.arch.name, classes: model.classes, dataset: data.images ? null : settings.dataset, epochs, batch_size: batchSize, threads, fast_math: model.fastMath, lr, lr_decay: settings.lr_decay, weight_decay: settings.weight_decay, augment: settings.augment, beta1: DEFAULT_ADAM.beta1, beta2: DEFAULT_ADAM.beta2, eps: DEFAULT_ADAM.eps, seed, validation: settings.validation, train_images: trainSet.count };
+  await writeFileAtomic(out, encodeModel(model.getWeights(), { architecture: model.arch.name, classes: model.classes, classNames: data.classNames, training, metrics, history: result.history }));
   const historyFile = stringFlag(flags, "history"), reportFile = stringFlag(flags, "report");
   if (historyFile !== undefined) await writeFileAtomic(resolve(historyFile), new TextEncoder().encode(JSON.stringify(result.history, null, 2) + "\n"));
   if (test === undefined || testSet === undefined) {
@@ -190,7 +198,7 @@ export async function commandTrain(flags: Flags): Promise<number> {
   if (reportFile !== undefined) {
     const { renderReport, reportInput } = await import("../eval/report.js"); // loaded only when used
     const input = reportInput(model, testSet, {
-      title: `${model.arch.title} on ${settings.dataset}`, classNames: classNames(dataset, model.classes),
+      title: `${model.arch.title} on ${data.images ? basename(dataDir) : settings.dataset}`, classNames: data.classNames,
       history: result.history, settings: { ...training, data: dataDir, model: out }, environment: environment(),
     });
     await writeFileAtomic(resolve(reportFile), new TextEncoder().encode(renderReport(input)));

