@@ -160,7 +160,7 @@ if (!kernelsOnly) {
   });
   // The same steps shared by all cores (bench/run.js's training figure above is 1 thread).
   const parallel = await LeNet5.create({ seed: 1, batchSize: B });
-  const team = await DataParallel.start(parallel, threads, train, B);
+  const team = await DataParallel.start(parallel, threads, train, B, undefined, 1, false); // every step on all threads
   const order = Uint32Array.from({ length: train.count }, (_, i) => i);
   team.setOrder(order);
   next = 0;

@@ -206,17 +206,25 @@ export async function commandTrain(flags: Flags): Promise<number> {
   const seconds = (performance.now() - started) / 1000;
   if (!json || !quiet) {
     const lines = [`Test accuracy: ${percent(test.accuracy)} (loss ${test.loss.toFixed(4)}) on ${test.count} images`,
-      `Trained ${epochs} epoch${epochs > 1 ? "s" : ""} in ${result.state.trainSeconds.toFixed(1)} s, ${Math.round(result.trainImagesPerSecond).toLocaleString("en-US")} images/s`,
+      `Trained ${epochs} epoch${epochs > 1 ? "s" : ""} in ${result.state.trainSeconds.toFixed(1)} s, ${Math.round(result.trainImagesPerSecond).toLocaleString("en-US")} images/s${fewerThreads(result.threadBatches)}`,
       `Model saved to ${out}`];
     (json ? log : process.stdout).write(lines.join("\n") + "\n");
   }
   if (json) {
     process.stdout.write(JSON.stringify({
       command: "train", ...metrics, epochs, seconds, train_seconds: result.state.trainSeconds, run_seconds: result.seconds,
-      train_images_per_second: result.trainImagesPerSecond, model: out, settings: training,
+      train_images_per_second: result.trainImagesPerSecond, thread_batches: result.threadBatches, model: out, settings: training,
       resumed_from: resumeDir === undefined ? null : resolve(resumeDir),
       history: result.history, environment: environment(),
     }) + "\n");
   }
   return 0;
+}
+
+/** ", on fewer threads for N% of batches (...)" when training dropped threads on a busy machine; else "". */
+function fewerThreads(threadBatches: number[]): string {
+  const total = threadBatches.reduce((a, b) => a + b, 0), all = threadBatches[threadBatches.length - 1]!;
+  if (total === 0 || all === total) return "";
+  const share = Math.round((100 * (total - all)) / total);
+  return `; fewer than ${threadBatches.length} threads for ${share}% of batches (faster while other work kept a core busy)`;
 }

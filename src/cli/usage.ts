@@ -33,7 +33,8 @@ train options:
                       paper: --arch lenet5-1998 --epochs 20 --lr-decay 0.85 --weight-decay 0.1
                       paper-distorted: --arch lenet5-1998 --epochs 30 --lr-decay 0.9 --augment
   --seed N            seed of the initial weights and the shuffles (default 1)
-  --threads N         threads sharing each batch (default: all cores); any N gives the same weights
+  --threads N         threads sharing each batch, at most (default: all cores; fewer while fewer
+                      are faster, when other work keeps cores busy); any N gives the same weights
   --fast-math         use relaxed SIMD (fused multiply-add) where the engine has it (Node >= 22):
                       faster on some machines, but results then depend on the hardware
   --validation N      training images held out for validation, never trained on (default 5000)

@@ -1,40 +1,65 @@
 // Data-parallel training on several cores: Node worker_threads or Web Workers (spawned by
 // worker-spawn.ts / worker-spawn.browser.ts; this file is platform-neutral). Each worker owns a LeNet5
-// instance (its own WASM module and memory). A batch is cut into fixed shards of SHARD_SIZE images and every
-// participant (this thread is participant 0) takes a contiguous run of them. This thread accumulates
-// its own shards in place; each worker shard's gradient comes back separately through shared memory
-// and is added in shard order, so the sum is rounded exactly as when one thread does everything:
-// bit-identical weights for any thread count. Synchronisation is Atomics.wait/notify on a shared
-// control block: no messages, no allocation per batch.
+// instance (its own WASM module and memory). A batch is cut into fixed shards of SHARD_SIZE images;
+// the threads taking part claim them one at a time: this thread from the front, the workers from
+// the back. Each shard's
+// gradient is added in shard order, so the sum is rounded exactly as when one thread does
+// everything: bit-identical weights for any thread count and any claiming. How many threads take
+// part is measured and adapted while training runs (team-size.ts). Synchronisation is
+// Atomics.wait/notify on a shared control block: no messages, no allocation per batch.
 import { isShared, type Dataset } from "../data/datasets.js";
 import { distortion as writer, type Distortion } from "./augment.js";
 import type { Batch, ImageWriter } from "../model/batches.js";
 import { LeNet5, SHARD_SIZE } from "../model/lenet.js";
+import { TeamSize } from "./team-size.js";
 import { spawnTrainingWorker } from "./worker-spawn.js";
 import type { TrainingWorker, WorkerSetup } from "./worker-setup.js";
 
 export type { WorkerSetup };
 
-/** Slots of the shared control block (Int32Array). */
-const CTL = { generation: 0, done: 1, command: 2, batchStart: 3, batchSize: 4, failed: 5, epoch: 6, length: 7 } as const;
+/** Slots of the shared control block (Int32Array); worker i's wake word follows them, at CTL.length + i. */
+const CTL = { claims: 0, done: 1, command: 2, batchStart: 3, batchSize: 4, failed: 5, epoch: 6, length: 7 } as const;
 const COMMAND = { step: 1, exit: 2 } as const;
-/** Loads of the control word before a waiting thread blocks (see spinWait). */
+/** Most loads of a control word before a waiting thread blocks (see Waiter). */
 const SPINS = 400_000;
+/** Fewest: a wait that has kept missing still spins this long first (a few microseconds). */
+const MIN_SPINS = 1_000;
 
 /**
- * Waits until control[slot] != value, or `timeoutMs`. Spins first (SPINS loads, about 0.4 ms here),
- * longer than the main thread's work between two batches (adding the shards, Adam: ~0.15 ms):
- * waking a blocked thread takes tens of microseconds, a few percent of a step. 20,000 spins were
- * too few to bridge that gap (measured 2-3% slower with 2 threads).
+ * Waits until control[slot] != value. Spins first, up to `spins` loads (about 0.4 ms at most,
+ * longer than the main thread's work between two batches: adding the shards, Adam, ~0.15 ms), as
+ * waking a blocked thread takes tens of microseconds, a few percent of a step. But a spinning
+ * thread holds a core: on a busy machine that is the core the thread it waits for needs. So the
+ * spin adapts, like an adaptive mutex: a spin that ends in blocking halves the next one, a spin
+ * that succeeds doubles it, between MIN_SPINS and SPINS.
  */
-function spinWait(control: Int32Array, slot: number, value: number, timeoutMs: number): void {
-  for (let i = 0; i < SPINS; i++) if (Atomics.load(control, slot) !== value) return;
-  Atomics.wait(control, slot, value, timeoutMs);
+class Waiter {
+  private spins = SPINS;
+
+  wait(control: Int32Array, slot: number, value: number, timeoutMs: number): void {
+    for (let i = 0; i < this.spins; i++) {
+      if (Atomics.load(control, slot) !== value) {
+        this.spins = Math.min(SPINS, this.spins * 2);
+        return;
+      }
+    }
+    this.spins = Math.max(MIN_SPINS, this.spins >> 1);
+    Atomics.wait(control, slot, value, timeoutMs);
+  }
 }
 
-/** The contiguous shards [first, end) of participant p out of `threads`, for a batch of `shards`. */
-function shardRange(p: number, threads: number, shards: number): [number, number] {
-  return [Math.floor((p * shards) / threads), Math.floor(((p + 1) * shards) / threads)];
+/**
+ * Claims the next shard of a batch: from the front (this thread) or from the back (workers).
+ * control[CTL.claims] holds both ends, front in the low 16 bits and back in the high ones; the
+ * shards [front, back) are unclaimed. Returns the shard, or -1 when none is left.
+ */
+function claim(control: Int32Array, fromFront: boolean): number {
+  for (;;) {
+    const ends = Atomics.load(control, CTL.claims), front = ends & 0xffff, back = ends >>> 16;
+    if (front >= back) return -1;
+    const next = fromFront ? ends + 1 : ends - 0x10000;
+    if (Atomics.compareExchange(control, CTL.claims, ends, next) === ends) return fromFront ? front : back - 1;
+  }
 }
 
 function shared(bytes: number): SharedArrayBuffer {
@@ -54,16 +79,20 @@ export class DataParallel {
   private readonly setup: Omit<WorkerSetup, "index">;
   private readonly workers: TrainingWorker[] = [];
   private readonly shardsPerBatch: number;
+  private readonly waiter = new Waiter();
+  /** How many threads share each batch: all of them while that is fastest (see team-size.ts). */
+  readonly size: TeamSize;
 
-  private constructor(private readonly model: LeNet5, readonly threads: number, data: Dataset, batchSize: number, distortion: Distortion | undefined, seed: number) {
+  private constructor(private readonly model: LeNet5, readonly threads: number, data: Dataset, batchSize: number, distortion: Distortion | undefined, seed: number, adaptive: boolean) {
     this.shardsPerBatch = Math.ceil(batchSize / SHARD_SIZE);
+    if (this.shardsPerBatch > 0xffff) throw new RangeError(`batches of ${batchSize} images are too large to share between threads (at most ${0xffff * SHARD_SIZE}); use threads: 1`);
+    this.size = new TeamSize(threads, adaptive);
     this.setup = {
       threads,
-      capacity: Math.ceil(this.shardsPerBatch / threads) * SHARD_SIZE, // a worker's share of a batch, at most
       arch: model.arch.name,
       classes: model.classes,
       fastMath: model.fastMath,
-      control: new Int32Array(shared(CTL.length * 4)),
+      control: new Int32Array(shared((CTL.length + threads) * 4)),
       order: new Uint32Array(shared(data.count * 4)),
       params: new Float32Array(shared(model.parameterBlockLength * 4)),
       slots: new Float32Array(shared(this.shardsPerBatch * model.parameterBlockLength * 4)),
@@ -81,13 +110,14 @@ export class DataParallel {
 
   /**
    * Starts threads - 1 workers and waits until each has built its model. `distortion` and `seed`:
-   * how the training images are distorted, when they are (see augment.ts).
+   * how the training images are distorted, when they are (see augment.ts). `adaptive` false: every
+   * batch uses all the threads (for measuring them).
    */
-  static async start(model: LeNet5, threads: number, data: Dataset, batchSize: number, distortion?: Distortion, seed = 1): Promise<DataParallel> {
+  static async start(model: LeNet5, threads: number, data: Dataset, batchSize: number, distortion?: Distortion, seed = 1, adaptive = true): Promise<DataParallel> {
     if (typeof SharedArrayBuffer === "undefined") {
       throw new Error("training on several threads needs SharedArrayBuffer: in a browser, a cross-origin isolated page (COOP/COEP headers); or use threads: 1");
     }
-    const team = new DataParallel(model, threads, data, batchSize, distortion, seed);
+    const team = new DataParallel(model, threads, data, batchSize, distortion, seed, adaptive);
     try {
       for (let index = 1; index < threads; index++) team.workers.push(spawnTrainingWorker({ ...team.setup, index }));
       await Promise.all(team.workers.map((w) => w.ready));
@@ -103,7 +133,7 @@ export class DataParallel {
     this.setup.order.set(order);
   }
 
-  /** This thread's share of a batch, updated per batch. */
+  /** This thread's shard of a batch, updated per shard. */
   private readonly batch: Batch;
   /** Each shard's gradient slot in shared memory, as a view made once. */
   private readonly slotViews: Float32Array[];
@@ -117,45 +147,59 @@ export class DataParallel {
    * and the order given to setOrder()) into the model's gradient block; sets `loss` and `correct`.
    * The model's weights are the ones used. With a distortion (given to start()), `epoch` is the one
    * it is drawn for, and `write` this thread's writer for it (train/augment.ts's distortion()).
+   *
+   * The threads claim shards one at a time, so a thread the OS stops holds up only the shard it is
+   * on. This thread claims from the front and accumulates its shards in place (they are always the
+   * leading ones); the workers claim from the back, each shard's gradient into its slot, and the
+   * slots are then added in shard order: the same sum, rounded the same way, as one thread
+   * computing every shard in order.
    */
   gradients(start: number, B: number, epoch = 0, write?: ImageWriter): void {
+    const started = performance.now();
     const { control, params, stats } = this.setup;
-    // Workers know the distortion and seed from start(); they need the epoch.
-    Atomics.store(control, CTL.epoch, epoch);
+    const size = this.size.next();
+    Atomics.store(control, CTL.epoch, epoch); // workers know the distortion and seed from start(); they need the epoch
     const model = this.model;
     params.set(model.parameterBlock());
     Atomics.store(control, CTL.batchStart, start);
     Atomics.store(control, CTL.batchSize, B);
     Atomics.store(control, CTL.done, 0);
-    Atomics.store(control, CTL.command, COMMAND.step);
-    Atomics.add(control, CTL.generation, 1);
-    Atomics.notify(control, CTL.generation);
-
-    // Our own shards, accumulated in place while the workers run theirs.
     const shards = Math.ceil(B / SHARD_SIZE);
-    const [, mine] = shardRange(0, this.threads, shards);
-    const count = Math.min(mine * SHARD_SIZE, B);
+    Atomics.store(control, CTL.claims, shards << 16); // all of [0, shards) unclaimed
+    Atomics.store(control, CTL.command, COMMAND.step);
+    for (let w = 1; w < size; w++) { // only the workers taking part are woken
+      Atomics.add(control, CTL.length + w, 1);
+      Atomics.notify(control, CTL.length + w);
+    }
+
     model.zeroGradients();
-    let loss = 0, correct = 0;
-    if (count > 0) {
-      this.batch.count = count;
-      this.batch.start = start;
+    let loss = 0, correct = 0, own = 0; // own: the leading shards, accumulated here in place
+    const computing = performance.now();
+    for (let s = claim(control, true); s >= 0; s = claim(control, true), own++) {
+      const n = Math.min(SHARD_SIZE, B - s * SHARD_SIZE);
+      this.batch.count = n;
+      this.batch.start = start + s * SHARD_SIZE;
       this.batch.distort = write;
       model.setBatch(this.batch);
-      loss = model.accumulateGradients(count, B);
-      correct = model.correctInBatch(count);
+      loss += model.accumulateGradients(n, B);
+      correct += model.correctInBatch(n);
     }
-    this.wait();
-    for (let s = mine; s < shards; s++) {
+    const ownSeconds = (performance.now() - computing) / 1000;
+    this.wait(size - 1);
+    for (let s = own; s < shards; s++) { // the workers' shards, in order
       model.addGradients(this.slotViews[s]!);
       loss += stats[2 * s]!;
       correct += stats[2 * s + 1]!;
     }
     this.loss = loss;
     this.correct = correct;
+    // What one thread alone would have taken, at this thread's pace: how well the team shares the work.
+    const alone = own > 0 ? (ownSeconds / own) * shards : undefined;
+    this.size.record(size, (performance.now() - started) / 1000, B, alone);
   }
 
-  private wait(): void {
+  /** Waits until `workers` workers have finished the batch. */
+  private wait(workers: number): void {
     const { control } = this.setup;
     const started = Date.now();
     for (;;) {
@@ -164,9 +208,9 @@ export class DataParallel {
         const message = new TextDecoder().decode(this.setup.error.slice()).replace(/\0+$/, "");
         throw new Error(`a training worker failed: ${message}`);
       }
-      if (done >= this.threads - 1) return;
+      if (done >= workers) return;
       if (Date.now() - started > 120_000) throw new Error("training workers stopped responding (a batch took over 120 s)");
-      spinWait(control, CTL.done, done, 1000);
+      this.waiter.wait(control, CTL.done, done, 1000);
     }
   }
 
@@ -174,48 +218,49 @@ export class DataParallel {
   async close(): Promise<void> {
     const { control } = this.setup;
     Atomics.store(control, CTL.command, COMMAND.exit);
-    Atomics.add(control, CTL.generation, 1);
-    Atomics.notify(control, CTL.generation);
+    for (let w = 1; w < this.threads; w++) {
+      Atomics.add(control, CTL.length + w, 1);
+      Atomics.notify(control, CTL.length + w);
+    }
     await Promise.all(this.workers.map((w) => w.terminate()));
   }
 }
 
 /**
  * A worker's life (the body of train-worker.ts and train-worker.browser.ts): build a model, say
- * ready, then for every batch compute the gradients of this worker's shards, each into its own
- * shared slot, until told to exit. Blocks in Atomics.wait between batches (allowed in workers).
+ * ready, then for every batch it is woken for, claim shards one at a time and compute each one's
+ * gradient into its own shared slot, until there are none left; until told to exit. Blocks in
+ * Atomics.wait between batches (allowed in workers) after an adaptive spin.
  */
 export async function workerLoop(w: WorkerSetup, ready: () => void): Promise<void> {
-  const model = await LeNet5.create({ arch: w.arch, classes: w.classes, batchSize: w.capacity, fastMath: w.fastMath });
+  const model = await LeNet5.create({ arch: w.arch, classes: w.classes, batchSize: SHARD_SIZE, fastMath: w.fastMath });
   ready();
-  let generation = 0, writerEpoch = -1, write: ImageWriter | undefined;
-  const batch: Batch = { images: w.images, labels: w.labels, count: 0, start: 0, order: w.order }; // updated per batch
+  const wake = CTL.length + w.index, waiter = new Waiter();
+  let woken = 0, writerEpoch = -1, write: ImageWriter | undefined;
+  const batch: Batch = { images: w.images, labels: w.labels, count: 0, start: 0, order: w.order }; // updated per shard
   for (;;) {
-    spinWait(w.control, CTL.generation, generation, Infinity);
-    generation = Atomics.load(w.control, CTL.generation);
+    waiter.wait(w.control, wake, woken, Infinity);
+    woken = Atomics.load(w.control, wake);
     if (Atomics.load(w.control, CTL.command) === COMMAND.exit) return;
     try {
       const start = Atomics.load(w.control, CTL.batchStart), B = Atomics.load(w.control, CTL.batchSize);
-      const [first, end] = shardRange(w.index, w.threads, Math.ceil(B / SHARD_SIZE));
-      if (first < end) {
-        model.parameterBlock().set(w.params);
-        const firstImage = first * SHARD_SIZE, count = Math.min(end * SHARD_SIZE, B) - firstImage;
-        const epoch = Atomics.load(w.control, CTL.epoch);
-        if (w.distortion && epoch !== writerEpoch) { // a new writer once per epoch, not per batch
-          writerEpoch = epoch;
-          write = writer({ distortion: w.distortion, seed: w.seed, epoch });
-        }
-        batch.count = count;
-        batch.start = start + firstImage;
+      let s = claim(w.control, false);
+      if (s >= 0) model.parameterBlock().set(w.params);
+      const epoch = Atomics.load(w.control, CTL.epoch);
+      if (w.distortion && epoch !== writerEpoch) { // a new writer once per epoch, not per batch
+        writerEpoch = epoch;
+        write = writer({ distortion: w.distortion, seed: w.seed, epoch });
+      }
+      for (; s >= 0; s = claim(w.control, false)) {
+        const n = Math.min(SHARD_SIZE, B - s * SHARD_SIZE);
+        batch.count = n;
+        batch.start = start + s * SHARD_SIZE;
         batch.distort = write;
         model.setBatch(batch);
-        for (let s = first; s < end; s++) {
-          const local = (s - first) * SHARD_SIZE, n = Math.min(SHARD_SIZE, B - s * SHARD_SIZE);
-          model.zeroGradients();
-          w.stats[2 * s] = model.accumulateGradients(n, B, local);
-          w.stats[2 * s + 1] = model.correctInBatch(n, local);
-          w.slots.set(model.gradientBlock(), s * model.parameterBlockLength);
-        }
+        model.zeroGradients();
+        w.stats[2 * s] = model.accumulateGradients(n, B);
+        w.stats[2 * s + 1] = model.correctInBatch(n);
+        w.slots.set(model.gradientBlock(), s * model.parameterBlockLength);
       }
     } catch (err) {
       new TextEncoder().encodeInto(String((err as Error).stack ?? err).slice(0, 1000), w.error);

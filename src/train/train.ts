@@ -29,10 +29,18 @@ export interface TrainOptions {
   /** The learning rate is multiplied by this after every epoch (0.5: halved each epoch). Default 1. */
   lrDecay?: number;
   /**
-   * Threads that share each batch (Node: worker_threads). Default 1. The trained weights are
-   * bit-identical for any thread count (gradients are summed over fixed shards in a fixed order).
+   * Threads that share each batch, at most (Node: worker_threads; browsers: Web Workers). Default 1.
+   * The trained weights are bit-identical for any thread count (gradients are summed over fixed
+   * shards in a fixed order), so training uses fewer while fewer are faster: on a machine whose
+   * cores are busy with other work (see `adaptiveThreads`).
    */
   threads?: number;
+  /**
+   * With threads > 1: measure while training and run each batch on as many of the threads as is
+   * fastest (a busy core holds up every batch it takes part in). Default true; false: always all
+   * of them (to measure them). The weights are the same either way.
+   */
+  adaptiveThreads?: boolean;
   /**
    * Called with a message when training runs otherwise than asked, and why: threads > 1 where the
    * engine has no SharedArrayBuffer runs on 1 thread (the same weights). Default: console.warn.
@@ -110,8 +118,10 @@ export interface BatchProgress {
 }
 
 export interface TrainResult {
-  /** Threads that shared each batch (fewer than asked when a batch has fewer shards, or the engine has no shared memory). */
+  /** Threads that could share each batch (fewer than asked when a batch has fewer shards, or the engine has no shared memory). */
   threads: number;
+  /** Batches this call ran with each number of threads: threadBatches[k - 1] with k (see adaptiveThreads). */
+  threadBatches: number[];
   history: EpochMetrics[];
   /** True when options.signal stopped the run early; `state` then says where. */
   interrupted: boolean;
@@ -191,9 +201,12 @@ export async function train(model: LeNet5, data: Dataset, options: TrainOptions 
       "(in a browser, the page must be cross-origin isolated: COOP and COEP headers). The weights are the same on any number of threads.");
     checked.threads = 1;
   }
-  const team = checked.threads > 1 ? await DataParallel.start(model, checked.threads, data, checked.batchSize, checked.distort, checked.seed) : undefined;
+  const team = checked.threads > 1
+    ? await DataParallel.start(model, checked.threads, data, checked.batchSize, checked.distort, checked.seed, options.adaptiveThreads ?? true)
+    : undefined;
   try {
-    return { ...(await runEpochs(model, data, options, checked, team)), threads: checked.threads };
+    const { batchesRun, ...result } = await runEpochs(model, data, options, checked, team);
+    return { ...result, threads: checked.threads, threadBatches: team ? [...team.size.runs] : [batchesRun] };
   } finally {
     await team?.close();
   }
@@ -207,7 +220,7 @@ const YIELD_EVERY = 32; // batches (~30-60 ms)
 async function runEpochs(
   model: LeNet5, data: Dataset, options: TrainOptions, { epochs, batchSize, adam, lrDecay: decay, seed, distort: distortions, checkpointEvery: every }: CheckedTrainOptions,
   team: DataParallel | undefined,
-): Promise<Omit<TrainResult, "threads">> {
+): Promise<Omit<TrainResult, "threads" | "threadBatches"> & { batchesRun: number }> {
   const rng = new Rng(seed);
   const order = Uint32Array.from({ length: data.count }, (_, i) => i);
   const batches = Math.ceil(data.count / batchSize);
@@ -225,7 +238,7 @@ async function runEpochs(
   const batch: Batch = { images: data.images, labels: data.labels, count: 0, start: 0, order }; // one object, updated per batch
   const progress: BatchProgress = { epoch: s.epoch, epochs, batch: 0, batches, images: 0, loss: 0, accuracy: 0, seconds: 0 };
   const runStart = performance.now();
-  let interrupted = false;
+  let interrupted = false, batchesRun = 0;
   const checkpoint = async () => options.onCheckpoint?.({ ...s, history: [...s.history] });
 
   for (; s.epoch <= epochs && !interrupted; s.epoch++) {
@@ -257,6 +270,7 @@ async function runEpochs(
       if (!Number.isFinite(loss) || !model.gradientsFinite()) throw new NumericalError(s.epoch, s.batch + 1, loss / B, model.nonFiniteGradients());
       model.applyAdam(epochAdam);
       s.batch++;
+      batchesRun++;
       s.lossSum += loss;
       s.correct += right;
       s.seen += B;
@@ -306,6 +320,7 @@ async function runEpochs(
     history: s.history,
     interrupted,
     state: { ...s, history: [...s.history] },
+    batchesRun,
     seconds: (performance.now() - runStart) / 1000,
     trainImagesPerSecond: s.trainSeconds > 0 ? trained / s.trainSeconds : 0,
   };

@@ -7,11 +7,10 @@ import type { Distortion } from "./augment.js";
 export interface WorkerSetup {
   index: number; // participant number, 1..threads-1
   threads: number;
-  capacity: number;
   arch: ArchitectureName;
   classes: number;
   fastMath: boolean;
-  control: Int32Array;
+  control: Int32Array; // data-parallel.ts's CTL slots, then one wake word per worker
   order: Uint32Array;
   params: Float32Array;
   slots: Float32Array; // one parameter block (model.parameterBlockLength floats) per shard of a batch

@@ -31,7 +31,7 @@ describe("what a training worker is sent", () => {
     const sab = (n: number) => new SharedArrayBuffer(n);
     const images = new Uint8Array(sab(64), 8, 40);
     const setup = {
-      index: 1, threads: 2, capacity: 8, arch: "lenet5", classes: 10, fastMath: false, distortion: null, seed: 3,
+      index: 1, threads: 2, arch: "lenet5", classes: 10, fastMath: false, distortion: null, seed: 3,
       control: new Int32Array(sab(32)), order: new Uint32Array(sab(16)), params: new Float32Array(sab(16)), slots: new Float32Array(sab(32)),
       stats: new Float64Array(sab(32)), images, labels: new Uint8Array(sab(8)), error: new Uint8Array(sab(8)),
     } satisfies WorkerSetup;

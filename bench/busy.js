@@ -1,0 +1,41 @@
+// `npm run bench:busy`: training on a machine whose cores are busy with other work, as users' are.
+// Starts N other CPU-bound processes (default 1; --others N), then trains one epoch of MNIST
+// (55,000 images) with 1 thread, with all threads adaptive (the default: as many as is fastest)
+// and with all threads on every batch, in turn, --rounds times (default 2); prints images/s, the
+// batches each number of threads ran, and the ratios to 1 thread. The weights are the same in all.
+// Usage: npm run bench:busy [-- --others N] [-- --rounds R] [-- --json]
+import { spawn } from "node:child_process";
+import { availableParallelism } from "node:os";
+import { parseArgs } from "node:util";
+import { LeNet5, splitValidation, train } from "../build/index.js";
+import { readMnist } from "../build/node.js";
+
+const { values: flags } = parseArgs({ options: { others: { type: "string" }, rounds: { type: "string" }, json: { type: "boolean" } } });
+const others = Number(flags.others ?? 1), rounds = Number(flags.rounds ?? 2), threads = availableParallelism();
+const data = splitValidation((await readMnist()).train, 5000).train;
+const hogs = Array.from({ length: others }, () => spawn(process.execPath, ["-e", "for (;;) {}"], { stdio: "ignore" }));
+await new Promise((resolve) => globalThis.setTimeout(resolve, 300)); // let them start
+const runs = { "1 thread": { threads: 1 }, [`${threads} threads, adaptive (default)`]: { threads }, [`${threads} threads, every batch`]: { threads, adaptiveThreads: false } };
+const results = Object.fromEntries(Object.keys(runs).map((name) => [name, []]));
+try {
+  for (let r = 0; r < rounds; r++) {
+    for (const [name, options] of Object.entries(runs)) {
+      const model = await LeNet5.create({ seed: 1 });
+      const result = await train(model, data, { epochs: 1, seed: 1, ...options });
+      results[name].push({ images_per_second: result.trainImagesPerSecond, thread_batches: result.threadBatches });
+    }
+  }
+} finally {
+  for (const hog of hogs) hog.kill();
+}
+const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+const base = median(results["1 thread"].map((x) => x.images_per_second));
+if (flags.json) {
+  console.log(JSON.stringify({ others, rounds, threads, results }));
+} else {
+  console.log(`lenet-wasm bench:busy | node ${process.version} | ${threads} threads | ${others} other CPU-bound process${others === 1 ? "" : "es"} | 1 epoch, ${data.count} images | median of ${rounds}`);
+  for (const [name, xs] of Object.entries(results)) {
+    const ips = median(xs.map((x) => x.images_per_second));
+    console.log(`${name.padEnd(34)} ${String(Math.round(ips)).padStart(6)} images/s  ${(ips / base).toFixed(2)}x 1 thread   batches per thread count: ${xs.map((x) => JSON.stringify(x.thread_batches)).join(" ")}`);
+  }
+}
