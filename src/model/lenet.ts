@@ -3,7 +3,7 @@
 // file owns the memory, the batch input, the loss, Adam and the exchange of weights and gradients;
 // the network's passes are bound to the memory once, when the model is made.
 import { allocateRegions, alignedLength, type Region } from "../wasm/arena.js";
-import { loadKernels, relaxedSimd, relaxedWasmUrl, type Kernels, type WasmSource } from "../wasm/kernels.js";
+import { loadKernels, relaxedSimd, relaxedWasmUrl, WasmSupportError, type Kernels, type WasmSource } from "../wasm/kernels.js";
 import {
   argmax, checkBatchSize, imageCount, imageNumber, imageStart, labelOf, predictAll, slotInterior, SLOT, type Batch, type Classifier, type Images,
 } from "./batches.js";
@@ -322,6 +322,7 @@ export class LeNet5 implements Classifier {
    * Fixed shards make the sum's rounding independent of how many threads share a batch.
    */
   accumulateGradients(count: number, batchSize: number, first = 0): number {
+    this.requireTraining();
     let loss = 0;
     for (let s = first; s < first + count; s += SHARD_SIZE) {
       const n = Math.min(SHARD_SIZE, first + count - s);
@@ -359,8 +360,19 @@ export class LeNet5 implements Classifier {
     this.kernels.add_f32(this.at.grads, this.at.gradsIn, this.layout.total);
   }
 
+  /**
+   * The browser's inference bundle (lenet-wasm/inference) inlines a module of forward kernels only
+   * (assembly/inference.ts): such a model predicts, and says clearly that it cannot train.
+   */
+  private requireTraining(): void {
+    if (typeof this.kernels.adam_step !== "function") {
+      throw new WasmSupportError("this model's WebAssembly module holds the forward kernels only (the inference bundle, lenet-wasm/inference): it predicts but cannot train. Train with lenet-wasm (its whole module).");
+    }
+  }
+
   /** One Adam step with the gradients in the gradient block. */
   applyAdam(adam: AdamConfig = DEFAULT_ADAM): void {
+    this.requireTraining();
     this.adamSteps++;
     const t = this.adamSteps;
     const alpha = (adam.lr * Math.sqrt(1 - Math.pow(adam.beta2, t))) / (1 - Math.pow(adam.beta1, t));
