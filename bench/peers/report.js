@@ -10,8 +10,9 @@ const PEERS = [
   { name: "tfjs-wasm", script: here("./tfjs.js"), args: [], installed: here("./node_modules/@tensorflow/tfjs-backend-wasm") },
   { name: "onnxruntime-web", script: here("./ort.js"), args: ["--backend", "web"], installed: here("./node_modules/onnxruntime-web") },
   { name: "onnxruntime-node", script: here("./ort.js"), args: ["--backend", "node"], installed: here("./node_modules/onnxruntime-node") },
+  { name: "jax-js", script: here("./jax.js"), args: [], installed: here("./node_modules/@jax-js/jax") },
 ];
-const INSTALL_HINT = "peers (TensorFlow.js wasm backend, onnxruntime-web, onnxruntime-node) are not all installed: `npm run bench:peers` installs them into bench/peers/";
+const INSTALL_HINT = "peers (TensorFlow.js wasm backend, onnxruntime-web, onnxruntime-node, jax-js) are not all installed: `npm run bench:peers` installs them into bench/peers/";
 
 /**
  * Runs the installed peers with the same time budget per measurement and returns the `peers`
