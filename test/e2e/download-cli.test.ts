@@ -4,7 +4,7 @@
 // gives. With the mirror gone, the cache serves; a corrupted file on the mirror is an error, exit 1,
 // and the cache stays as it was.
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,6 +14,8 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { decodeSafetensors } from "../../src/io/safetensors.js";
 import { MNIST_DIR } from "../helpers.js";
 import { installPackedPackage } from "../packed.js";
+import { shapePicture, writeShapes } from "../shapes.js";
+import { Rng } from "../../src/model/rng.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const NAMES = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"];
@@ -95,4 +97,19 @@ it("a corrupted file on the mirror: a clear error, exit 1, and the cache as it w
   expect(r.stderr).not.toMatch(/at .*\.js:\d+/); // no stack trace: a known error
   // Files enter the cache only when all four check: it is as empty as it was.
   expect(readdirSync(fresh)).toEqual([]);
+}, 120_000);
+
+it("your own pictures in the empty folder: train on them, predict by class name, convert them to IDX", async () => {
+  const pictures = join(app, "my-pictures");
+  writeShapes(pictures, { train: 60, test: 10 }, 3);
+  const r = await cli(["train", "--data", "my-pictures", "--epochs", "2", "--validation", "30", "--out", "shapes.safetensors", "--quiet"]);
+  expect(r.code, r.stderr).toBe(0);
+  const picture = join(app, "a-square.png");
+  writeFileSync(picture, shapePicture("square", new Rng(11)));
+  const p = await cli(["predict", "--model", "shapes.safetensors", "a-square.png", "--json"]);
+  expect(p.code, p.stderr).toBe(0);
+  expect(JSON.parse(p.stdout).predictions[0].name).toBe("square");
+  const c = await cli(["convert", "my-pictures", "my-idx", "--quiet"]);
+  expect(c.code, c.stderr).toBe(0);
+  expect(readdirSync(join(app, "my-idx")).sort()).toEqual(["classes.txt", ...NAMES].sort());
 }, 120_000);
