@@ -79,12 +79,18 @@ const PART_FILES: Record<MnistPart, readonly [string, string]> = {
   test: [MNIST_FILES.testImages, MNIST_FILES.testLabels],
 };
 
+/** What a folder given as --data (or `dir`) must hold. */
+const FOLDER_HINT = `A data folder holds the four files (${Object.values(MNIST_FILES).join(", ")}; plain or .gz), or your own pictures in DIR/train/<class>/*.png (and DIR/test/<class>/*.png)`;
+
+/** What to do when `dataset`'s files are missing: from a folder the caller gave, or from the default place. */
+const howToGet = (dir: string | undefined, dataset: DatasetName): string => (dir === undefined ? SOURCES[dataset].howToGet : FOLDER_HINT);
+
 /** The folder `dir`, or where `dataset` is installed by default; a DatasetError saying how to get it when missing. */
 function dataRoot(dir: string | undefined, dataset: DatasetName): string {
-  const { howToGet } = SOURCES[dataset];
+  const hint = howToGet(dir, dataset);
   const root = dir ?? SOURCES[dataset].dir();
-  if (root === undefined) throw new DatasetError(`${dataset} not found. ${howToGet}.`);
-  if (!existsSync(root)) throw new DatasetError(`data folder ${root} does not exist. ${howToGet}.`, root);
+  if (root === undefined) throw new DatasetError(`${dataset} not found. ${hint}.`);
+  if (!existsSync(root)) throw new DatasetError(`data folder ${root} does not exist. ${hint}.`, root);
   return root;
 }
 
@@ -98,7 +104,7 @@ function findMnistPart(part: MnistPart, dir?: string, dataset: DatasetName = "mn
   const images = findMnistFile(root, imagesName), labels = findMnistFile(root, labelsName);
   const missing = images === undefined ? imagesName : labels === undefined ? labelsName : undefined;
   if (missing !== undefined || images === undefined || labels === undefined) {
-    throw new DatasetError(`${join(root, missing ?? imagesName)} (or .gz) not found. ${SOURCES[dataset].howToGet}.`, join(root, missing ?? imagesName));
+    throw new DatasetError(`${join(root, missing ?? imagesName)} (or .gz) not found. ${howToGet(dir, dataset)}.`, join(root, missing ?? imagesName));
   }
   return { images, labels, dir: root };
 }

