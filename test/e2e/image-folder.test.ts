@@ -101,6 +101,19 @@ describe("an image folder of your own pictures (3 classes, RGB, any size)", () =
     expect(new Set(subset(data.train, data.train.count - 60, 60).labels).size).toBe(3);
   });
 
+  it("resumes a run on pictures; a class added since is refused, naming the folder and both counts", () => {
+    const folder = join(dir, "resumable"), ckpt = join(dir, "resumable.ckpt"), out = join(dir, "resumable.safetensors");
+    cpSync(shapes, folder, { recursive: true });
+    expect(run("train", "--data", folder, "--epochs", "1", "--validation", "60", "--checkpoint-dir", ckpt, "--out", out, "--quiet").code).toBe(0);
+    const resumed = run("train", "--resume", ckpt, "--epochs", "2", "--quiet");
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(decodeModel(readFileSync(out)).info.classNames).toEqual([...SHAPES]);
+    cpSync(join(folder, "train", "cross"), join(folder, "train", "star"), { recursive: true });
+    const grown = run("train", "--resume", ckpt, "--epochs", "3", "--quiet");
+    expect(grown.code).toBe(1);
+    expect(grown.stderr).toContain(`${folder} has 4 classes (circle, cross, square, star), but the checkpoint's model has 3.`);
+  });
+
   it("bad input: an error that names the file or folder, exit code 1, no model written", () => {
     const cases: [string, (d: string) => void, RegExp][] = [
       ["a JPEG", (d) => writeFileSync(join(d, "train", "cross", "photo.jpg"), "jpeg"), /train\/cross\/photo\.jpg: lenet-wasm reads PNG pictures only; convert this one to PNG/],
