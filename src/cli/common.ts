@@ -3,7 +3,6 @@
 import { readFile } from "node:fs/promises";
 import { cpus } from "node:os";
 import { join, resolve } from "node:path";
-import type { Dataset } from "../data/datasets.js";
 import { decodeCheckpoint, decodeInt8Model, decodeModel, isInt8Model, type Checkpoint, type ModelInfo } from "../io/model-file.js";
 import { CLASSES, PIXELS } from "../model/geometry.js";
 import { LeNet5Int8, quantize } from "../model/int8.js";
@@ -88,7 +87,7 @@ export async function quantizeModel(weights: Weights, info: ModelInfo, path: str
   if (info.architecture !== "lenet5") throw new CliError(`int8 runs the lenet5 network only; ${path} holds a ${info.architecture} model. ${instead}.`);
   if (info.classes !== CLASSES) throw new CliError(`int8 runs 10-class models only; ${path} has ${info.classes} classes. ${instead}.`);
   const data = await modelData(flags, info);
-  const train: Dataset = await data.train();
+  const train = await data.train();
   return { model: await quantize(weights, train.images.subarray(0, CALIBRATION_IMAGES * PIXELS)), data };
 }
 

@@ -1,6 +1,6 @@
 // Where a command's data comes from: --data (IDX files, or an image folder of your own pictures),
 // else the named dataset, installed, cached or downloaded; and the names of its classes.
-import { resolve } from "node:path";
+import { basename, resolve } from "node:path";
 import { CLASS_NAMES, datasetName, type Dataset, type DatasetName } from "../data/datasets.js";
 import { imageFolderClasses, isImageFolder, readImageFolder, type NamedDataset } from "../data/image-folder.js";
 import { checkMnistPart, datasetDir, idxClassNames, readClassesFile, readMnistPart, CLASSES_FILE } from "../data/node-files.js";
@@ -45,8 +45,10 @@ export interface DataSource {
   dir: string;
   /** Label i is classNames[i]. */
   classNames: string[];
-  /** A folder of pictures (not IDX files). */
-  images: boolean;
+  /** The named dataset the IDX files hold; null for a folder of pictures. */
+  dataset: DatasetName | null;
+  /** What titles call it: the dataset's name, or the picture folder's. */
+  name: string;
   train(): Promise<Dataset>;
   /** Checks that the test half can be read, without holding it (IDX), so that training does not start on data it cannot test. */
   checkTest(): Promise<void>;
@@ -61,8 +63,8 @@ export interface DataSource {
 export function openData(folder: string, dataset: DatasetName, flags: Flags, want: { classes?: number; modelNames?: readonly string[] } = {}): DataSource {
   const quiet = flags.quiet === true || flags.json === true;
   if (isImageFolder(folder)) {
-    const own = imageFolderClasses(folder);
-    const classNames = want.modelNames ? [...want.modelNames] : own;
+    // A model's names label the folders by name (readImageFolder checks the folder against them).
+    const classNames = want.modelNames ? [...want.modelNames] : imageFolderClasses(folder);
     if (want.classes !== undefined && classNames.length !== want.classes) {
       throw new CliError(`${folder} has ${classNames.length} classes (${classNames.join(", ")}), not ${want.classes}. Leave out --classes: an image folder's classes are its folders.`);
     }
@@ -71,7 +73,10 @@ export function openData(folder: string, dataset: DatasetName, flags: Flags, wan
       if (d.heldOut && !quiet) process.stderr.write(`No test/ folder in ${folder}: every fifth picture of each class (${d.test.count}) is held out as the test set.\n`);
       return d;
     }));
-    return { dir: folder, classNames, images: true, train: async () => (await all()).train, checkTest: async () => void (await all()), test: async () => (await all()).test };
+    return {
+      dir: folder, classNames, dataset: null, name: basename(folder),
+      train: async () => (await all()).train, checkTest: async () => void (await all()), test: async () => (await all()).test,
+    };
   }
   const names = idxClassNames(folder, dataset, want.classes ?? want.modelNames?.length);
   if (want.modelNames && want.modelNames.join("\n") !== names.join("\n")) {
@@ -80,7 +85,7 @@ export function openData(folder: string, dataset: DatasetName, flags: Flags, wan
   }
   const classes = names.length;
   return {
-    dir: folder, classNames: names, images: false,
+    dir: folder, classNames: names, dataset, name: dataset,
     train: async () => (await readMnistPart("train", folder, dataset, classes)).data,
     checkTest: () => checkMnistPart("test", folder, dataset, classes),
     test: async () => (await readMnistPart("test", folder, dataset, classes)).data,

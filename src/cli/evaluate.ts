@@ -2,7 +2,6 @@
 import { evaluateDetailed, formatConfusion } from "../eval/metrics.js";
 import { LeNet5Int8 } from "../model/int8.js";
 import { loadPredictor, modelData, percent } from "./common.js";
-import { datasetFlag } from "./data.js";
 import type { Flags } from "./flags.js";
 
 export async function commandEvaluate(flags: Flags): Promise<void> {
@@ -15,7 +14,7 @@ export async function commandEvaluate(flags: Flags): Promise<void> {
   const seconds = (performance.now() - started) / 1000;
   if (flags.json === true) {
     process.stdout.write(JSON.stringify({
-      command: "evaluate", model: path, dataset: data.images ? null : datasetFlag(flags, info.training?.dataset), data: data.dir, int8, classes: data.classNames,
+      command: "evaluate", model: path, dataset: data.dataset, data: data.dir, int8, classes: data.classNames,
       test_accuracy: test.accuracy, test_loss: test.loss, count: test.count, seconds,
       images_per_second: test.count / seconds, confusion: test.confusion, per_class: test.perClass, worst: test.worst.slice(0, 10),
       training: info.training ?? null,

@@ -2,7 +2,6 @@
 import { basename, resolve } from "node:path";
 import { writeFileAtomic } from "../data/atomic-file.js";
 import { environment, loadModelFlag, modelData, percent } from "./common.js";
-import { datasetFlag } from "./data.js";
 import { stringFlag, type Flags } from "./flags.js";
 
 export async function commandReport(flags: Flags): Promise<void> {
@@ -12,7 +11,7 @@ export async function commandReport(flags: Flags): Promise<void> {
   const out = resolve(stringFlag(flags, "out") ?? "report.html");
   const { renderReport, reportInput } = await import("../eval/report.js");
   const input = reportInput(model, testSet, {
-    title: `${model.arch.title} on ${data.images ? basename(data.dir) : datasetFlag(flags, info.training?.dataset)}: ${basename(path)}`,
+    title: `${model.arch.title} on ${data.name}: ${basename(path)}`,
     classNames: data.classNames,
     history: info.history ?? [],
     settings: { model: path, data: data.dir, ...(info.training ?? {}) },

@@ -2,7 +2,7 @@
 // library; then read the data, train with a progress bar, save the model, test it, report.
 import { access, constants, mkdir, stat } from "node:fs/promises";
 import { availableParallelism } from "node:os";
-import { basename, dirname, join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { datasetName, splitValidation, type Dataset } from "../data/datasets.js";
 import { evaluate } from "../eval/metrics.js";
 import { removeOrphans, writeFileAtomic } from "../data/atomic-file.js";
@@ -187,7 +187,7 @@ export async function commandTrain(flags: Flags): Promise<number> {
     train_accuracy: last.accuracy,
     train_loss: last.loss,
   };
-  const training = { arch: model.arch.name, classes: model.classes, dataset: data.images ? null : settings.dataset, epochs, batch_size: batchSize, threads, fast_math: model.fastMath, lr, lr_decay: settings.lr_decay, weight_decay: settings.weight_decay, augment: settings.augment, beta1: DEFAULT_ADAM.beta1, beta2: DEFAULT_ADAM.beta2, eps: DEFAULT_ADAM.eps, seed, validation: settings.validation, train_images: trainSet.count };
+  const training = { arch: model.arch.name, classes: model.classes, dataset: data.dataset, epochs, batch_size: batchSize, threads, fast_math: model.fastMath, lr, lr_decay: settings.lr_decay, weight_decay: settings.weight_decay, augment: settings.augment, beta1: DEFAULT_ADAM.beta1, beta2: DEFAULT_ADAM.beta2, eps: DEFAULT_ADAM.eps, seed, validation: settings.validation, train_images: trainSet.count };
   await writeFileAtomic(out, encodeModel(model.getWeights(), { architecture: model.arch.name, classes: model.classes, classNames: data.classNames, training, metrics, history: result.history }));
   const historyFile = stringFlag(flags, "history"), reportFile = stringFlag(flags, "report");
   if (historyFile !== undefined) await writeFileAtomic(resolve(historyFile), new TextEncoder().encode(JSON.stringify(result.history, null, 2) + "\n"));
@@ -198,7 +198,7 @@ export async function commandTrain(flags: Flags): Promise<number> {
   if (reportFile !== undefined) {
     const { renderReport, reportInput } = await import("../eval/report.js"); // loaded only when used
     const input = reportInput(model, testSet, {
-      title: `${model.arch.title} on ${data.images ? basename(dataDir) : settings.dataset}`, classNames: data.classNames,
+      title: `${model.arch.title} on ${data.name}`, classNames: data.classNames,
       history: result.history, settings: { ...training, data: dataDir, model: out }, environment: environment(),
     });
     await writeFileAtomic(resolve(reportFile), new TextEncoder().encode(renderReport(input)));

@@ -33,14 +33,14 @@ export function isImageFolder(dir: string): boolean {
   return isFolder(train) && readdirSync(train).some((name) => !name.startsWith(".") && isFolder(join(train, name)));
 }
 
-/** The class folders of `split` (train/ or test/), sorted by name (code points, as torchvision sorts them). */
+/** The class folders of `split` (train/ or test/), sorted by name (sort()'s code-unit order; torchvision sorts by code points, the same outside astral characters). */
 function classFolders(split: string): string[] {
   const entries = readdirSync(split).filter((name) => !name.startsWith("."));
   const loose = entries.find((name) => extname(name).toLowerCase() === ".png");
   if (loose !== undefined) {
     throw new DatasetError(`${join(split, loose)}: a picture directly in ${basename(split)}/; put each picture in a folder named after its class (${basename(split)}/<class>/${loose}).`, join(split, loose));
   }
-  return entries.filter((name) => isFolder(join(split, name))).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return entries.filter((name) => isFolder(join(split, name))).sort();
 }
 
 /**
@@ -61,7 +61,7 @@ export function imageFolderClasses(dir: string): string[] {
 
 /** The PNG files of a class folder, sorted by name; other pictures are an error, other files ignored. */
 async function pngFiles(folder: string): Promise<string[]> {
-  const names = (await readdir(folder)).filter((n) => !n.startsWith(".")).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const names = (await readdir(folder)).filter((n) => !n.startsWith(".")).sort();
   const other = names.find((n) => OTHER_PICTURES.has(extname(n).toLowerCase()));
   if (other !== undefined) throw new ImageError(`lenet-wasm reads PNG pictures only; convert this one to PNG (for example: convert ${other} ${basename(other, extname(other))}.png).`, join(folder, other));
   return names.filter((n) => extname(n).toLowerCase() === ".png");
@@ -155,8 +155,8 @@ export interface ReadImageFolderOptions {
  * ImageFolder layout). Class names come from the folder names (sorted), or from dir/classes.txt
  * when there is one (label order). Pictures may have any size and colour: when all are 28x28 grey
  * (a dataset saved as PNG) they are taken as they are; otherwise each is preprocessed as `predict`
- * does (toMnistImage). Without
- * a test/ folder, every fifth picture of each class (file-name order) is held out as the test set.
+ * does (toMnistImage). Without a test/ folder, every fifth picture of each class (file-name order)
+ * is held out as the test set.
  * @throws DatasetError for a folder that is not laid out so; ImageError naming a picture that cannot be used
  */
 export async function readImageFolder(dir: string, options: ReadImageFolderOptions = {}): Promise<NamedDataset> {
@@ -164,8 +164,7 @@ export async function readImageFolder(dir: string, options: ReadImageFolderOptio
   if (!isImageFolder(dir)) {
     throw new DatasetError(`${dir}: not an image folder; expected ${join(dir, "train")}/<class>/*.png (and test/<class>/*.png), one folder per class.`, dir);
   }
-  const own = imageFolderClasses(dir);
-  const classNames = options.classNames ? [...options.classNames] : own;
+  const classNames = options.classNames ? [...options.classNames] : imageFolderClasses(dir);
   const trainClasses = await listSplit(join(dir, "train"), classNames, false);
   const testDir = join(dir, "test"), heldOut = !isFolder(testDir);
   let train: Picture[], test: Picture[];

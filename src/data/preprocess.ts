@@ -21,6 +21,8 @@ export class NoDigitError extends Error {
 
 /** Ink weaker than this (of 255, against the background) is noise, not a stroke: a blank page's grain, a JPEG's ringing. */
 export const MIN_INK = 32;
+/** A background (the median of a picture's edge) above this grey level is light paper: dark ink on it is inverted. */
+const LIGHT = 127.5;
 /** Strong ink (at least half the strongest) spanning less than this fraction of the picture's larger side is a speck, not a digit. */
 const MIN_EXTENT = 0.02;
 
@@ -123,7 +125,7 @@ function inkOf({ width, height, data }: DigitImage): Float32Array {
     for (let i = 0; i < n; i++) ink[i] = data[i]!;
   }
   const background = borderMedian(ink, width, height);
-  const light = background > 127.5;
+  const light = background > LIGHT;
   for (let i = 0; i < n; i++) ink[i] = Math.max(0, light ? background - ink[i]! : ink[i]! - background);
   return ink;
 }
@@ -159,7 +161,7 @@ export function mnistPixels({ width, height, data }: DigitImage): Uint8Array | n
  */
 export function toMnistImage(image: DigitImage): Uint8Array | null {
   const grey = mnistPixels(image);
-  if (grey === null || borderMedian(grey, IMAGE_SIDE, IMAGE_SIDE) > 127.5) return findDigit(image);
+  if (grey === null || borderMedian(grey, IMAGE_SIDE, IMAGE_SIDE) > LIGHT) return findDigit(image);
   return grey.some((v) => v >= MIN_INK) ? grey : null;
 }
 

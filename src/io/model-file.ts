@@ -34,6 +34,23 @@ const identity = (arch: Architecture): Record<string, string> => ({
   format_version: String(MODEL_FORMAT_VERSION), architecture: arch.name, ...(arch.classes === CLASSES ? {} : { classes: String(arch.classes) }), library: "lenet-wasm",
 });
 
+/** `names` as a model's class names: one string per class. */
+const areClassNames = (names: unknown, classes: number): names is string[] =>
+  Array.isArray(names) && names.length === classes && names.every((n) => typeof n === "string");
+
+/** The metadata of a model file (f32 or int8): its identity, and the class names and story it was given, as JSON strings. */
+function modelMetadata(arch: Architecture, info: Partial<Pick<ModelInfo, "classNames" | "training" | "metrics" | "history">>): Record<string, string> {
+  const metadata = identity(arch);
+  if (info.classNames !== undefined) {
+    if (!areClassNames(info.classNames, arch.classes)) throw new RangeError(`classNames: ${arch.classes} strings needed, got ${JSON.stringify(info.classNames)}`);
+    metadata.class_names = JSON.stringify(info.classNames);
+  }
+  if (info.training) metadata.training = JSON.stringify(info.training);
+  if (info.metrics) metadata.metrics = JSON.stringify(info.metrics);
+  if (info.history) metadata.history = JSON.stringify(info.history);
+  return metadata;
+}
+
 /** The network a file's metadata names (absent: "lenet5"), for its number of classes (absent: 10). */
 function architectureOf(metadata: Record<string, string>, file: string): Architecture {
   const name = metadata.architecture ?? ARCHITECTURE;
@@ -71,18 +88,7 @@ export function encodeModel(weights: Weights, info: Partial<Pick<ModelInfo, "arc
   const arch = architecture(info.architecture ?? ARCHITECTURE, info.classes ?? CLASSES);
   const tensors = new Map<string, Tensor>();
   addTensors(tensors, arch, "", weights);
-  const metadata = { ...identity(arch), ...classNamesEntry(info.classNames, arch.classes) };
-  if (info.training) metadata.training = JSON.stringify(info.training);
-  if (info.metrics) metadata.metrics = JSON.stringify(info.metrics);
-  if (info.history) metadata.history = JSON.stringify(info.history);
-  return encodeSafetensors(tensors, metadata);
-}
-
-/** The class_names metadata entry (JSON), checked against the number of classes; none when not given. */
-function classNamesEntry(names: readonly string[] | undefined, classes: number): Record<string, string> {
-  if (names === undefined) return {};
-  if (names.length !== classes || !names.every((n) => typeof n === "string")) throw new RangeError(`classNames: ${classes} strings needed, got ${JSON.stringify(names)}`);
-  return { class_names: JSON.stringify(names) };
+  return encodeSafetensors(tensors, modelMetadata(arch, info));
 }
 
 /**
@@ -118,10 +124,8 @@ function readInfo(metadata: Record<string, string>, file: string): ModelInfo {
   const info: ModelInfo = { formatVersion, architecture, classes };
   if (metadata.class_names !== undefined) {
     const names = parse("class_names") as unknown;
-    if (!Array.isArray(names) || names.length !== classes || !names.every((n) => typeof n === "string")) {
-      throw new SafetensorsError(`metadata "class_names" is not a list of ${classes} names`, file);
-    }
-    info.classNames = names as string[];
+    if (!areClassNames(names, classes)) throw new SafetensorsError(`metadata "class_names" is not a list of ${classes} names`, file);
+    info.classNames = names;
   }
   const training = parse("training"), metrics = parse("metrics"), history = parse("history") as unknown;
   if (training) info.training = training;
@@ -162,11 +166,7 @@ export function encodeInt8Model(q: QuantizedWeights, info: Pick<ModelInfo, "clas
     tensors.set(`${name}.bias`, { shape: [shape[0]], data: l.bias });
     tensors.set(`${name}.input_scale`, { shape: [], data: Float32Array.of(l.inputScale) });
   }
-  const arch = architecture("lenet5");
-  const metadata: Record<string, string> = { ...identity(arch), ...classNamesEntry(info.classNames, arch.classes), quantization: INT8 };
-  if (info.training) metadata.training = JSON.stringify(info.training);
-  if (info.metrics) metadata.metrics = JSON.stringify(info.metrics);
-  return encodeSafetensors(tensors, metadata);
+  return encodeSafetensors(tensors, { ...modelMetadata(architecture("lenet5"), info), quantization: INT8 });
 }
 
 /**

@@ -106,6 +106,8 @@ export class LeNet5 implements Classifier {
   private readonly i32: Int32Array;
   private readonly u8: Uint8Array;
   private readonly layout: { at: Record<string, number>; total: number };
+  /** Whether the module has the training kernels (not the inference bundle's forward-only module). */
+  private readonly trains: boolean;
   /** Views of the parameter and gradient blocks, made once (memory never grows after the constructor). */
   private readonly blocks: { readonly params: Float32Array; readonly grads: Float32Array };
   /** The network's forward and backward passes, bound to this model's memory. */
@@ -177,6 +179,7 @@ export class LeNet5 implements Classifier {
     this.f32 = new Float32Array(kernels.memory.buffer);
     this.i32 = new Int32Array(kernels.memory.buffer);
     this.u8 = new Uint8Array(kernels.memory.buffer);
+    this.trains = typeof kernels.adam_step === "function";
     const block = (at: number) => this.f32.subarray(at / 4, at / 4 + total);
     this.blocks = { params: block(this.at.params), grads: block(this.at.grads) };
     for (const [name, c] of Object.entries(arch.constants)) this.f32.set(c, offset(name) / 4);
@@ -365,7 +368,7 @@ export class LeNet5 implements Classifier {
    * (assembly/inference.ts): such a model predicts, and says clearly that it cannot train.
    */
   private requireTraining(): void {
-    if (typeof this.kernels.adam_step !== "function") {
+    if (!this.trains) {
       throw new WasmSupportError("this model's WebAssembly module holds the forward kernels only (the inference bundle, lenet-wasm/inference): it predicts but cannot train. Train with lenet-wasm (its whole module).");
     }
   }

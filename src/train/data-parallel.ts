@@ -2,10 +2,9 @@
 // worker-spawn.ts / worker-spawn.browser.ts; this file is platform-neutral). Each worker owns a LeNet5
 // instance (its own WASM module and memory). A batch is cut into fixed shards of SHARD_SIZE images;
 // the threads taking part claim them one at a time: this thread from the front, the workers from
-// the back. Each shard's
-// gradient is added in shard order, so the sum is rounded exactly as when one thread does
-// everything: bit-identical weights for any thread count and any claiming. How many threads take
-// part is measured and adapted while training runs (team-size.ts). Synchronisation is
+// the back. Each shard's gradient is added in shard order, so the sum is rounded exactly as when
+// one thread does everything: bit-identical weights for any thread count and any claiming. How many
+// threads take part is measured and adapted while training runs (team-size.ts). Synchronisation is
 // Atomics.wait/notify on a shared control block: no messages, no allocation per batch.
 import { isShared, type Dataset } from "../data/datasets.js";
 import { distortion as writer, type Distortion } from "./augment.js";
@@ -175,11 +174,11 @@ export class DataParallel {
     model.zeroGradients();
     let loss = 0, correct = 0, own = 0; // own: the leading shards, accumulated here in place
     const computing = performance.now();
+    this.batch.distort = write;
     for (let s = claim(control, true); s >= 0; s = claim(control, true), own++) {
       const n = Math.min(SHARD_SIZE, B - s * SHARD_SIZE);
       this.batch.count = n;
       this.batch.start = start + s * SHARD_SIZE;
-      this.batch.distort = write;
       model.setBatch(this.batch);
       loss += model.accumulateGradients(n, B);
       correct += model.correctInBatch(n);
@@ -236,7 +235,7 @@ export async function workerLoop(w: WorkerSetup, ready: () => void): Promise<voi
   const model = await LeNet5.create({ arch: w.arch, classes: w.classes, batchSize: SHARD_SIZE, fastMath: w.fastMath });
   ready();
   const wake = CTL.length + w.index, waiter = new Waiter();
-  let woken = 0, writerEpoch = -1, write: ImageWriter | undefined;
+  let woken = 0, writerEpoch = -1;
   const batch: Batch = { images: w.images, labels: w.labels, count: 0, start: 0, order: w.order }; // updated per shard
   for (;;) {
     waiter.wait(w.control, wake, woken, Infinity);
@@ -249,13 +248,12 @@ export async function workerLoop(w: WorkerSetup, ready: () => void): Promise<voi
       const epoch = Atomics.load(w.control, CTL.epoch);
       if (w.distortion && epoch !== writerEpoch) { // a new writer once per epoch, not per batch
         writerEpoch = epoch;
-        write = writer({ distortion: w.distortion, seed: w.seed, epoch });
+        batch.distort = writer({ distortion: w.distortion, seed: w.seed, epoch });
       }
       for (; s >= 0; s = claim(w.control, false)) {
         const n = Math.min(SHARD_SIZE, B - s * SHARD_SIZE);
         batch.count = n;
         batch.start = start + s * SHARD_SIZE;
-        batch.distort = write;
         model.setBatch(batch);
         model.zeroGradients();
         w.stats[2 * s] = model.accumulateGradients(n, B);

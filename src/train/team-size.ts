@@ -4,9 +4,9 @@
 // and keep what is fastest: the current size runs, and every so often a neighbouring size is tried
 // for a few batches; it is kept when its time per image (total time / total images: a thread the
 // OS stops shows as a few slow batches, which a median would hide) is clearly lower than the
-// latest batches' of the current size. One fewer thread
-// is tried only while the team shares the work badly (a batch takes much longer than the calling
-// thread alone would need, divided among the threads): on an idle machine, never.
+// latest batches' of the current size. One fewer thread is tried only while the team shares the
+// work badly (a batch takes much longer than the calling thread alone would need, divided among
+// the threads): on an idle machine, never. Called once per batch, it allocates nothing.
 // Platform-neutral and pure (times are handed in), so its decisions are tested with made-up times.
 
 /** Batches a tried size runs for before it is judged. */
@@ -28,9 +28,46 @@ export const MARGIN = 0.8;
  */
 export const EFFICIENT = 0.75;
 
-/** Batches' times: [seconds, images] each, or [alone seconds, threads x seconds] for efficiency. */
-type Times = [number, number][];
-const ratio = (times: Times): number => times.reduce((n, t) => n + t[0], 0) / times.reduce((n, t) => n + t[1], 0);
+/**
+ * The latest `capacity` batches' pairs (seconds and images; or, for efficiency, one thread's time
+ * alone and threads x seconds) in a ring, and the ratio of their sums.
+ */
+class Window {
+  private readonly pairs: Float64Array;
+  private next = 0;
+  length = 0;
+
+  constructor(private readonly capacity: number) {
+    this.pairs = new Float64Array(2 * capacity);
+  }
+
+  push(a: number, b: number): void {
+    this.pairs[2 * this.next] = a;
+    this.pairs[2 * this.next + 1] = b;
+    this.next = (this.next + 1) % this.capacity;
+    this.length = Math.min(this.length + 1, this.capacity);
+  }
+
+  /** Sum of the first members over sum of the second. */
+  ratio(): number {
+    let a = 0, b = 0;
+    for (let i = 0; i < this.length; i++) {
+      a += this.pairs[2 * i]!;
+      b += this.pairs[2 * i + 1]!;
+    }
+    return a / b;
+  }
+
+  /** Holds `other`'s pairs instead of its own. */
+  replaceWith(other: Window): void {
+    this.clear();
+    for (let i = 0; i < other.length; i++) this.push(other.pairs[2 * i]!, other.pairs[2 * i + 1]!);
+  }
+
+  clear(): void {
+    this.next = this.length = 0;
+  }
+}
 
 export class TeamSize {
   /** The size batches run with, except during a try. */
@@ -40,9 +77,9 @@ export class TeamSize {
   private interval = FIRST_INTERVAL;
   private sinceTry = 0;
   private trying: number | undefined;
-  private tried: Times = [];
-  private recent: Times = [];
-  private efficiency: Times = [];
+  private readonly tried = new Window(PROBE_BATCHES);
+  private readonly recent = new Window(WINDOW);
+  private readonly efficiency = new Window(WINDOW);
   private tryUp = false;
 
   constructor(readonly max: number, readonly adaptive = true) {
@@ -63,38 +100,34 @@ export class TeamSize {
     this.runs[size - 1]!++;
     if (!this.adaptive || this.max === 1) return;
     if (this.trying !== undefined) {
-      this.tried.push([seconds, images]);
+      this.tried.push(seconds, images);
       if (this.tried.length >= PROBE_BATCHES) this.judge();
       return;
     }
-    this.recent.push([seconds, images]);
-    if (this.recent.length > WINDOW) this.recent.shift();
-    if (alone !== undefined && size > 1) {
-      this.efficiency.push([alone, size * seconds]);
-      if (this.efficiency.length > WINDOW) this.efficiency.shift();
-    }
+    this.recent.push(seconds, images);
+    if (alone !== undefined && size > 1) this.efficiency.push(alone, size * seconds);
     if (++this.sinceTry >= this.interval && this.recent.length >= PROBE_BATCHES) this.startTry();
   }
 
   /** A neighbouring size: one more thread, or one fewer while the team shares badly; alternately when both are worth a try. */
   private startTry(): void {
     const up = this.current < this.max;
-    const down = this.current > 1 && this.efficiency.length >= PROBE_BATCHES && ratio(this.efficiency) < EFFICIENT;
+    const down = this.current > 1 && this.efficiency.length >= PROBE_BATCHES && this.efficiency.ratio() < EFFICIENT;
     if (!up && !down) {
       this.sinceTry = 0; // all threads, sharing well: nothing to try
       return;
     }
     this.tryUp = up && (!down || !this.tryUp);
     this.trying = this.current + (this.tryUp ? 1 : -1);
-    this.tried = [];
+    this.tried.clear();
   }
 
   private judge(): void {
-    const better = ratio(this.tried) < (this.tryUp ? 1 : MARGIN) * ratio(this.recent);
+    const better = this.tried.ratio() < (this.tryUp ? 1 : MARGIN) * this.recent.ratio();
     if (better) {
       this.current = this.trying!;
-      this.recent = [...this.tried];
-      this.efficiency = [];
+      this.recent.replaceWith(this.tried);
+      this.efficiency.clear();
       this.interval = FIRST_INTERVAL;
     } else {
       this.interval = Math.min(MAX_INTERVAL, this.interval * 2);
