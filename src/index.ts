@@ -4,10 +4,10 @@
 // in "lenet-wasm/kernels" (unstable).
 
 // Models: f32 (training and inference) and int8 (inference).
-export { LeNet5, PARAMETERS, PARAMETER_COUNT, DEFAULT_ADAM, type AdamConfig, type LeNet5Options, type ParameterName, type Weights } from "./model/lenet.js";
+export { LeNet5, PARAMETERS, PARAMETER_COUNT, DEFAULT_ADAM, type AdamConfig, type LayerActivation, type LeNet5Options, type ParameterName, type Weights } from "./model/lenet.js";
 export { LeNet5Int8, quantize, type LeNet5Int8Options, type QuantizedLayer, type QuantizedLayerName, type QuantizedWeights } from "./model/int8.js";
 export { argmax, type Batch, type Classifier, type Images, type ImageWriter } from "./model/batches.js";
-export { architecture, ARCHITECTURE_NAMES, C3_MASK, RBF_CODES, type Architecture, type ArchitectureName, type ParameterSpec } from "./model/networks.js";
+export { architecture, ARCHITECTURE_NAMES, C3_MASK, RBF_CODES, type Architecture, type ArchitectureName, type LayerSpec, type ParameterSpec } from "./model/networks.js";
 export { CLASSES, IMAGE_SIDE, MAX_CLASSES, PIXELS } from "./model/geometry.js";
 export { relaxedSimdSupported, WasmSupportError, type WasmSource } from "./wasm/kernels.js";
 export { OptionError } from "./model/option-error.js";

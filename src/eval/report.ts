@@ -27,7 +27,8 @@ export interface ReportInput {
 export function reportInput(model: LeNet5, test: Dataset, extra: Pick<ReportInput, "history" | "settings" | "environment"> & { title?: string; classNames?: readonly string[] }): ReportInput {
   const evaluation = evaluateDetailed(model, test);
   const sampleIndex = 0;
-  const maps = model.featureMaps(test.images.subarray(sampleIndex * PIXELS, (sampleIndex + 1) * PIXELS));
+  const layers = model.activations(test.images.subarray(sampleIndex * PIXELS, (sampleIndex + 1) * PIXELS));
+  const maps = { c1: layers.find((l) => l.name === "c1")!.values, c3: layers.find((l) => l.name === "c3")!.values };
   return {
     title: extra.title ?? "LeNet-5 on MNIST",
     classNames: extra.classNames ?? CLASS_NAMES.mnist,

@@ -7,8 +7,8 @@ import { loadKernels, relaxedSimd, relaxedWasmUrl, WasmSupportError, type Kernel
 import {
   argmax, checkBatchSize, imageCount, imageNumber, imageStart, labelOf, predictAll, slotInterior, SLOT, type Batch, type Classifier, type Images,
 } from "./batches.js";
-import { C1, C3, CLASSES, IMAGE_SIDE, INPUT_SIDE, PIXELS, sizeOf } from "./geometry.js";
-import { architecture, LENET5, type Architecture, type ArchitectureName, type Passes, type ParameterSpec } from "./networks.js";
+import { CLASSES, IMAGE_SIDE, INPUT_SIDE, PIXELS, sizeOf } from "./geometry.js";
+import { architecture, LENET5, type Architecture, type ArchitectureName, type LayerSpec, type Passes, type ParameterSpec } from "./networks.js";
 import { OptionError } from "./option-error.js";
 import { Rng } from "./rng.js";
 
@@ -87,6 +87,11 @@ let warnedMissingRelaxed = false;
 /** Largest batch whose activations fit in 4 GiB of WebAssembly memory, with room to spare. */
 export const maxBatchSize = (arch: Architecture): number =>
   Math.floor((2 ** 32 - 64 * 2 ** 20) / (4 * Object.values(arch.activations).reduce((a, b) => a + b, 0)));
+
+/** One layer's output for one image (LeNet5.activations): its name and shape, and the values. */
+export interface LayerActivation extends LayerSpec {
+  readonly values: Float32Array;
+}
 
 export class LeNet5 implements Classifier {
   /** Largest batch per call. */
@@ -436,14 +441,20 @@ export class LeNet5 implements Classifier {
   }
 
   /**
-   * What the convolutions see in one image: the activations of c1 (6 x 28 x 28) and c3
-   * (16 x 10 x 10), as copies. For plots of feature maps.
+   * Every layer's output for one image (28x28, as predict takes), from the input field to the class
+   * probabilities, in the network's order (arch.layers): copies. The training pass computes them, so
+   * the feature maps are the ones backward would read; the probabilities equal predict's, bit for bit.
    */
-  featureMaps(image: Images): { c1: Float32Array; c3: Float32Array } {
+  activations(image: Images): LayerActivation[] {
     this.setBatch({ images: image, count: 1 });
-    this.passes.forward(1, 0, true); // the training pass: inference does not store c1
-    const c1 = this.regions.c1!.offset / 4, c3 = this.regions.c3!.offset / 4;
-    return { c1: this.f32.slice(c1, c1 + C1.out), c3: this.f32.slice(c3, c3 + C3.out) };
+    this.passes.forward(1, 0, true); // the training pass: inference does not store c1 or c3
+    this.kernels.softmax_fwd(this.at.probs, this.at.logits, 1, this.arch.logitsPerImage);
+    const classProbs = this.batchProbabilities(1);
+    return this.arch.layers.map(({ name, shape }) => {
+      const at = this.regions[name]!.offset / 4;
+      const values = name === "probs" ? classProbs.slice() : this.f32.slice(at, at + sizeOf(shape));
+      return { name, shape, values };
+    });
   }
 
   /** How many of the last batch's predictions (the class with the highest score) equal their labels. */

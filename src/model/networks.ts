@@ -34,6 +34,14 @@ export interface Placement {
   fixed(name: string): number;
 }
 
+/** One layer's output, as LeNet5.activations returns it: an activation region and its shape. */
+export interface LayerSpec {
+  /** The activation region's name (a parameter prefix where the layer has weights: "c1", "f5"). */
+  readonly name: string;
+  /** Per image: [channels, height, width] for the input and feature maps, [units] for the rest. */
+  readonly shape: readonly number[];
+}
+
 /** A network's passes over one model's memory. */
 export interface Passes {
   /**
@@ -58,6 +66,8 @@ export interface Architecture {
   readonly trainableCount: number;
   /** Floats per image of each activation region ("input" first; "logits", "probs", "dlogits" among them). */
   readonly activations: Readonly<Record<string, number>>;
+  /** The layers a person looks at, input to class probabilities, in order (LeNet5.activations). */
+  readonly layers: readonly LayerSpec[];
   /** Regions that are not per image: scratch (overwritten before it is read) and constants (filled once). */
   readonly scratch: Readonly<Record<string, number>>;
   readonly constants: Readonly<Record<string, Float32Array>>;
@@ -160,6 +170,17 @@ function articleNetwork(classes: number): Architecture {
       dp2: S2.out,
       dc1: C1.out,
     },
+    layers: [
+      { name: "input", shape: [1, INPUT_SIDE, INPUT_SIDE] },
+      { name: "c1", shape: [C1.OC, C1.OH, C1.OW] },
+      { name: "p2", shape: [S2.C, S2.OH, S2.OW] },
+      { name: "c3", shape: [C3.OC, C3.OH, C3.OW] },
+      { name: "p4", shape: [S4.C, S4.OH, S4.OW] },
+      { name: "f5", shape: [F5.N] },
+      { name: "f6", shape: [F6.N] },
+      { name: "logits", shape: [classes] },
+      { name: "probs", shape: [classes] },
+    ],
     // one image's patch gradients (conv2d_bwd_input), c3's weights transposed (inference)
     scratch: { dcol3: C3.patch * C3.OH * C3.OW, c3T: C3.patch * C3.OC },
     constants: {},
@@ -332,6 +353,17 @@ function paperNetwork(kind: "rbf" | "softmax", classes = CLASSES): Architecture 
       ds2: S2.out,
       dc1: C1.out,
     },
+    layers: [
+      { name: "input", shape: [1, INPUT_SIDE, INPUT_SIDE] },
+      { name: "c1", shape: [C1.OC, C1.OH, C1.OW] },
+      { name: "s2", shape: [S2.C, S2.OH, S2.OW] },
+      { name: "c3", shape: [C3.OC, C3.OH, C3.OW] },
+      { name: "s4", shape: [S4.C, S4.OH, S4.OW] },
+      { name: "c5", shape: [F5.N] },
+      { name: "f6", shape: [F6.N] },
+      { name: "logits", shape: [logits] },
+      { name: "probs", shape: [classes] },
+    ],
     scratch: { dcol3: C3.patch * C3.OH * C3.OW, c3T: C3.patch * C3.OC },
     constants: rbf ? { c3Mask: C3_MASK, codes: RBF_CODES } : { c3Mask: C3_MASK },
     // The paper: "the value of the background (white) corresponds to -0.1 and the foreground (black)

@@ -60,10 +60,15 @@ export interface TrainOptions {
    */
   onCheckpoint?: (state: TrainState) => void | Promise<void>;
   /**
-   * Called every few dozen batches (~50 ms) after letting the event loop run; training waits for the
+   * Called every `yieldEvery` batches after letting the event loop run; training waits for the
    * promise it returns (a UI can pause here).
    */
   onYield?: () => void | Promise<void>;
+  /**
+   * Batches between yields to the event loop (and onYield calls) when a signal or onYield is given.
+   * Default 32 (~30-60 ms); 1 lets a page pause or step after any batch.
+   */
+  yieldEvery?: number;
   /** Batches between checkpoints within an epoch; 0 (default): only at epoch ends. */
   checkpointEvery?: number;
   /**
@@ -159,6 +164,7 @@ export interface CheckedTrainOptions {
   lrDecay: number;
   distort: Distortion | undefined;
   checkpointEvery: number;
+  yieldEvery: number;
 }
 
 /**
@@ -186,6 +192,7 @@ export function checkTrainOptions(options: TrainOptions, capacity: number): Chec
     lrDecay,
     distort: d ? { ...d } : undefined,
     checkpointEvery: checkInteger("checkpointEvery", options.checkpointEvery ?? 0, 0, 1e9),
+    yieldEvery: checkInteger("yieldEvery", options.yieldEvery ?? 32, 1, 1e9),
   };
 }
 
@@ -212,13 +219,24 @@ export async function train(model: LeNet5, data: Dataset, options: TrainOptions 
   }
 }
 
-/** Lets the event loop run (signal handlers, timers) without a per-batch cost. */
-const yieldToEventLoop = (): Promise<void> =>
-  new Promise((resolve) => (typeof setImmediate === "function" ? setImmediate(resolve) : setTimeout(resolve, 0)));
-const YIELD_EVERY = 32; // batches (~30-60 ms)
+/**
+ * Lets the event loop run (signal handlers, messages). Browsers and Deno have no setImmediate, and a
+ * nested setTimeout(0) waits at least 4 ms there: a message to ourselves runs at once.
+ */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => {
+    if (typeof setImmediate === "function") return void setImmediate(resolve);
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => {
+      channel.port1.close();
+      resolve();
+    };
+    channel.port2.postMessage(null);
+  });
+}
 
 async function runEpochs(
-  model: LeNet5, data: Dataset, options: TrainOptions, { epochs, batchSize, adam, lrDecay: decay, seed, distort: distortions, checkpointEvery: every }: CheckedTrainOptions,
+  model: LeNet5, data: Dataset, options: TrainOptions, { epochs, batchSize, adam, lrDecay: decay, seed, distort: distortions, checkpointEvery: every, yieldEvery }: CheckedTrainOptions,
   team: DataParallel | undefined,
 ): Promise<Omit<TrainResult, "threads" | "threadBatches"> & { batchesRun: number }> {
   const rng = new Rng(seed);
@@ -281,7 +299,7 @@ async function runEpochs(
         progress.seconds = s.epochSeconds + (performance.now() - clock) / 1000;
         options.onBatchEnd(progress);
       }
-      if ((options.signal || options.onYield) && s.batch % YIELD_EVERY === 0) {
+      if ((options.signal || options.onYield) && s.batch % yieldEvery === 0) {
         await yieldToEventLoop(); // lets a signal handler or a message run
         const paused = performance.now();
         await options.onYield?.();

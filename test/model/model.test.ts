@@ -171,6 +171,30 @@ describe("LeNet5 (WASM) vs the float64 reference model", () => {
     expect(firstMismatch(single, p8.subarray(200, 210), 0, 0)).toBe(-1); // batch position does not matter
   });
 
+  it("shows every layer of one image (activations): the reference's values, and predict's probabilities bit for bit", () => {
+    const { bytes, images, labels } = randomBatch(17, 1);
+    const { cache } = lenet_forward_ref(toRef(model.getWeights()), images, labels, 1);
+    const layers = model.activations(bytes);
+    expect(layers.map((l) => `${l.name} ${l.shape.join("x")}`)).toEqual(
+      ["input 1x32x32", "c1 6x28x28", "p2 6x14x14", "c3 16x10x10", "p4 16x5x5", "f5 120", "f6 84", "logits 10", "probs 10"]);
+    const at = Object.fromEntries(layers.map((l) => [l.name, l.values]));
+    for (const l of layers) expect(l.values.length, l.name).toBe(l.shape.reduce((a, b) => a * b, 1));
+    // The 28x28 image sits in a zero border of 2.
+    const field = Float64Array.from({ length: 32 * 32 }, (_, i) => {
+      const y = Math.floor(i / 32) - 2, x = (i % 32) - 2;
+      return y >= 0 && y < 28 && x >= 0 && x < 28 ? images[y * 28 + x]! : 0;
+    });
+    expect(firstMismatch(at.input!, field, 0, 0)).toBe(-1);
+    const want: Record<string, Float64Array> = { c1: cache.a1, p2: cache.p1, c3: cache.a3, p4: cache.p3, f5: cache.a5, f6: cache.a6, probs: cache.probs };
+    for (const [name, values] of Object.entries(want)) {
+      const i = firstMismatch(at[name]!, values, 1e-5, 1e-4);
+      expect(i, `${name}[${i}]: ${at[name]![i]} vs ${values[i]}`).toBe(-1);
+    }
+    expect(Array.from(at.probs!)).toEqual(Array.from(model.predict(bytes))); // the training pass and inference agree exactly
+    const other = model.activations(randomBatch(18, 1).bytes);
+    expect(other[1]!.values).not.toEqual(at.c1); // copies, not views of memory the next call overwrites
+  });
+
   it("rejects bad arguments with clear errors", async () => {
     await expect(LeNet5.create({ batchSize: 0 })).rejects.toThrow(/batchSize must be an integer/);
     await expect(LeNet5.create({ batchSize: 50000 })).rejects.toThrow(/batchSize must be an integer in 1\.\.\d+ \(WebAssembly memory holds at most 4 GiB\)/);

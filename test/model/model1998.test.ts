@@ -72,6 +72,22 @@ describe("LeNet-5 1998 (WASM) vs its float64 reference", () => {
     expect(again.getWeights()["c5.weight"]).toEqual(w["c5.weight"]);
   });
 
+  it("shows every layer of one image (activations), as the reference computes them; probabilities as predict's", async () => {
+    const m = await LeNet5.create({ arch: "lenet5-1998", seed: 8, batchSize: 1 });
+    const { bytes, labels, input } = randomBatch(12, 1);
+    const { cache } = lenet1998_forward_ref(toF64(m.getWeights()), C3_MASK, Float64Array.from(RBF_CODES), RBF_RUBBISH, input, labels, 1);
+    const layers = m.activations(bytes);
+    expect(layers.map((l) => `${l.name} ${l.shape.join("x")}`)).toEqual(
+      ["input 1x32x32", "c1 6x28x28", "s2 6x14x14", "c3 16x10x10", "s4 16x5x5", "c5 120", "f6 84", "logits 11", "probs 10"]);
+    const at = Object.fromEntries(layers.map((l) => [l.name, l.values]));
+    expect(firstMismatch(at.input!, input, 1e-7, 0)).toBe(-1);
+    for (const name of ["c1", "s2", "c3", "s4", "c5", "f6"] as const) {
+      const i = firstMismatch(at[name]!, cache[name], 1e-5, 1e-4);
+      expect(i, `${name}[${i}]`).toBe(-1);
+    }
+    expect(Array.from(at.probs!)).toEqual(Array.from(m.predict(bytes)));
+  });
+
   it("gives the reference's loss, probabilities and gradients", async () => {
     const B = 5;
     const m = await LeNet5.create({ arch: "lenet5-1998", seed: 8, batchSize: B });

@@ -25,7 +25,7 @@ function optionError(fn: () => unknown): OptionError {
 describe("checkTrainOptions", () => {
   it("fills in the defaults: 5 epochs, batch 32, Adam 1e-3, no decay, no distortion, 1 thread", () => {
     expect(checkTrainOptions({}, 32)).toEqual({
-      epochs: 5, batchSize: 32, threads: 1, seed: 1, adam: { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-7 }, lrDecay: 1, distort: undefined, checkpointEvery: 0,
+      epochs: 5, batchSize: 32, threads: 1, seed: 1, adam: { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-7 }, lrDecay: 1, distort: undefined, checkpointEvery: 0, yieldEvery: 32,
     });
   });
 

@@ -70,6 +70,23 @@ describe("training on real MNIST (smoke run)", () => {
     expect(after.loss).toBeLessThan(before.loss / 3);
   });
 
+  it("yields to the event loop every yieldEvery batches, so a page can pause or step after any batch", async () => {
+    const data = subset(mnist().train, 0, 96); // 3 batches of 32 an epoch
+    const yields = async (yieldEvery?: number) => {
+      const model = await LeNet5.create({ batchSize: 32 });
+      const at: number[] = [];
+      let batch = 0;
+      await train(model, data, { epochs: 2, yieldEvery, onBatchEnd: (p) => (batch = p.batch), onYield: () => void at.push(batch) });
+      return { at, weights: model.getWeights() };
+    };
+    const every = await yields(1), twice = await yields(2), fallback = await yields();
+    expect(every.at).toEqual([1, 2, 3, 1, 2, 3]);
+    expect(twice.at).toEqual([2, 2]);
+    expect(fallback.at).toEqual([]); // 32 by default: never within 3-batch epochs
+    for (const p of PARAMETERS) expect(every.weights[p.name], p.name).toEqual(fallback.weights[p.name]);
+    await expect(train(await LeNet5.create(), data, { yieldEvery: 0 })).rejects.toThrow(/yieldEvery must be an integer/);
+  });
+
   it("validates its options before any work", async () => {
     const model = await LeNet5.create({ batchSize: 32 });
     const data = subset(mnist().train, 0, 10);
