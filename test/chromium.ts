@@ -1,6 +1,6 @@
 // Headless Debian Chromium for tests (playwright-core drives it; .ci/run installs the package).
 import { existsSync } from "node:fs";
-import { chromium, type Browser } from "playwright-core";
+import { chromium, type Browser, type Page } from "playwright-core";
 
 export const CHROMIUM = "/usr/bin/chromium";
 
@@ -10,5 +10,27 @@ export async function launchChromium(): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+  });
+}
+
+/** A new page that records console errors, uncaught exceptions and every URL it requests. */
+export async function openPage(browser: Browser, url: string, options: Parameters<Browser["newPage"]>[0] = {}): Promise<{ page: Page; errors: string[]; requests: string[] }> {
+  const page = await browser.newPage({ acceptDownloads: true, ...options });
+  const errors: string[] = [], requests: string[] = [];
+  page.on("console", (m) => { if (m.type() === "error") errors.push(m.text()); });
+  page.on("pageerror", (e) => errors.push(e.message));
+  page.on("request", (r) => requests.push(r.url()));
+  await page.goto(url);
+  return { page, errors, requests };
+}
+
+/** Whether an inline script added to the page runs ("refused" under script-src 'self'). */
+export function inlineScript(page: Page): Promise<string> {
+  return page.evaluate(async () => {
+    const script = document.createElement("script");
+    script.textContent = "document.body.dataset.inline = 'ran'";
+    document.body.append(script);
+    await new Promise((r) => setTimeout(r, 50));
+    return document.body.dataset.inline ?? "refused";
   });
 }

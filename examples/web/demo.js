@@ -1,13 +1,11 @@
 // Draw a digit: strokes on a canvas -> MNIST-style 28x28 (findDigit) -> LeNet-5 -> ten bars.
 // Runs from the prebuilt bundle, no bundler, under `script-src 'self' 'wasm-unsafe-eval'`.
 import { LeNet5, decodeModel, findDigit } from "./lenet-wasm/inference.js";
+import { drawingPad } from "./pad.js";
 
-const pad = document.querySelector("#pad");
-const ctx = pad.getContext("2d", { willReadFrequently: true });
 const preview = document.querySelector("#preview").getContext("2d");
 const prediction = document.querySelector("#prediction");
 const status = document.querySelector("#status");
-const LINE_WIDTH = 20; // ~2 px once the digit is scaled into MNIST's 20x20 box, like MNIST's pen
 
 const bars = Array.from({ length: 10 }, (_, digit) => {
   const label = document.createElement("span"), bar = document.createElement("div"), fill = document.createElement("div"), value = document.createElement("span");
@@ -17,12 +15,6 @@ const bars = Array.from({ length: 10 }, (_, digit) => {
   document.querySelector("#bars").append(label, bar, value);
   return { bar, fill, value };
 });
-
-function clear() {
-  ctx.fillStyle = "#fff"; // dark ink on white paper: findDigit inverts it to MNIST's white on black
-  ctx.fillRect(0, 0, pad.width, pad.height);
-  schedule();
-}
 
 let model;
 let pending = false;
@@ -36,7 +28,7 @@ function update() {
   pending = false;
   if (!model) return;
   // null: no digit on the pad (blank, or a speck): nothing to classify, and the page says so.
-  const digit = findDigit(ctx.getImageData(0, 0, pad.width, pad.height));
+  const digit = findDigit(pad.image());
   const blank = digit === null;
   const gray = new ImageData(28, 28);
   if (digit) digit.forEach((v, i) => gray.data.set([v, v, v, 255], 4 * i));
@@ -52,34 +44,10 @@ function update() {
   });
 }
 
-// Pointer events: mouse, pen and touch alike.
-let last;
-const at = (e) => [(e.offsetX * pad.width) / pad.clientWidth, (e.offsetY * pad.height) / pad.clientHeight];
-function stroke(from, to) {
-  ctx.strokeStyle = "#000";
-  ctx.lineWidth = LINE_WIDTH;
-  ctx.lineCap = ctx.lineJoin = "round";
-  ctx.beginPath();
-  ctx.moveTo(...from);
-  ctx.lineTo(...to);
-  ctx.stroke();
-  schedule();
-}
-pad.addEventListener("pointerdown", (e) => {
-  pad.setPointerCapture(e.pointerId);
-  last = at(e);
-  stroke(last, last);
-});
-pad.addEventListener("pointermove", (e) => {
-  if (!last) return;
-  const p = at(e);
-  stroke(last, p);
-  last = p;
-});
-for (const type of ["pointerup", "pointercancel"]) pad.addEventListener(type, () => (last = undefined));
-document.querySelector("#clear").addEventListener("click", clear);
+const pad = drawingPad(document.querySelector("#pad"), schedule);
+document.querySelector("#clear").addEventListener("click", () => pad.clear());
 
-clear();
+pad.clear();
 try {
   const bytes = new Uint8Array(await (await fetch("lenet5.safetensors")).arrayBuffer());
   const { weights, info } = decodeModel(bytes, "lenet5.safetensors");

@@ -3,7 +3,8 @@
 // workers (SharedArrayBuffer + Atomics, as in Node: the same weights for any thread count); otherwise
 // it runs alone. train() lets this worker's message queue run every few dozen batches, so pause, stop
 // and save answer at once.
-import { LeNet5, adamConfig, datasetFromIdx, encodeModel, evaluate, parseIdx, splitValidation, subset, train } from "./lenet-wasm/lenet-wasm.js";
+import { LeNet5, adamConfig, encodeModel, evaluate, splitValidation, subset, train } from "./lenet-wasm/lenet-wasm.js";
+import { datasets, servedMnist } from "./idx-files.js";
 
 let model, settings, metrics = {}, paused = false, resume = () => {};
 const stop = new AbortController();
@@ -23,27 +24,8 @@ self.onmessage = ({ data: m }) => {
   }
 };
 
-const MNIST = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"];
-
-/** Training and (optional) test sets from IDX files, whatever their names: images are rank 3, labels rank 1, paired by count. */
-function datasets(files) {
-  const parsed = files.map((f) => ({ ...f, dims: parseIdx(f.bytes, { file: f.name }).dims }));
-  const images = parsed.filter((f) => f.dims.length === 3).sort((a, b) => b.dims[0] - a.dims[0]);
-  const sets = images.map((img) => {
-    const labels = parsed.find((f) => f.dims.length === 1 && f.dims[0] === img.dims[0]);
-    if (!labels) throw new Error(`no labels file with ${img.dims[0]} labels for ${img.name}`);
-    return datasetFromIdx(img.bytes, labels.bytes, { images: img.name, labels: labels.name });
-  });
-  if (sets.length === 0) throw new Error("no images file among the files (an IDX file of rank 3)");
-  return { all: sets[0], test: sets[1] };
-}
-
 async function run({ files, epochs, batchSize, lr, seed, limit, validation: held, threads }) {
-  files ??= await Promise.all(MNIST.map(async (name) => {
-    const response = await fetch(`mnist/${name}`);
-    if (!response.ok) throw new Error(`mnist/${name}: HTTP ${response.status}`);
-    return { name, bytes: new Uint8Array(await response.arrayBuffer()) };
-  }));
+  files ??= await servedMnist();
   const { all, test } = datasets(files.map((f) => ({ name: f.name, bytes: new Uint8Array(f.bytes) })));
   const split = held > 0 ? splitValidation(all, held) : { train: all, validation: undefined };
   const data = subset(split.train, 0, Math.min(limit, split.train.count));

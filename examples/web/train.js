@@ -1,5 +1,7 @@
 // The training page: picks the data, runs train-worker.js, draws live loss/accuracy charts (inline
 // SVG), shows images/s and ETA, pauses, stops and downloads the model (safetensors, as the CLI writes).
+import { describeFiles, fileDrop } from "./file-drop.js";
+
 const $ = (id) => document.querySelector(`#${id}`);
 const number = (id) => Number($(id).value);
 let files = [], worker, paused = false;
@@ -10,16 +12,11 @@ const mode = (threads) => `Mode: ${threads === 1 ? "one training worker" : `${th
   `${crossOriginIsolated ? "" : ": serve it with COOP/COEP headers for several workers"}). Any number of workers gives the same weights.`;
 $("mode").textContent = mode(crossOriginIsolated ? Math.min(navigator.hardwareConcurrency ?? 1, 8) : 1);
 
-function pick(list) {
-  files = [...list];
+fileDrop($("drop"), $("files"), (list) => {
+  files = list;
   $("served").checked = files.length === 0;
-  $("picked").textContent = files.map((f) => `${f.name} (${(f.size / 1e6).toFixed(1)} MB)`).join(", ");
-}
-$("files").addEventListener("change", (e) => pick(e.target.files));
-const drop = $("drop");
-drop.addEventListener("dragover", (e) => { e.preventDefault(); drop.classList.add("over"); });
-drop.addEventListener("dragleave", () => drop.classList.remove("over"));
-drop.addEventListener("drop", (e) => { e.preventDefault(); drop.classList.remove("over"); pick(e.dataTransfer.files); });
+  $("picked").textContent = describeFiles(files);
+});
 
 function setRunning(on) {
   $("start").disabled = on;

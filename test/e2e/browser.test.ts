@@ -13,7 +13,7 @@ import { subset } from "../../src/data/datasets.js";
 import { decodeModel } from "../../src/io/model-file.js";
 import { quantize } from "../../src/model/int8.js";
 import { train } from "../../src/train/train.js";
-import { launchChromium } from "../chromium.js";
+import { inlineScript, launchChromium, openPage } from "../chromium.js";
 import { serve, stopServers } from "../serve.js";
 import { mnist } from "../helpers.js";
 import { installPackedPackage, run } from "../packed.js";
@@ -25,14 +25,10 @@ const CSP = "script-src 'self' 'wasm-unsafe-eval'";
 let browser: Browser;
 const temp: string[] = [];
 
-/** A new page that records console errors and uncaught exceptions. */
+/** A new page that records console errors and uncaught exceptions; the server sent the strict CSP. */
 async function open(url: string): Promise<{ page: Page; errors: string[] }> {
-  const page = await browser.newPage({ acceptDownloads: true });
-  const errors: string[] = [];
-  page.on("console", (m) => { if (m.type() === "error") errors.push(m.text()); });
-  page.on("pageerror", (e) => errors.push(e.message));
-  const response = await page.goto(url);
-  expect(response?.headers()["content-security-policy"]).toBe(CSP);
+  const { page, errors } = await openPage(browser, url);
+  expect((await page.request.head(url)).headers()["content-security-policy"]).toBe(CSP);
   return { page, errors };
 }
 
@@ -62,14 +58,7 @@ describe("the demo (examples/web, served by npm run demo)", () => {
     expect(await page.locator("#status").textContent()).toMatch(/^Ready\. Model: lenet5\.safetensors, 98\.\d\d% on the MNIST test set/);
     expect(errors).toEqual([]);
     // An inline script is refused: the page really runs under script-src 'self'.
-    const ran = await page.evaluate(async () => {
-      const script = document.createElement("script");
-      script.textContent = "document.body.dataset.inline = 'ran'";
-      document.body.append(script);
-      await new Promise((r) => setTimeout(r, 50));
-      return document.body.dataset.inline ?? "refused";
-    });
-    expect(ran).toBe("refused");
+    expect(await inlineScript(page)).toBe("refused");
     expect(errors.join("\n")).toMatch(/Content Security Policy/);
     await page.close();
   }, 30_000);
