@@ -4,11 +4,12 @@
 // probabilities on 500 test images (f32 and int8), the 1998 network, inference in a dedicated Worker
 // and in a module Service Worker, and training in a Worker on 1 thread and on 2 (where the engine
 // has shared memory; elsewhere on 1, with a warning). Then the same page without isolation, where no
-// engine has SharedArrayBuffer: 2 threads fall back to 1, with the same weights.
+// engine has SharedArrayBuffer: 2 threads fall back to 1, with the same weights. And the explainer page:
+// every layer of a sample digit, values and pixels, as Node computes them, and the weights it trains.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { subset } from "../../src/data/datasets.js";
 import { writeIdx } from "../../src/data/idx.js";
@@ -51,10 +52,17 @@ async function servePage(data: string, isolated: boolean): Promise<string> {
   return `${base}compat/`;
 }
 
+/** The explainer's drawing functions (examples/web/explain-view.js, plain JS), as this test uses them. */
+interface ExplainView {
+  GRID_LAYERS: Record<string, string[]>;
+  gridLayout(name: string, shape: readonly number[], arch: string): unknown;
+  paint(g: unknown, values: Float32Array, arch: string): Uint8ClampedArray;
+}
+
 const ENGINES: [Engine["name"], () => Promise<Engine>][] = [["Chromium", chromiumEngine], ["Firefox", firefoxEngine], ["WebKit", webkitEngine]];
 
 describe("Chromium, Firefox and WebKit give Node's bits", () => {
-  let data: string, isolatedUrl: string, plainUrl: string;
+  let data: string, isolatedUrl: string, plainUrl: string, demoUrl: string;
   const want: Record<string, string> = {};
   let trained: Record<string, string>;
 
@@ -78,6 +86,7 @@ describe("Chromium, Firefox and WebKit give Node's bits", () => {
     trained = weightsB64(learner.getWeights());
     isolatedUrl = await servePage(data, true);
     plainUrl = await servePage(data, false);
+    demoUrl = await serve();
   }, 120_000);
 
   afterAll(() => {
@@ -128,6 +137,53 @@ describe("Chromium, Firefox and WebKit give Node's bits", () => {
       if (!page.fastMath.used) expect(page.fastMath.probabilities === want.first50).toBe(true);
       else for (let i = 0; i < ref.length; i++) expect(Math.abs(got[i]! - ref[i]!)).toBeLessThan(1e-5);
     });
+
+    it("the explainer (examples/web/explain.html): every layer of a sample digit, values and pixels, as Node computes them; trained in the page, Node's weights", async () => {
+      const explainer = await engine.open(`${demoUrl}explain.html`);
+      try {
+        const until = async (expression: string, what: string) => {
+          for (const started = Date.now(); !(await explainer.evaluate(expression));) {
+            if (Date.now() - started > 60_000) throw new Error(`${name}: the explainer never got to: ${what}`);
+            await new Promise((r) => setTimeout(r, 100));
+          }
+        };
+        await until(`document.body.dataset.ready === "true"`, "ready");
+        await explainer.evaluate(`(document.querySelector("#sample").click(), true)`);
+        await until(`Boolean(globalThis.explainer && globalThis.explainer.layers)`, "a digit's layers");
+        const got = (await explainer.evaluate(`(() => {
+          const e = globalThis.explainer, pixels = {};
+          for (const c of document.querySelectorAll("#layers canvas")) pixels[c.id.slice(6)] = Array.from(c.getContext("2d").getImageData(0, 0, c.width, c.height).data);
+          const layers = Object.fromEntries(Object.entries(e.layers).map(([k, v]) => [k, Array.from(new Uint32Array(v.buffer, v.byteOffset, v.length))]));
+          return { digit: Array.from(e.digit), layers, pixels };
+        })()`)) as { digit: number[]; layers: Record<string, number[]>; pixels: Record<string, number[]> };
+        const model = await LeNet5.create({ batchSize: 1 });
+        model.setWeights(decodeModel(readFileSync(join(root, "examples/web/lenet5.safetensors"))).weights);
+        const view = (await import(pathToFileURL(join(root, "examples/web/explain-view.js")).href)) as ExplainView;
+        for (const layer of model.activations(Uint8Array.from(got.digit))) {
+          expect(got.layers[layer.name], layer.name).toEqual(Array.from(new Uint32Array(layer.values.buffer)));
+          if (layer.name in got.pixels) expect(got.pixels[layer.name], `${layer.name}'s canvas`).toEqual(Array.from(view.paint(view.gridLayout(layer.name, layer.shape, "lenet5"), layer.values, "lenet5")));
+        }
+        expect(Object.keys(got.pixels)).toEqual(view.GRID_LAYERS.lenet5);
+
+        // Trained in the page from random weights (seed 1) and paused: the weights it shows are Node's train() after as many batches.
+        await explainer.evaluate(`(document.querySelector("#start").click(), true)`);
+        await until(`Number(document.querySelector("#train-status").dataset.total || 0) >= 100`, "100 batches trained");
+        await explainer.evaluate(`(document.querySelector("#pause").click(), true)`);
+        await until(`document.body.dataset.training === "paused"`, "paused");
+        const paused = (await explainer.evaluate(`(() => {
+          const w = globalThis.explainer.weights;
+          return { total: Number(document.querySelector("#train-status").dataset.total),
+            weights: Object.fromEntries(Object.entries(w).map(([k, v]) => [k, Array.from(new Uint32Array(v.buffer, v.byteOffset, v.length))])) };
+        })()`)) as { total: number; weights: Record<string, number[]> };
+        const learner = await LeNet5.create({ seed: 1 });
+        const stop = new AbortController();
+        await train(learner, mnist().train, { epochs: 1, seed: 1, signal: stop.signal, onBatchEnd: (p) => { if (p.batch === paused.total) stop.abort(); } });
+        for (const [tensor, values] of Object.entries(learner.getWeights())) expect(paused.weights[tensor], tensor).toEqual(Array.from(new Uint32Array(values.buffer)));
+        await explainer.evaluate(`(document.querySelector("#stop").click(), true)`);
+      } finally {
+        await explainer.close();
+      }
+    }, 120_000);
 
     it("without cross-origin isolation (no SharedArrayBuffer): 2 threads train on 1 with a warning, the same weights", async () => {
       const plain = (await readGlobal(engine, plainUrl, "__compat")) as Compat;
