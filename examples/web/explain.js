@@ -238,6 +238,7 @@ async function useNetwork(arch) {
   state.arch = arch;
   state.selected = null;
   state.model = await LeNet5.create({ arch, batchSize: 1 });
+  state.model.activations(new Uint8Array(784)); // the first call compiles the kernels: not a stroke's time
   buildLayers();
   const file = NETWORKS[arch].file;
   try {

@@ -127,7 +127,7 @@ describe("the explainer (examples/web/explain.html, served by npm run demo)", ()
       }
       const probs = want.at(-1)!.values;
       expect(got.prediction).toBe(String(probs.indexOf(Math.max(...probs))));
-      if (arch === "lenet5") await page.screenshot({ path: shot("explain-draw.png") });
+      if (arch === "lenet5") await page.screenshot({ path: shot("explain-draw.png"), clip: { x: 0, y: 0, width: 1200, height: 1020 }, fullPage: true });
     }
     // The update time per stroke is measured and shown (no time is asserted: machines are shared).
     expect(await page.locator("#timing").textContent()).toMatch(/^Update time per stroke: \d+\.\d ms \(median of the last \d+; slowest \d+\.\d ms\)/);
@@ -177,7 +177,9 @@ describe("the explainer (examples/web/explain.html, served by npm run demo)", ()
     }
     expect(unit.value).toBe(layers.c3![1 * 100 + 2 * 10 + 1]);
     expect(Math.abs(unit.activation - unit.value)).toBeLessThan(1e-5); // the float64 sum shown agrees with the kernel's float32
-    await page.screenshot({ path: shot("explain-unit.png") });
+    await page.locator("#layers-title").scrollIntoViewIfNeeded();
+    const top = (await page.locator("#layers-title").boundingBox())!.y + (await page.evaluate(() => scrollY));
+    await page.screenshot({ path: shot("explain-unit.png"), clip: { x: 0, y: top - 10, width: 1200, height: 900 }, fullPage: true });
 
     // An output: the logit is the bias plus every f6 unit's push; the page lists the strongest.
     await page.click("#outputs button:nth-of-type(1)");
