@@ -130,11 +130,22 @@ function recordTiming(ms) {
   $("timing").dataset.median = String(median);
 }
 
-/** For the console and the browser tests: what the page shows, as numbers. */
+/**
+ * For the console and the browser tests: what the page shows, as numbers, always current (the
+ * layers are those of the last update, which follows new weights at the next frame).
+ */
+globalThis.explainer = {
+  get arch() { return state.arch; },
+  get digit() { return state.digit; },
+  get layers() { return state.act; },
+  get selected() { return state.selected; },
+  get unit() { return state.unit; },
+  get weights() { return state.weights; },
+  get source() { return state.source; },
+};
+
+/** Counts updates (data-updates), for tests that wait for the next one. */
 function publish() {
-  globalThis.explainer = {
-    arch: state.arch, digit: state.digit, layers: state.act, selected: state.selected, unit: state.unit, weights: state.weights, source: state.source,
-  };
   document.body.dataset.updates = String(Number(document.body.dataset.updates ?? 0) + 1);
 }
 
@@ -235,10 +246,9 @@ function overlay({ g, wrap }, kind, x, y, size) {
 // Networks and weights: the trained files, or the worker's snapshots while it trains.
 
 async function useNetwork(arch) {
-  state.arch = arch;
-  state.selected = null;
-  state.model = await LeNet5.create({ arch, batchSize: 1 });
-  state.model.activations(new Uint8Array(784)); // the first call compiles the kernels: not a stroke's time
+  const model = await LeNet5.create({ arch, batchSize: 1 });
+  model.activations(new Uint8Array(784)); // the first call compiles the kernels: not a stroke's time
+  Object.assign(state, { arch, model, selected: null });
   buildLayers();
   const file = NETWORKS[arch].file;
   try {

@@ -32,7 +32,7 @@ const API: Record<string, { values: string[]; types: string[] }> = {
     types: [
       "AdamConfig", "Architecture", "ArchitectureName", "Batch", "BatchProgress", "Checkpoint", "ClassMetrics", "Classifier", "Dataset", "DatasetName",
       "DetailedEvaluation", "DigitImage", "Distortion", "EpochMetrics", "Evaluation", "IdxArray", "IdxData", "IdxDtype", "IdxErrorCode", "ImageWriter",
-      "Images", "LeNet5Int8Options", "LeNet5Options", "Mistake", "ModelInfo", "ParameterName", "ParameterSpec", "ParseIdxOptions", "QuantizedLayer",
+      "Images", "LayerActivation", "LayerSpec", "LeNet5Int8Options", "LeNet5Options", "Mistake", "ModelInfo", "ParameterName", "ParameterSpec", "ParseIdxOptions", "QuantizedLayer",
       "QuantizedLayerName", "QuantizedWeights", "Recipe", "RecipeName", "ReportInput", "TrainOptions", "TrainResult", "TrainState", "WasmSource", "Weights",
     ],
   },
@@ -41,7 +41,7 @@ const API: Record<string, { values: string[]; types: string[] }> = {
       "CLASSES", "LeNet5", "LeNet5Int8", "NoDigitError", "PIXELS", "SafetensorsError", "WasmSupportError", "argmax", "decodeInt8Model", "decodeModel",
       "encodeInt8Model", "findDigit", "isInt8Model", "preprocessDigit", "quantize",
     ],
-    types: ["ArchitectureName", "DigitImage", "Images", "LeNet5Int8Options", "LeNet5Options", "ModelInfo", "QuantizedWeights", "WasmSource", "Weights"],
+    types: ["ArchitectureName", "DigitImage", "Images", "LayerActivation", "LayerSpec", "LeNet5Int8Options", "LeNet5Options", "ModelInfo", "QuantizedWeights", "WasmSource", "Weights"],
   },
   idx: { values: ["IdxError", "isGzip", "parseIdx", "writeIdx"], types: ["IdxArray", "IdxData", "IdxDtype", "IdxErrorCode", "ParseIdxOptions"] },
   node: {

@@ -108,7 +108,7 @@ describe("the explainer (examples/web/explain.html, served by npm run demo)", ()
     for (const [arch, n] of [["lenet5", 0], ["lenet5-1998", 1]] as const) {
       if (arch !== "lenet5") {
         await page.selectOption("#arch", arch);
-        await page.waitForFunction((a) => (globalThis as unknown as { explainer?: { arch: string } }).explainer?.arch === a, arch);
+        await expect.poll(() => page.locator("#weights-source").textContent()).toMatch(/^Weights: lenet5-1998\.safetensors/);
       }
       await drawDigit(page, n);
       await expect.poll(() => page.locator("#prediction").textContent(), { message: `${arch}, test image ${n}` }).toBe(String(mnist().test.labels[n]));
