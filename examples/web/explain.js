@@ -252,7 +252,9 @@ async function useNetwork(arch) {
   buildLayers();
   const file = NETWORKS[arch].file;
   try {
-    const { weights, info } = decodeModel(new Uint8Array(await (await fetch(file)).arrayBuffer()), file);
+    const response = await fetch(file);
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    const { weights, info } = decodeModel(new Uint8Array(await response.arrayBuffer()), file);
     setWeights(weights, `Weights: ${file}, trained by the CLI` +
       (typeof info.metrics?.test_accuracy === "number" ? ` (${(info.metrics.test_accuracy * 100).toFixed(2)}% on the MNIST test set).` : "."));
   } catch (err) {
