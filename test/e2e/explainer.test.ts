@@ -233,7 +233,7 @@ describe("the explainer (examples/web/explain.html, served by npm run demo)", ()
     await page.close();
   }, 120_000);
 
-  it("is usable from the keyboard alone, announces predictions, and fits a 375 px screen", async () => {
+  it("is usable from the keyboard alone and with a finger, announces predictions, and fits a 375 px screen", async () => {
     const { page, errors } = await open(url, { viewport: { width: 375, height: 800 }, hasTouch: true, isMobile: true });
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
     const controls = await page.evaluate(() => Array.from(document.querySelectorAll<HTMLElement>("a[href], button:not([disabled]), input, select, [tabindex='0']"))
@@ -250,6 +250,16 @@ describe("the explainer (examples/web/explain.html, served by npm run demo)", ()
     await page.keyboard.press("Enter");
     await expect.poll(() => page.locator("#announce").textContent()).toMatch(/^Prediction: 0, \d+\.\d%\.$/);
     expect(await page.locator("#announce").getAttribute("aria-live")).toBe("polite");
+    // A finger: one vertical stroke on the pad, as touch events (which the page gets as pointer events).
+    await page.click("#clear");
+    await page.locator("#pad").scrollIntoViewIfNeeded();
+    const box = (await page.locator("#pad").boundingBox())!;
+    const cdp = await page.context().newCDPSession(page);
+    const touch = (type: "touchStart" | "touchMove" | "touchEnd", y: number) => cdp.send("Input.dispatchTouchEvent", { type, touchPoints: type === "touchEnd" ? [] : [{ x: box.x + box.width / 2, y: box.y + y * box.height }] });
+    await touch("touchStart", 0.15);
+    for (let y = 0.2; y <= 0.85; y += 0.05) await touch("touchMove", y);
+    await touch("touchEnd", 0.85);
+    await expect.poll(() => page.locator("#announce").textContent(), { message: "a stroke drawn with a finger" }).toMatch(/^Prediction: 1, \d+\.\d%\.$/);
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
     expect(errors).toEqual([]);
     await page.close();
