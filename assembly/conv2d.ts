@@ -4,7 +4,7 @@
 // dout . col^T. 'same' padding is done by the caller laying the input out pre-padded (src/model/lenet.ts),
 // so these kernels never branch on borders.
 import { gemm_nn, gemm_nt_acc } from "./gemm";
-import { at, hsum, zero_f32 } from "./simd";
+import { at, hsum, madd, zero_f32 } from "./simd";
 
 // Copies n contiguous f32 from src to dst: 4 vectors per pass, then single vectors, then a 2-float
 // and a 1-float tail (c3's rows are 10 wide). Pointers step with constant offsets, so the engine
@@ -83,6 +83,11 @@ export function conv2d_bwd_weight(dweight: usize, dbias: usize, dout: usize, col
   B: i32, C: i32, H: i32, W: i32, OC: i32, K: i32): void {
   const OH = H - K + 1, OW = W - K + 1, P = OH * OW, R = C * K * K;
   gemm_nt_acc(dweight, dout, OC * P, col, R * P, OC, R, P, B);
+  bias_grad_acc(dbias, dout, B, OC, P);
+}
+
+// dbias (OC) += the sum of dout (B,OC,P) over b and p, vector lanes first, in b then p order.
+function bias_grad_acc(dbias: usize, dout: usize, B: i32, OC: i32, P: i32): void {
   for (let oc = 0; oc < OC; oc++) {
     let acc = f32x4.splat(0);
     let tail: f32 = 0;
@@ -95,4 +100,44 @@ export function conv2d_bwd_weight(dweight: usize, dbias: usize, dout: usize, col
     const p = at(dbias, oc);
     store<f32>(p, load<f32>(p) + (hsum(acc) + tail));
   }
+}
+
+// conv2d_bwd_weight for 5x5 kernels whose output rows are a multiple of 4 wide (c1), read straight
+// from the input (B,C,H,W) instead of from im2col's patches, so the forward pass needs no col:
+// dweight[oc,c,kh,kw] += sum over b, oh, ow of dout[b,oc,oh,ow] * inp[b,c,oh+kh,ow+kw]. Each sum
+// takes its products in conv2d_bwd_weight's order (b, then p = oh*OW + ow four at a time: with OW a
+// multiple of 4 a vector never straddles two rows, and lane l holds the ow = l mod 4), so both give
+// the same bits (test/kernels/conv.test.ts). One image at a time, so its dout and input stay in L1:
+// the vector sums wait in `acc` (OC*C*K*K vectors of scratch) between images. Blocks of 2 output
+// channels x the 5 taps of one kernel row: 10 accumulators, and each input vector feeds both channels.
+export function conv2d_bwd_weight_rows(dweight: usize, dbias: usize, acc: usize, dout: usize, inp: usize,
+  B: i32, C: i32, H: i32, W: i32, OC: i32): void {
+  const K = 5, OH = H - K + 1, OW = W - K + 1, P = OH * OW, chunks = P >> 2, perRow = OW >> 2;
+  const rowSkip = <usize>(W - OW) << 2; // bytes from the end of one row's chunks to the next row
+  const taps = C * K * K;
+  zero_f32(acc, OC * taps * 4);
+  for (let b = 0; b < B; b++) {
+    let s = acc;
+    for (let oc = 0; oc < OC; oc++) {
+      for (let c = 0; c < C; c++) {
+        for (let kh = 0; kh < K; kh++, s += 80) {
+          let a0 = v128.load(s), a1 = v128.load(s, 16), a2 = v128.load(s, 32), a3 = v128.load(s, 48), a4 = v128.load(s, 64);
+          let d = at(dout, (b * OC + oc) * P), x = at(inp, ((b * C + c) * H + kh) * W);
+          for (let i = 0, j = 0; i < chunks; i++, d += 16, x += 16) {
+            const g = v128.load(d);
+            a0 = madd(g, v128.load(x), a0); a1 = madd(g, v128.load(x, 4), a1); a2 = madd(g, v128.load(x, 8), a2);
+            a3 = madd(g, v128.load(x, 12), a3); a4 = madd(g, v128.load(x, 16), a4);
+            if (++j == perRow) { j = 0; x += rowSkip; }
+          }
+          v128.store(s, a0); v128.store(s, a1, 16); v128.store(s, a2, 32); v128.store(s, a3, 48); v128.store(s, a4, 64);
+        }
+      }
+    }
+  }
+  const zero: f32 = 0; // conv2d_bwd_weight adds its (empty) scalar tail: + 0 turns a -0 sum into +0
+  for (let t = 0; t < OC * taps; t++) {
+    const r = at(dweight, t);
+    store<f32>(r, load<f32>(r) + (hsum(v128.load(acc + (<usize>t << 4))) + zero));
+  }
+  bias_grad_acc(dbias, dout, B, OC, P);
 }

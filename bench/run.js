@@ -111,6 +111,8 @@ const kernels = [
   ["conv2d_tanh_pool_pixels c3", c3.flops, () => k.conv2d_tanh_pool_pixels(o("p4"), o("p2"), o("wt"), o("bias"), B, 6, 14, 14, 16, 5)],
   ["conv2d_bwd_input c3", c3.flops, () => k.conv2d_bwd_input(o("a"), o("dcol"), o("b"), o("w"), B, 6, 14, 14, 16, 5)],
   ["conv2d_bwd_weight c1", c1.flops, () => k.conv2d_bwd_weight(o("g"), o("gb"), o("b"), o("col"), B, 1, 32, 32, 6, 5)],
+  // What training runs for c1: the weight gradient read from the input, so c1's forward pass needs no im2col.
+  ["conv2d_bwd_weight_rows c1", c1.flops, () => k.conv2d_bwd_weight_rows(o("g"), o("gb"), o("dcol"), o("b"), o("a"), B, 1, 32, 32, 6)],
   ["conv2d_bwd_weight c3", c3.flops, () => k.conv2d_bwd_weight(o("g"), o("gb"), o("b"), o("col"), B, 6, 14, 14, 16, 5)],
   ["dense_fwd f5 (400->120)", 2 * B * 400 * 120, () => k.dense_fwd(o("e"), o("d"), o("w"), o("bias"), B, 400, 120)],
   ["dense_bwd_input f5", 2 * B * 400 * 120, () => k.dense_bwd_input(o("d"), o("e"), o("w"), B, 400, 120)],

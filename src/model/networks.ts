@@ -151,7 +151,6 @@ function articleNetwork(classes: number): Architecture {
     trainableCount: parameters.reduce((n, p) => n + sizeOf(p.shape), 0),
     activations: {
       input: INPUT, // (1,32,32), zero border
-      col1: C1.patch * C1.OH * C1.OW, // c1's unrolled input patches (im2col), kept for its weight gradient
       c1: C1.out, // conv c1 then tanh, in place
       col3: C3.patch * C3.OH * C3.OW, // c3's unrolled input patches
       p2: S2.out,
@@ -181,8 +180,9 @@ function articleNetwork(classes: number): Architecture {
       { name: "logits", shape: [classes] },
       { name: "probs", shape: [classes] },
     ],
-    // one image's patch gradients (conv2d_bwd_input), c3's weights transposed (inference)
-    scratch: { dcol3: C3.patch * C3.OH * C3.OW, c3T: C3.patch * C3.OC },
+    // one image's patch gradients (conv2d_bwd_input), c3's weights transposed (inference), c1's
+    // weight-gradient sums between images (conv2d_bwd_weight_rows: 4 lanes per weight)
+    scratch: { dcol3: C3.patch * C3.OH * C3.OW, c3T: C3.patch * C3.OC, dw1: 4 * C1.OC * C1.patch },
     constants: {},
     input: { low: 0, high: 1 },
     classes,
@@ -194,14 +194,14 @@ function articleNetwork(classes: number): Architecture {
       const w6 = P("f6.weight"), b6 = P("f6.bias"), wo = P("out.weight"), bo = P("out.bias");
       const gw1 = G("c1.weight"), gb1 = G("c1.bias"), gw3 = G("c3.weight"), gb3 = G("c3.bias"), gw5 = G("f5.weight"), gb5 = G("f5.bias");
       const gw6 = G("f6.weight"), gb6 = G("f6.bias"), gwo = G("out.weight"), gbo = G("out.bias");
-      const input = act("input"), col1 = act("col1"), c1 = act("c1"), p2 = act("p2"), col3 = act("col3"), c3 = act("c3");
+      const input = act("input"), c1 = act("c1"), p2 = act("p2"), col3 = act("col3"), c3 = act("c3");
       const p4 = act("p4"), f5 = act("f5"), f6 = act("f6"), logits = act("logits");
       const dlogits = act("dlogits"), df6 = act("df6"), df5 = act("df5"), dp4 = act("dp4"), dc3 = act("dc3"), dp2 = act("dp2"), dc1 = act("dc1");
-      const c3T = fixed("c3T"), dcol3 = fixed("dcol3");
+      const c3T = fixed("c3T"), dcol3 = fixed("dcol3"), dw1 = fixed("dw1");
       return {
         forward(B, first, training) {
-          if (training) { // the activations backward needs: patches (col), c1 and c3 after tanh
-            k.conv2d_fwd(c1(first), col1(first), input(first), w1, b1, B, C1.C, C1.H, C1.W, C1.OC, C1.K, true);
+          if (training) { // the activations backward needs: c3's patches (col3), c1 and c3 after tanh
+            k.conv2d_fwd_rows(c1(first), input(first), w1, b1, B, C1.C, C1.H, C1.W, C1.OC, C1.K); // c1's weight gradient reads the input itself
             k.tanh_fwd(c1(first), c1(first), B * C1.out);
             k.avgpool2d_fwd(p2(first), c1(first), B, S2.C, S2.H, S2.W);
             k.conv2d_fwd(c3(first), col3(first), p2(first), w3, b3, B, C3.C, C3.H, C3.W, C3.OC, C3.K, true);
@@ -234,7 +234,7 @@ function articleNetwork(classes: number): Architecture {
           k.conv2d_bwd_input(dp2(first), dcol3, dc3(first), w3, B, C3.C, C3.H, C3.W, C3.OC, C3.K);
           k.avgpool2d_bwd(dc1(first), dp2(first), B, S2.C, S2.H, S2.W);
           k.tanh_bwd(dc1(first), dc1(first), c1(first), B * C1.out);
-          k.conv2d_bwd_weight(gw1, gb1, dc1(first), col1(first), B, C1.C, C1.H, C1.W, C1.OC, C1.K);
+          k.conv2d_bwd_weight_rows(gw1, gb1, dw1, dc1(first), input(first), B, C1.C, C1.H, C1.W, C1.OC);
         },
       };
     },
@@ -335,7 +335,6 @@ function paperNetwork(kind: "rbf" | "softmax", classes = CLASSES): Architecture 
     trainableCount: parameters.reduce((n, p) => n + sizeOf(p.shape), 0) - (C3_MASK.length - C3_MASK.reduce((a, b) => a + b, 0)),
     activations: {
       input: INPUT,
-      col1: C1.patch * C1.OH * C1.OW,
       c1: C1.out, // conv then squash, in place (likewise below)
       s2: S2.out,
       col3: C3.patch * C3.OH * C3.OW,
@@ -364,7 +363,7 @@ function paperNetwork(kind: "rbf" | "softmax", classes = CLASSES): Architecture 
       { name: "logits", shape: [logits] },
       { name: "probs", shape: [classes] },
     ],
-    scratch: { dcol3: C3.patch * C3.OH * C3.OW, c3T: C3.patch * C3.OC },
+    scratch: { dcol3: C3.patch * C3.OH * C3.OW, c3T: C3.patch * C3.OC, dw1: 4 * C1.OC * C1.patch },
     constants: rbf ? { c3Mask: C3_MASK, codes: RBF_CODES } : { c3Mask: C3_MASK },
     // The paper: "the value of the background (white) corresponds to -0.1 and the foreground (black)
     // corresponds to 1.175. This makes the mean input roughly 0, and the variance roughly 1."
@@ -391,13 +390,14 @@ function paperNetwork(kind: "rbf" | "softmax", classes = CLASSES): Architecture 
       const gw1 = G("c1.weight"), gb1 = G("c1.bias"), gs2w = G("s2.weight"), gs2b = G("s2.bias"), gw3 = G("c3.weight"), gb3 = G("c3.bias");
       const gs4w = G("s4.weight"), gs4b = G("s4.bias"), gw5 = G("c5.weight"), gb5 = G("c5.bias"), gw6 = G("f6.weight"), gb6 = G("f6.bias");
       const gwo = rbf ? 0 : G("out.weight"), gbo = rbf ? 0 : G("out.bias");
-      const input = act("input"), col1 = act("col1"), c1 = act("c1"), s2 = act("s2"), col3 = act("col3"), c3 = act("c3"), s4 = act("s4");
+      const input = act("input"), c1 = act("c1"), s2 = act("s2"), col3 = act("col3"), c3 = act("c3"), s4 = act("s4");
       const c5 = act("c5"), f6 = act("f6"), out = act("logits");
       const dlogits = act("dlogits"), df6 = act("df6"), dc5 = act("dc5"), ds4 = act("ds4"), dc3 = act("dc3"), ds2 = act("ds2"), dc1 = act("dc1");
-      const c3T = fixed("c3T"), dcol3 = fixed("dcol3"), c3Mask = fixed("c3Mask"), codes = rbf ? fixed("codes") : 0;
+      const c3T = fixed("c3T"), dcol3 = fixed("dcol3"), dw1 = fixed("dw1"), c3Mask = fixed("c3Mask"), codes = rbf ? fixed("codes") : 0;
       return {
         forward(B, first, training) {
-          convolve(k, training, C1, B, c1(first), input(first), w1, b1, col1(first), 0);
+          // c1's weight gradient reads the input itself: no patches to keep, the training pass too runs the direct kernel
+          convolve(k, false, C1, B, c1(first), input(first), w1, b1, 0, 0);
           k.squash_fwd(c1(first), c1(first), B * C1.out);
           k.subsample2d_fwd(s2(first), c1(first), s2w, s2b, B, S2.C, S2.H, S2.W);
           k.squash_fwd(s2(first), s2(first), B * S2.out);
@@ -434,7 +434,7 @@ function paperNetwork(kind: "rbf" | "softmax", classes = CLASSES): Architecture 
           k.squash_bwd(ds2(first), ds2(first), s2(first), B * S2.out);
           k.subsample2d_bwd(dc1(first), gs2w, gs2b, ds2(first), c1(first), s2w, B, S2.C, S2.H, S2.W);
           k.squash_bwd(dc1(first), dc1(first), c1(first), B * C1.out);
-          k.conv2d_bwd_weight(gw1, gb1, dc1(first), col1(first), B, C1.C, C1.H, C1.W, C1.OC, C1.K);
+          k.conv2d_bwd_weight_rows(gw1, gb1, dw1, dc1(first), input(first), B, C1.C, C1.H, C1.W, C1.OC);
         },
       };
     },
