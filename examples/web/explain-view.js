@@ -48,12 +48,21 @@ export function valueIndex(g, { map, y, x }) {
   return map * H * W + (y + g.crop) * W + (x + g.crop);
 }
 
-/** The unit one arrow key away (maps follow one another left to right, top to bottom). */
+/**
+ * The unit one key away: arrows move by a unit (maps follow one another left to right, top to
+ * bottom), Page Down and Page Up to the same unit of the next or previous map, Home and End to the
+ * first and last unit of the map. null past the last map or before the first; undefined for any other key.
+ */
 export function step(g, { map, y, x }, key) {
   if (key === "ArrowRight") x++;
-  if (key === "ArrowLeft") x--;
-  if (key === "ArrowDown") y++;
-  if (key === "ArrowUp") y--;
+  else if (key === "ArrowLeft") x--;
+  else if (key === "ArrowDown") y++;
+  else if (key === "ArrowUp") y--;
+  else if (key === "PageDown") map++;
+  else if (key === "PageUp") map--;
+  else if (key === "Home") [y, x] = [0, 0];
+  else if (key === "End") [y, x] = [g.rows - 1, g.cols - 1];
+  else return undefined;
   if (x >= g.cols) [map, x] = [map + 1, 0];
   if (x < 0) [map, x] = [map - 1, g.cols - 1];
   if (y >= g.rows) [map, y] = [map + g.perRow, 0];
@@ -64,10 +73,10 @@ export function step(g, { map, y, x }, key) {
 // Colours: the input in grey as the network sees it (black background, white ink); every other
 // value on a diverging scale, blue below 0, white at 0, red above, saturated at the layer's range.
 const WHITE = [247, 247, 247], BLUE = [33, 102, 172], RED = [178, 24, 43];
-const SQUASH_A = 1.7159; // the 1998 network's f(a) = 1.7159 tanh(2a/3) lies in +-1.7159
+const SQUASH_A = 1.7159; // the 1998 network's f(a) = 1.7159 tanh(2a/3) lies in +-1.7159 (networks.ts's SQUASH)
 
-/** The value that saturates a layer's colours (the input's [low, high] is its own). */
-export const rangeOf = (name, arch) => (arch === "lenet5" ? 1 : SQUASH_A);
+/** The value that saturates the colours of a network's layers: tanh's 1, or the 1998 squash's 1.7159. */
+export const rangeOf = (arch) => (arch === "lenet5" ? 1 : SQUASH_A);
 
 /** RGB of `v` in a layer with range `range` (or the input's grey, for `input`). */
 export function colourOf(v, range, input) {
@@ -79,13 +88,13 @@ export function colourOf(v, range, input) {
   return WHITE.map((w, i) => Math.round(w + a * (end[i] - w)));
 }
 
-/** The input's scale: pixel 0 (background) to 255 (ink), as each network maps it. */
+/** The input's scale: pixel 0 (background) to 255 (ink), as each network maps it (its arch.input; a test checks they agree). */
 export const INPUT_SCALE = { "lenet5": { low: 0, high: 1 }, "lenet5-1998": { low: -0.1, high: 1.175 } };
 
 /** RGBA pixels of a layer's canvas (gaps white). */
 export function paint(g, values, arch) {
   const rgba = new Uint8ClampedArray(g.width * g.height * 4).fill(255);
-  const range = rangeOf(g.name, arch), input = g.name === "input" ? INPUT_SCALE[arch] : undefined;
+  const range = rangeOf(arch), input = g.name === "input" ? INPUT_SCALE[arch] : undefined;
   for (let map = 0; map < g.tiles; map++) {
     const [ox, oy] = tileOrigin(g, map);
     for (let y = 0; y < g.rows; y++) {
@@ -131,7 +140,7 @@ function strongest(terms, count = 5) {
 /**
  * Everything the unit panel shows about unit `index` of layer `layer`: its value, receptive field,
  * the 5x5 weights it applies to each input map, the sum that went into the activation function,
- * and the inputs that pushed it up or down the most.
+ * and the inputs that pushed it up or down the most (for a pooling unit, its 4 `inputs` instead).
  * `act`: layer name -> values (model.activations), `w`: model.getWeights(), `mask`: C3_MASK, `codes`: RBF_CODES.
  */
 export function explainUnit(arch, layer, index, act, w, { mask, codes } = {}) {
@@ -139,7 +148,7 @@ export function explainUnit(arch, layer, index, act, w, { mask, codes } = {}) {
   const shapes = { input: [1, 32, 32], c1: [6, 28, 28], p2: [6, 14, 14], s2: [6, 14, 14], c3: [16, 10, 10], p4: [16, 5, 5], s4: [16, 5, 5] };
   const shape = shapes[layer] ?? [act[layer].length];
   const value = act[layer][index];
-  const out = { layer, index, name: unitName(layer, shape, index), value, field: null, kernels: [], bias: undefined, sum: undefined, activation: undefined, formula: "", up: [], down: [] };
+  const out = { layer, index, name: unitName(layer, shape, index), value, field: null, kernels: [], bias: undefined, sum: undefined, activation: undefined, formula: "", up: [], down: [], inputs: undefined };
   const [, H, W] = shape, map = Math.floor(index / ((H ?? 1) * (W ?? 1))), y = Math.floor(index / (W ?? 1)) % (H ?? 1), x = index % (W ?? 1);
   if (shape.length === 3) out.field = receptiveField(layer, y, x);
 
@@ -169,7 +178,7 @@ export function explainUnit(arch, layer, index, act, w, { mask, codes } = {}) {
     } else {
       Object.assign(out, { sum: total / 4, activation: total / 4, formula: `the average of 4 ${source} values` });
     }
-    out.up = inputs.map((v, k) => ({ label: `${source} row ${2 * y + (k >> 1)}, column ${2 * x + (k & 1)}`, amount: v }));
+    out.inputs = inputs.map((v, k) => ({ label: `${source} row ${2 * y + (k >> 1)}, column ${2 * x + (k & 1)}`, amount: v }));
   } else if (layer !== "input") {
     // Dense layers and outputs: a weighted sum of the layer before (or, for the RBF units, a distance).
     const before = { f5: "p4", c5: "s4", f6: paper ? "c5" : "f5", logits: "f6" }[layer];

@@ -7,16 +7,18 @@ import { LeNet5, encodeModel, evaluateDetailed, subset, train } from "./lenet-wa
 import { datasets, servedMnist } from "./idx-files.js";
 
 const SNAPSHOT_MS = 100, CONFUSION_MS = 1500, CONFUSION_IMAGES = 1000;
-let model, settings, paused = false, wake, sendNow = false;
+// paused: stop between batches; steps: batches to run while paused (each Step adds one); report: post
+// the state at the next stop (a pause or a step just taken).
+let model, settings, paused = false, steps = 0, report = false, wake;
 const stop = new AbortController();
 const post = (message, transfer) => self.postMessage(message, transfer ?? []);
 
 self.onmessage = ({ data: m }) => {
   if (m.type === "start") run(m).catch((err) => post({ type: "error", message: err.message }));
-  if (m.type === "pause") paused = true;
+  if (m.type === "pause") [paused, report] = [true, true];
   if (m.type === "resume") paused = false;
   if (m.type === "stop") stop.abort();
-  if (m.type === "step") sendNow = true; // paused stays set: the next onYield, one batch on, waits again
+  if (m.type === "step") steps++; // paused stays set: one batch on, training stops again
   if (m.type !== "pause" && m.type !== "save") wake?.();
   if (m.type === "save" && model) {
     const bytes = encodeModel(model.getWeights(), { architecture: model.arch.name, training: settings });
@@ -24,8 +26,7 @@ self.onmessage = ({ data: m }) => {
   }
 };
 
-async function run({ arch, epochs, seed, threads, files, paused: startPaused }) {
-  paused = startPaused;
+async function run({ arch, epochs, seed, threads, files }) {
   const { all: data, test } = datasets(files ? files.map((f) => ({ name: f.name, bytes: new Uint8Array(f.bytes) })) : await servedMnist());
   const check = test ? subset(test, 0, Math.min(CONFUSION_IMAGES, test.count)) : undefined;
   threads = crossOriginIsolated ? Math.max(1, Math.min(threads, 8)) : 1;
@@ -64,12 +65,13 @@ async function run({ arch, epochs, seed, threads, files, paused: startPaused }) 
       if (now - lastConfusion >= CONFUSION_MS) confusion();
     },
     onYield: async () => {
-      if (sendNow || paused) {
-        sendNow = false;
+      if (steps > 0) [steps, report] = [steps - 1, true]; // the step just taken
+      if (paused && steps === 0 && report) {
+        report = false;
         snapshot();
         confusion();
       }
-      while (paused && !sendNow && !stop.signal.aborted) await new Promise((resolve) => (wake = resolve));
+      while (paused && steps === 0 && !stop.signal.aborted) await new Promise((resolve) => (wake = resolve));
     },
   });
   if (progress) {

@@ -1,7 +1,8 @@
 // The explainer: a drawn digit through every layer of LeNet-5, live; any unit opened (its receptive
 // field, weights and sum); and the network trained from random weights in a Web Worker
 // (explain-worker.js), its filters, maps, curves and confusion matrix redrawn as it learns.
-// What is drawn comes from explain-view.js; every value from lenet-wasm's own model.activations().
+// What is drawn comes from explain-view.js; every layer's values from lenet-wasm's own
+// model.activations() (the unit panel's sums are recomputed from them, in float64).
 import { C3_MASK, LeNet5, RBF_CODES, decodeModel, findDigit, parseIdx } from "./lenet-wasm/lenet-wasm.js";
 import { describeFiles, fileDrop } from "./file-drop.js";
 import { drawingPad } from "./pad.js";
@@ -38,8 +39,10 @@ function buildLayers() {
     const g = view.gridLayout(name, shape, state.arch);
     const canvas = el("canvas", { width: g.width, height: g.height, tabIndex: 0, id: `layer-${name}` });
     canvas.style.width = `${g.width * SCALE[name]}px`;
-    canvas.setAttribute("role", "img");
-    canvas.setAttribute("aria-label", `${NETWORKS[state.arch].layers[name]}: arrow keys choose a unit`);
+    // Arrow keys move over the units: "application" asks screen readers to pass the keys on.
+    canvas.setAttribute("role", "application");
+    canvas.setAttribute("aria-roledescription", "layer");
+    canvas.setAttribute("aria-label", `${NETWORKS[state.arch].layers[name]}: arrow keys move over the units, Page Up and Page Down between maps`);
     const wrap = el("div", { className: "map" }, canvas);
     const fig = el("figure", {}, wrap, el("figcaption", { textContent: NETWORKS[state.arch].layers[name] }));
     box.append(fig);
@@ -50,12 +53,13 @@ function buildLayers() {
     };
     canvas.addEventListener("pointermove", (e) => { if (e.pointerType === "mouse") pick(e); });
     canvas.addEventListener("pointerdown", pick);
-    canvas.addEventListener("focus", () => { if (state.selected?.layer !== name) select({ layer: name, unit: { map: 0, y: 0, x: 0 } }); });
+    canvas.addEventListener("focus", () => { if (state.selected?.layer !== name) select({ layer: name, unit: { map: 0, y: 0, x: 0 } }, true); });
     canvas.addEventListener("keydown", (e) => {
-      if (!e.key.startsWith("Arrow") || state.selected?.layer !== name) return;
-      e.preventDefault();
+      if (state.selected?.layer !== name) return;
       const next = view.step(g, state.selected.unit, e.key);
-      if (next) select({ layer: name, unit: next });
+      if (next === undefined) return; // not a key of ours
+      e.preventDefault();
+      if (next) select({ layer: name, unit: next }, true);
     });
   }
   // The 10 outputs: buttons (each opens its explanation) with a probability bar.
@@ -64,7 +68,7 @@ function buildLayers() {
   state.bars = Array.from({ length: 10 }, (_, d) => {
     const button = el("button", { type: "button", textContent: String(d) });
     button.setAttribute("aria-pressed", "false");
-    button.addEventListener("click", () => select({ layer: "logits", index: d }));
+    button.addEventListener("click", () => select({ layer: "logits", index: d }, true));
     const fill = el("div"), bar = el("div", { className: "bar" }, fill), value = el("span");
     outputs.append(button, bar, value);
     return { button, bar, fill, value };
@@ -74,26 +78,30 @@ function buildLayers() {
 // ---------------------------------------------------------------------------------------------
 // One update: the pad -> the 28x28 digit -> every layer's activations -> every panel.
 
-let pending = false;
-/** Updates at most once per frame, however many pointer events arrive; announces when a stroke ends. */
-function schedule(final) {
-  if (final) announceNext = true;
+let pending = false, stroke = false, announceNext = false;
+/**
+ * Updates at most once per frame, however many pointer events or weight snapshots arrive. `drawn`:
+ * the pad changed (the update is timed), `final`: a stroke ended (the prediction is announced).
+ */
+function schedule({ drawn = false, final = false } = {}) {
+  stroke ||= drawn;
+  announceNext ||= final;
   if (!pending) requestAnimationFrame(update);
   pending = true;
 }
-let announceNext = false;
 
 function update() {
   pending = false;
+  const timed = stroke, announcing = announceNext;
+  stroke = announceNext = false;
   if (!state.model) return;
   const start = performance.now();
   state.digit = findDigit(pad.image());
   state.act = state.digit ? Object.fromEntries(state.model.activations(state.digit).map((l) => [l.name, l.values])) : null;
   draw();
   const ms = performance.now() - start;
-  if (state.digit) recordTiming(ms);
-  if (announceNext) announce();
-  announceNext = false;
+  if (timed && state.digit) recordTiming(ms);
+  if (announcing) announce();
   publish();
 }
 
@@ -115,17 +123,20 @@ function draw() {
 
 function announce() {
   const probs = state.act?.probs;
-  if (!probs) return void ($("announce").textContent = "The pad is empty.");
+  if (!probs) return say("The pad is empty.");
   const best = probs.indexOf(Math.max(...probs));
-  $("announce").textContent = `Prediction: ${best}, ${(probs[best] * 100).toFixed(1)}%.`;
+  say(`Prediction: ${best}, ${(probs[best] * 100).toFixed(1)}%.`);
 }
+
+/** Tells screen readers (one polite live region for the page: predictions, a unit chosen by key, training stops). */
+const say = (text) => void ($("announce").textContent = text);
 
 function recordTiming(ms) {
   state.timings.push(ms);
   if (state.timings.length > 60) state.timings.shift();
   const sorted = [...state.timings].sort((a, b) => a - b), median = sorted[Math.floor(sorted.length / 2)];
   const text = `Update time per stroke: ${median.toFixed(1)} ms (median of the last ${sorted.length}; slowest ${sorted.at(-1).toFixed(1)} ms): ` +
-    "from the pad's pixels to every layer computed and drawn.";
+    "from the pad's pixels to every layer computed and drawn on its canvas.";
   $("timing").textContent = text;
   $("timing").dataset.median = String(median);
 }
@@ -152,10 +163,12 @@ function publish() {
 // ---------------------------------------------------------------------------------------------
 // The unit panel.
 
-function select(selection) {
+/** Opens a unit; `spoken` (chosen by key or click, not by a passing mouse) also announces it. */
+function select(selection, spoken = false) {
   state.selected = selection;
   state.bars.forEach(({ button }, d) => button.setAttribute("aria-pressed", String(selection.layer === "logits" && selection.index === d)));
   showUnit();
+  if (spoken) say($("unit-summary").textContent);
   publish();
 }
 
@@ -199,15 +212,14 @@ function showUnit() {
   const index = s.layer === "logits" ? s.index : view.valueIndex(grid.g, s.unit);
   const u = view.explainUnit(state.arch, s.layer, index, state.act, state.weights, { mask: C3_MASK, codes: RBF_CODES });
   state.unit = u;
-  if (grid) {
-    const [ox, oy] = view.tileOrigin(grid.g, s.unit.map);
-    overlay(grid, "cursor", ox + s.unit.x, oy + s.unit.y, 1);
-  }
+  if (grid) overlay(grid, "cursor", s.unit.map, s.unit.x, s.unit.y, 1);
   const input = state.grids.input, crop = input.g.crop;
-  if (u.field) overlay(input, "field", u.field.left - crop, u.field.top - crop, u.field.size);
-  const fieldText = u.field
-    ? `rows ${u.field.top}-${u.field.top + u.field.size - 1}, columns ${u.field.left}-${u.field.left + u.field.size - 1} of the 32x32 input field`
-    : "the whole input";
+  if (u.field) overlay(input, "field", 0, u.field.left - crop, u.field.top - crop, u.field.size);
+  const span = (from, size) => `${from}-${from + size - 1}`;
+  const shown = (from, size) => span(Math.max(0, from - crop), Math.min(from + size, 32 - crop) - Math.max(crop, from));
+  const fieldText = !u.field ? "the whole input"
+    : `rows ${span(u.field.top, u.field.size)}, columns ${span(u.field.left, u.field.size)} of the 32x32 input field` +
+      (crop ? ` (rows ${shown(u.field.top, u.field.size)}, columns ${shown(u.field.left, u.field.size)} of the 28x28 image)` : "");
   const label = s.layer === "logits" ? `output ${s.index} (probability ${(state.act.probs[s.index] * 100).toFixed(2)}%)` : u.name;
   $("unit-summary").textContent = `${label}: value ${fmt(u.value)}. Reads ${fieldText}.`;
   $("unit-summary").dataset.field = u.field ? `${u.field.top},${u.field.left},${u.field.size}` : "all";
@@ -218,48 +230,60 @@ function showUnit() {
     `sum ${fmt(u.sum)}` + (u.activation !== u.sum ? ` -> ${fmt(u.activation)}` : "") + ` (the kernels computed ${fmt(u.value)} in float32).`;
   if (u.kernels.length) {
     const range = Math.max(...u.kernels.flatMap((k) => Array.from(k.weights, Math.abs)), 1e-6);
-    const grey = s.layer === "c1" ? view.INPUT_SCALE[state.arch] : undefined;
+    const grey = s.layer === "c1" ? state.model.arch.input : undefined;
     panel.scale.textContent = `Weights (saturated at ${fmt(range)}) and the inputs they multiply:`;
     u.kernels.forEach((k, i) => {
       const { weights, inputs } = panel.kernels[i];
       paintKernel(weights.canvas, weights.caption, k.weights, range, undefined);
-      paintKernel(inputs.canvas, inputs.caption, k.inputs, view.rangeOf("", state.arch), grey);
+      paintKernel(inputs.canvas, inputs.caption, k.inputs, view.rangeOf(state.arch), grey);
     });
   }
   const list = (title, terms) => terms.length ? [el("div", {}, el("strong", { textContent: title }),
     el("ol", { className: "terms" }, ...terms.map((t) => el("li", { textContent: `${t.label}: ${t.amount >= 0 ? "+" : ""}${fmt(t.amount)}` }))))] : [];
-  panel.lists.replaceChildren(...(["p2", "p4", "s2", "s4"].includes(s.layer)
-    ? list("Its 4 inputs", u.up)
+  panel.lists.replaceChildren(...(u.inputs
+    ? list("Its 4 inputs", u.inputs)
     : [...list("Pushed it up the most", u.up), ...list("Pushed it down the most", u.down)]));
 }
 
-/** Outlines `size` units from (x, y) of a layer's canvas, in percent of it (reading no layout: this runs every frame). */
-function overlay({ g, wrap }, kind, x, y, size) {
-  const box = el("div", { className: kind });
+/**
+ * Outlines `size` units from (x, y) of map `map` of a layer's canvas, clipped to the map, in percent
+ * of the canvas (reading no layout: this runs every frame).
+ */
+function overlay({ g, wrap }, kind, map, x, y, size) {
+  const [ox, oy] = view.tileOrigin(g, map), box = el("div", { className: kind });
   const x0 = Math.max(0, x), y0 = Math.max(0, y), x1 = Math.min(g.cols, x + size), y1 = Math.min(g.rows, y + size);
   const pct = (v, of) => `${(100 * v) / of}%`;
-  Object.assign(box.style, { left: pct(x0, g.width), top: pct(y0, g.height), width: pct(x1 - x0, g.width), height: pct(y1 - y0, g.height) });
+  Object.assign(box.style, { left: pct(ox + x0, g.width), top: pct(oy + y0, g.height), width: pct(x1 - x0, g.width), height: pct(y1 - y0, g.height) });
   wrap.append(box);
 }
 
 // ---------------------------------------------------------------------------------------------
 // Networks and weights: the trained files, or the worker's snapshots while it trains.
 
+let choice = 0; // the latest network asked for: an earlier request that resolves later is dropped
+
+/** Shows network `arch` with its trained weights (random ones, saying why, when its file does not load). */
 async function useNetwork(arch) {
+  const mine = ++choice;
   const model = await LeNet5.create({ arch, batchSize: 1 });
   model.activations(new Uint8Array(784)); // the first call compiles the kernels: not a stroke's time
-  Object.assign(state, { arch, model, selected: null });
-  buildLayers();
   const file = NETWORKS[arch].file;
+  let weights, source;
   try {
     const response = await fetch(file);
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
-    const { weights, info } = decodeModel(new Uint8Array(await response.arrayBuffer()), file);
-    setWeights(weights, `Weights: ${file}, trained by the CLI` +
-      (typeof info.metrics?.test_accuracy === "number" ? ` (${(info.metrics.test_accuracy * 100).toFixed(2)}% on the MNIST test set).` : "."));
+    const decoded = decodeModel(new Uint8Array(await response.arrayBuffer()), file);
+    const accuracy = decoded.info.metrics?.test_accuracy;
+    weights = decoded.weights;
+    source = `Weights: ${file}, trained by the CLI` + (typeof accuracy === "number" ? ` (${(accuracy * 100).toFixed(2)}% on the MNIST test set).` : ".");
   } catch (err) {
-    setWeights(state.model.getWeights(), `Weights: random (seed 1): ${file} did not load (${err.message}).`);
+    weights = model.getWeights();
+    source = `Weights: random (seed 1): ${file} did not load (${err.message}).`;
   }
+  if (mine !== choice) return;
+  Object.assign(state, { arch, model, selected: null });
+  buildLayers();
+  setWeights(weights, source);
 }
 
 function setWeights(weights, source) {
@@ -268,7 +292,7 @@ function setWeights(weights, source) {
   state.source = source;
   $("weights-source").textContent = source;
   drawFilters(weights["c1.weight"]);
-  schedule(false);
+  schedule();
 }
 
 $("arch").addEventListener("change", (e) => useNetwork(e.target.value));
@@ -276,7 +300,7 @@ $("arch").addEventListener("change", (e) => useNetwork(e.target.value));
 // ---------------------------------------------------------------------------------------------
 // Training in a worker.
 
-let worker, files = [], paused = false;
+let worker, files = [], paused = false, pausedInWorker = false;
 const curve = { loss: [], accuracy: [], test: [] };
 
 fileDrop($("drop"), $("files"), (list) => {
@@ -284,35 +308,41 @@ fileDrop($("drop"), $("files"), (list) => {
   $("picked").textContent = describeFiles(files);
 });
 
+/** The controls while training runs (or not): the settings stay as the run started. */
 function setControls(running) {
   state.training = running;
-  $("start").disabled = running;
-  $("arch").disabled = running;
+  for (const id of ["start", "arch", "epochs", "seed", "files"]) $(id).disabled = running;
   $("pause").disabled = $("stop").disabled = !running;
-  $("step").disabled = !running || !paused;
+  $("step").disabled = !running || !pausedInWorker; // once the worker has stopped between batches
   $("pause").textContent = paused ? "Resume" : "Pause";
+  if (!running) $("save").disabled = worker === undefined;
 }
 
-async function start(startPaused) {
+async function start() {
+  setControls(true); // at once: a second click must not start a second worker
   worker?.terminate();
-  paused = startPaused;
+  worker = undefined;
+  paused = pausedInWorker = false;
+  $("save").disabled = true; // until the worker has a model
+  $("arch").value = state.arch; // trains the network shown
+  choice++; // and drops a network change still loading
   curve.loss.length = curve.accuracy.length = curve.test.length = 0;
+  $("train-status").textContent = "Loading the data…";
+  document.body.dataset.training = "starting";
+  const settings = { arch: state.arch, epochs: Number($("epochs").value), seed: Number($("seed").value) };
+  state.run = settings;
   const picked = files.length ? await Promise.all(files.map(async (f) => ({ name: f.name, bytes: await f.arrayBuffer() }))) : undefined;
   worker = new Worker("explain-worker.js", { type: "module" });
   worker.onmessage = ({ data }) => handle[data.type](data);
-  worker.onerror = (e) => handle.error({ message: e.message ?? "the worker failed to start" });
+  worker.onerror = (e) => handle.error({ message: e.message || "the training worker failed (the browser's console says why)" });
   const threads = crossOriginIsolated ? Math.min(navigator.hardwareConcurrency ?? 1, 8) : 1;
-  worker.postMessage({ type: "start", arch: state.arch, epochs: Number($("epochs").value), seed: Number($("seed").value), threads, paused, files: picked },
-    picked?.map((f) => f.bytes) ?? []);
-  setControls(true);
-  $("save").disabled = false;
-  $("train-status").textContent = "Loading the data…";
-  document.body.dataset.training = "starting";
+  worker.postMessage({ type: "start", ...settings, threads, files: picked }, picked?.map((f) => f.bytes) ?? []);
 }
 
-$("start").addEventListener("click", () => start(false));
+$("start").addEventListener("click", () => start());
 $("pause").addEventListener("click", () => {
   paused = !paused;
+  if (!paused) pausedInWorker = false;
   worker.postMessage({ type: paused ? "pause" : "resume" });
   setControls(true);
 });
@@ -322,6 +352,7 @@ $("save").addEventListener("click", () => worker?.postMessage({ type: "save" }))
 
 const handle = {
   info({ train, test, threads }) {
+    $("save").disabled = false;
     $("mode").textContent = `${train.toLocaleString("en")} training images` + (test ? `, ${test.toLocaleString("en")} test images` : ", no test set (no confusion matrix)") +
       `. ${threads === 1 ? "One worker" : `${threads} workers sharing each batch`}` +
       (crossOriginIsolated ? "." : " (the page is not cross-origin isolated: one worker; the weights are the same either way).");
@@ -329,12 +360,17 @@ const handle = {
   snapshot(s) {
     curve.loss.push(...s.losses);
     curve.accuracy.push(...s.accuracies);
-    setWeights(s.weights, `Weights: training from random (seed ${$("seed").value}), epoch ${s.epoch}, batch ${s.batch}.`);
+    setWeights(s.weights, `Weights: training from random (seed ${state.run.seed}), epoch ${s.epoch}, batch ${s.batch}.`);
     const status = $("train-status");
     status.textContent = `Epoch ${s.epoch} of ${s.epochs}, batch ${s.batch.toLocaleString("en")} of ${s.batches.toLocaleString("en")}: ` +
       `loss ${s.loss.toFixed(4)}, accuracy ${(s.accuracy * 100).toFixed(2)}% (epoch so far)${s.paused ? ". Paused." : ""}`;
     Object.assign(status.dataset, { epoch: String(s.epoch), batch: String(s.batch), total: String(s.total), paused: String(s.paused) });
     document.body.dataset.training = s.paused ? "paused" : "running";
+    if (s.paused) say(status.textContent); // pauses and steps are announced; the running count is not
+    if (s.paused !== pausedInWorker && paused) {
+      pausedInWorker = s.paused;
+      setControls(true);
+    }
     drawCurves();
   },
   confusion({ confusion, accuracy, total }) {
@@ -343,20 +379,24 @@ const handle = {
     drawCurves();
   },
   done({ stopped, seconds, imagesPerSecond }) {
-    paused = false;
+    paused = pausedInWorker = false;
     setControls(false);
-    $("train-status").textContent = `${stopped ? "Stopped" : "Done"} after ${seconds.toFixed(1)} s of training (${Math.round(imagesPerSecond).toLocaleString("en")} images/s).`;
+    // The worker's time includes what it does for the page between batches (snapshots, the confusion matrix).
+    $("train-status").textContent = `${stopped ? "Stopped" : "Done"} after ${seconds.toFixed(1)} s of training (${Math.round(imagesPerSecond).toLocaleString("en")} images/s, with the page's snapshots).`;
+    say($("train-status").textContent);
     document.body.dataset.training = "done";
   },
   model({ bytes }) {
-    const a = el("a", { href: URL.createObjectURL(new Blob([bytes], { type: "application/octet-stream" })), download: `${state.arch}.safetensors` });
+    const a = el("a", { href: URL.createObjectURL(new Blob([bytes], { type: "application/octet-stream" })), download: `${state.run.arch}.safetensors` });
     a.click();
     setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
   },
   error({ message }) {
-    paused = false;
+    worker?.terminate(); // whatever it was doing stops with the error
+    paused = pausedInWorker = false;
     setControls(false);
     $("train-status").textContent = `Error: ${message}`;
+    say($("train-status").textContent);
     document.body.dataset.training = "error";
     console.error(message);
   },
@@ -409,8 +449,10 @@ function drawConfusion(confusion) {
     table.append(el("tr", {}, el("th", { textContent: String(label), scope: "row" }), ...row.map((count, predicted) => {
       const td = el("td", { textContent: count ? String(count) : "" });
       const share = count / total, right = label === predicted;
-      td.style.background = `rgba(${right ? "26,79,160" : "192,80,26"},${Math.min(1, right ? share : 4 * share).toFixed(3)})`;
-      td.style.color = right && share > 0.5 ? "#fff" : "#111";
+      // White text only on dark blue, dark text on the lighter cells (contrast of 4.5:1 or more either way).
+      const alpha = right ? share : Math.min(0.6, 4 * share);
+      td.style.background = `rgba(${right ? "26,79,160" : "192,80,26"},${alpha.toFixed(3)})`;
+      td.style.color = right && alpha > 0.75 ? "#fff" : "#111";
       return td;
     })));
   });
@@ -419,7 +461,7 @@ function drawConfusion(confusion) {
 // ---------------------------------------------------------------------------------------------
 // Start: the pad, the sample digits, the article's network with its trained weights.
 
-const pad = drawingPad($("pad"), schedule);
+const pad = drawingPad($("pad"), (final) => schedule({ drawn: true, final }));
 $("clear").addEventListener("click", () => pad.clear());
 $("sample").addEventListener("click", () => {
   if (!state.samples) return;
@@ -435,5 +477,10 @@ try {
   console.warn(`sample digits: ${err.message}`);
 }
 drawCurves();
-await useNetwork("lenet5");
-document.body.dataset.ready = "true";
+try {
+  await useNetwork("lenet5");
+  document.body.dataset.ready = "true";
+} catch (err) {
+  $("weights-source").textContent = `The network could not start here: ${err.message}`;
+  console.error(err);
+}

@@ -11,7 +11,7 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PIXELS } from "../../src/model/geometry.js";
 import { LeNet5, type LayerActivation } from "../../src/model/lenet.js";
-import { type ArchitectureName } from "../../src/model/networks.js";
+import { architecture, C3_MASK, RBF_CODES, type ArchitectureName } from "../../src/model/networks.js";
 import { decodeModel } from "../../src/io/model-file.js";
 import { train } from "../../src/train/train.js";
 import { inlineScript, launchChromium, openPage } from "../chromium.js";
@@ -29,6 +29,9 @@ interface View {
   paint(g: Grid, values: Float32Array, arch: string): Uint8ClampedArray;
   colourOf(v: number, range: number, input?: { low: number; high: number }): number[];
   receptiveField(layer: string, y: number, x: number): { top: number; left: number; size: number } | null;
+  INPUT_SCALE: Record<string, { low: number; high: number }>;
+  explainUnit(arch: string, layer: string, index: number, act: Record<string, Float32Array>, w: Record<string, Float32Array>,
+    constants: { mask: Float32Array; codes: Float32Array }): { value: number; activation: number; sum: number; up: { amount: number }[]; down: { amount: number }[] };
 }
 let view: View;
 
@@ -97,6 +100,23 @@ afterAll(async () => {
   for (const dir of temp) rmSync(dir, { recursive: true, force: true });
 });
 
+it("explains every unit's value: the page's float64 sums agree with the kernels' activations, in both networks", async () => {
+  for (const arch of ["lenet5", "lenet5-1998"] as const) {
+    const model = await LeNet5.create({ arch, batchSize: 1 });
+    model.setWeights(decodeModel(readFileSync(join(web, arch === "lenet5" ? "lenet5.safetensors" : "lenet5-1998.safetensors"))).weights);
+    const act = Object.fromEntries(model.activations(mnist().test.images.subarray(0, PIXELS)).map((l) => [l.name, l.values]));
+    const w = model.getWeights();
+    for (const layer of view.GRID_LAYERS[arch]!.slice(1).concat("logits")) {
+      const n = layer === "logits" ? 10 : act[layer]!.length; // the page opens the 10 outputs (not the 1998 rubbish unit)
+      for (const index of [0, 1, Math.floor(n / 3), Math.floor(n / 2) + 1, n - 1]) {
+        const u = view.explainUnit(arch, layer, index, act, w, { mask: C3_MASK, codes: RBF_CODES });
+        expect(u.value, `${arch} ${layer}[${index}]`).toBe(act[layer]![index]);
+        expect(Math.abs(u.activation - u.value), `${arch} ${layer}[${index}]: ${u.activation} vs ${u.value}`).toBeLessThan(layer === "logits" ? 1e-4 : 1e-5);
+      }
+    }
+  }
+});
+
 describe("the explainer (examples/web/explain.html, served by npm run demo)", () => {
   let url: string;
   beforeAll(async () => {
@@ -114,6 +134,7 @@ describe("the explainer (examples/web/explain.html, served by npm run demo)", ()
       await expect.poll(() => page.locator("#prediction").textContent(), { message: `${arch}, test image ${n}` }).toBe(String(mnist().test.labels[n]));
       const got = await shown(page);
       expect(got.arch).toBe(arch);
+      expect(view.INPUT_SCALE[arch], "the page's input scale is the network's").toEqual(architecture(arch).input);
       const want = await nodeActivations(arch, got.digit);
       expect(Object.keys(got.layers)).toEqual(want.map((l) => l.name));
       for (const layer of want) {
@@ -154,12 +175,15 @@ describe("the explainer (examples/web/explain.html, served by npm run demo)", ()
         weights: e.unit.kernels.map((k) => Array.from(new Uint32Array(k.weights.buffer, k.weights.byteOffset, 25))),
         inputs: e.unit.kernels.map((k) => Array.from(k.inputs)), kernels,
         summary: document.querySelector("#unit-summary")!.textContent, fieldBox: document.querySelectorAll("#layers .field").length,
+        cursor: ["left", "top", "width", "height"].map((k) => parseFloat(document.querySelector<HTMLElement>("#layers .cursor")!.style.getPropertyValue(k))),
       };
     });
     expect(unit.selected).toEqual({ layer: "c3", unit: { map: 1, y: 2, x: 1 } });
     expect(unit.field).toEqual({ top: 4, left: 2, size: 14 }); // c3 row 2 -> p2 rows 2-6 -> c1 rows 4-13 -> input rows 4-17
-    expect(unit.summary).toMatch(/^c3 map 1, row 2, column 1: value -?\d\.\d{4}\. Reads rows 4-17, columns 2-15 of the 32x32 input field\.$/);
+    expect(unit.summary).toMatch(/^c3 map 1, row 2, column 1: value -?\d\.\d{4}\. Reads rows 4-17, columns 2-15 of the 32x32 input field \(rows 2-15, columns 0-13 of the 28x28 image\)\.$/);
     expect(unit.fieldBox).toBe(1);
+    // The cursor outlines that one unit on c3's canvas (8 maps of 10x10 to a row, 1 pixel apart: 87 x 21).
+    expect(unit.cursor.map((v) => v.toFixed(3))).toEqual([(100 * (11 + 1)) / 87, (100 * 2) / 21, 100 / 87, 100 / 21].map((v) => v.toFixed(3)));
     const weights = decodeModel(readFileSync(join(web, "lenet5.safetensors"))).weights;
     const layers = Object.fromEntries((await nodeActivations("lenet5", unit.digit)).map((l) => [l.name, l.values]));
     for (let c = 0; c < 6; c++) {
@@ -180,6 +204,9 @@ describe("the explainer (examples/web/explain.html, served by npm run demo)", ()
     await page.locator("#layers-title").scrollIntoViewIfNeeded();
     const top = (await page.locator("#layers-title").boundingBox())!.y + (await page.evaluate(() => scrollY));
     await page.screenshot({ path: shot("explain-unit.png"), clip: { x: 0, y: top - 10, width: 1200, height: 900 }, fullPage: true });
+    await page.keyboard.press("PageDown"); // the same unit of the next map
+    expect(await page.evaluate(() => (globalThis as unknown as { explainer: { selected: unknown } }).explainer.selected)).toEqual({ layer: "c3", unit: { map: 2, y: 2, x: 1 } });
+    expect(await page.locator("#announce").textContent()).toMatch(/^c3 map 2, row 2, column 1: value/); // announced: chosen by key
 
     // An output: the logit is the bias plus every f6 unit's push; the page lists the strongest.
     await page.click("#outputs button:nth-of-type(1)");
@@ -197,7 +224,7 @@ describe("the explainer (examples/web/explain.html, served by npm run demo)", ()
     await page.close();
   }, 60_000);
 
-  it("trains in the page, pauses and steps one batch: the weights are Node's 1-thread train() on the same data, bit for bit", async () => {
+  it("trains in the page, pauses and steps batch by batch: the weights are Node's 1-thread train() on the same data, bit for bit", async () => {
     const { page, errors } = await open(url);
     await page.click("#sample");
     await page.fill("#seed", "2");
@@ -207,17 +234,19 @@ describe("the explainer (examples/web/explain.html, served by npm run demo)", ()
     await page.click("#pause");
     await page.waitForSelector("body[data-training=paused]", { state: "attached" });
     const paused = Number(await page.locator("#train-status").getAttribute("data-total"));
+    // Two steps in quick succession: two batches, then paused again.
     await page.click("#step");
-    await page.waitForFunction((n) => Number(document.querySelector<HTMLElement>("#train-status")!.dataset.total) === n, paused + 1);
+    await page.click("#step");
+    await page.waitForFunction((n) => Number(document.querySelector<HTMLElement>("#train-status")!.dataset.total) === n, paused + 2);
     await page.waitForFunction(() => document.querySelectorAll("#confusion td").length === 100);
-    expect(await page.locator("#weights-source").textContent()).toBe(`Weights: training from random (seed 2), epoch 1, batch ${paused + 1}.`);
+    expect(await page.locator("#weights-source").textContent()).toBe(`Weights: training from random (seed 2), epoch 1, batch ${paused + 2}.`);
     await page.screenshot({ path: shot("explain-training.png"), fullPage: true });
     const [download] = await Promise.all([page.waitForEvent("download"), page.click("#save")]);
     const saved = decodeModel(readFileSync((await download.path())!));
     expect(saved.info.training).toMatchObject({ seed: 2, threads: 2, train_images: 60_000 });
     const model = await LeNet5.create({ seed: 2 });
     const stop = new AbortController();
-    await train(model, mnist().train, { epochs: 1, seed: 2, signal: stop.signal, onBatchEnd: (p) => { if (p.batch === paused + 1) stop.abort(); } });
+    await train(model, mnist().train, { epochs: 1, seed: 2, signal: stop.signal, onBatchEnd: (p) => { if (p.batch === paused + 2) stop.abort(); } });
     const expected = model.getWeights();
     for (const name of Object.keys(expected)) expect(bits(saved.weights[name]!), name).toEqual(bits(expected[name]!));
     // The page runs its digit through the weights it trains: its c1 maps are those of these weights.
