@@ -33,27 +33,42 @@ import { at, hsum, madd, zero_f32 } from "./simd";
   for (; i < n; i++, src += 4, dst += 4) store<f32>(dst, load<f32>(dst) + load<f32>(src));
 }
 
+// Image b of inp (B,C,H,W) -> its patches in colB (C*K*K, OH*OW): row (c,kh,kw) holds input rows
+// kh.. of channel c, from column kw.
+// @ts-ignore: decorator
+@inline function unroll(colB: usize, inp: usize, b: i32, C: i32, H: i32, W: i32, K: i32): void {
+  const OH = H - K + 1, OW = W - K + 1, P = OH * OW;
+  let row = colB;
+  for (let c = 0; c < C; c++) {
+    for (let kh = 0; kh < K; kh++) {
+      const top = at(inp, ((b * C + c) * H + kh) * W);
+      for (let kw = 0; kw < K; kw++, row = at(row, P)) {
+        let src = at(top, kw), dst = row;
+        for (let oh = 0; oh < OH; oh++, src = at(src, W), dst = at(dst, OW)) copy_row(dst, src, OW);
+      }
+    }
+  }
+}
+
 // inp (B,C,H,W) weight (OC,C,K,K) bias (OC) -> out (B,OC,OH,OW), OH = H-K+1, OW = W-K+1; overwrites
-// out. Also overwrites col with the unrolled patches: (B, C*K*K, OH*OW) when keepCol (training:
-// conv2d_bwd_weight reads them), else one image's worth reused for every image (a forward-only
-// pass when neither direct kernel of conv2d_direct.ts fits the shape: it stays in cache).
+// out. Also overwrites col with the unrolled patches: (B, C*K*K, OH*OW) when keepCol (what
+// conv2d_bwd_weight reads), else one image's worth reused for every image (a forward-only pass when
+// neither direct kernel of conv2d_direct.ts fits the shape: it stays in cache).
 export function conv2d_fwd(out: usize, col: usize, inp: usize, weight: usize, bias: usize,
   B: i32, C: i32, H: i32, W: i32, OC: i32, K: i32, keepCol: bool): void {
   const OH = H - K + 1, OW = W - K + 1, P = OH * OW, R = C * K * K;
   for (let b = 0; b < B; b++) {
     const colB = keepCol ? at(col, b * R * P) : col;
-    let row = colB; // row (c,kh,kw) of the patches: input rows kh.. of channel c, from column kw
-    for (let c = 0; c < C; c++) {
-      for (let kh = 0; kh < K; kh++) {
-        const top = at(inp, ((b * C + c) * H + kh) * W);
-        for (let kw = 0; kw < K; kw++, row = at(row, P)) {
-          let src = at(top, kw), dst = row;
-          for (let oh = 0; oh < OH; oh++, src = at(src, W), dst = at(dst, OW)) copy_row(dst, src, OW);
-        }
-      }
-    }
+    unroll(colB, inp, b, C, H, W, K);
     gemm_nn(at(out, b * OC * P), weight, R, 1, colB, bias, OC, P, R);
   }
+}
+
+// inp (B,C,H,W) -> col (B, C*K*K, OH*OW), the patches conv2d_bwd_weight reads, alone: training runs
+// c3's forward product with a direct kernel (conv2d_direct.ts: the same bits, faster than the GEMM).
+export function im2col(col: usize, inp: usize, B: i32, C: i32, H: i32, W: i32, K: i32): void {
+  const P = (H - K + 1) * (W - K + 1), R = C * K * K;
+  for (let b = 0; b < B; b++) unroll(at(col, b * R * P), inp, b, C, H, W, K);
 }
 
 // dout (B,OC,OH,OW) weight (OC,C,K,K) -> dinp (B,C,H,W); overwrites dinp. dcol (C*K*K, OH*OW) is

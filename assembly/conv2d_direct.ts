@@ -1,9 +1,8 @@
 // Convolutions without im2col: the same 'valid' cross-correlation as conv2d_fwd
 // (conv2d.ts), read straight from the input. Each output element is the bias plus its products
 // over k = (c, kh, kw) in conv2d_fwd's order, so these kernels give conv2d_fwd's bits
-// (test/kernels/conv.test.ts checks it). Training runs conv2d_fwd_rows for c1 too (its weight
-// gradient, conv2d_bwd_weight_rows, reads the input), and conv2d_fwd for c3, whose weight gradient
-// reads the unrolled patches.
+// (test/kernels/conv.test.ts checks it). Training runs them too: c1's weight gradient
+// (conv2d_bwd_weight_rows) reads the input, and c3's reads the patches im2col writes beside.
 //
 // Two layouts of the work, for the two shapes of LeNet-5:
 // - rows: output channels in pairs, pixels along an output row in the vector lanes (c1: 28-pixel

@@ -103,6 +103,8 @@ f32.fill(1, o("ones") / 4, o("ones") / 4 + 2400);
 const kernels = [
   ["conv2d_fwd c1 (1->6, 32x32)", c1.flops, () => k.conv2d_fwd(o("b"), o("col"), o("a"), o("w"), o("bias"), B, 1, 32, 32, 6, 5, true)],
   ["conv2d_fwd c3 (6->16, 14x14)", c3.flops, () => k.conv2d_fwd(o("b"), o("col"), o("a"), o("w"), o("bias"), B, 6, 14, 14, 16, 5, true)],
+  // What training runs for c3: the patches alone (for the weight gradient), then conv2d_fwd_pixels below.
+  ["im2col c3 (6x14x14 -> 150x100)", B * 150 * 100, () => k.im2col(o("col"), o("a"), B, 6, 14, 14, 5)],
   // Inference reads the input directly (no im2col); the forms without the fused tanh and pooling.
   ["conv2d_fwd_rows c1 (inference)", c1.flops, () => k.conv2d_fwd_rows(o("b"), o("a"), o("w"), o("bias"), B, 1, 32, 32, 6, 5)],
   ["conv2d_fwd_pixels c3 (inference)", c3.flops, () => k.conv2d_fwd_pixels(o("b"), o("a"), o("wt"), o("bias"), B, 6, 14, 14, 16, 5)],
@@ -221,7 +223,7 @@ if (flags.json) {
     console.log(`inference, batch 1000:     ${Math.round(m.infer_batch1000_images_per_second)} images/s`);
     console.log(`peak RSS:                  ${m.peak_rss_mb.toFixed(0)} MB`);
   }
-  console.log("(GFLOP/s for avgpool, subsample, tanh, squash, quantize, the batch input, softmax and the block helpers count one op per element of their larger tensor; rbf 3 per input x code; adam counts 10 per parameter)");
+  console.log("(GFLOP/s for im2col, avgpool, subsample, tanh, squash, quantize, the batch input, softmax and the block helpers count one op per element of their larger tensor; rbf 3 per input x code; adam counts 10 per parameter)");
   console.log("(_i8 rows are GOP/s: an int8 multiply-add counts 2 ops, like a mul+add in GFLOP/s; their % is of the f32x4 ceiling)");
   if (!kernelsOnly) {
     for (const line of peerLines(results.peers)) console.log(line);

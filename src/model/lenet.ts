@@ -447,7 +447,7 @@ export class LeNet5 implements Classifier {
    */
   activations(image: Images): LayerActivation[] {
     this.setBatch({ images: image, count: 1 });
-    this.passes.forward(1, 0, true); // the training pass: inference does not store c1 or c3
+    this.passes.forward(1, 0, true, false); // every activation stored (inference does not store c1 or c3), no patches
     this.kernels.softmax_fwd(this.at.probs, this.at.logits, 1, this.arch.logitsPerImage);
     const classProbs = this.batchProbabilities(1);
     return this.arch.layers.map(({ name, shape }) => {

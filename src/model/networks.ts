@@ -45,11 +45,12 @@ export interface LayerSpec {
 /** A network's passes over one model's memory. */
 export interface Passes {
   /**
-   * Forward pass over B images from `first`: input -> logits. `training` keeps what backward reads
-   * (conv patches, the activations); without it only the logits are sure to be written (inference
-   * may fuse layers: the article's network never stores c1 or c3 then).
+   * Forward pass over B images from `first`: input -> logits. `store` writes every activation; without
+   * it only the logits are sure to be written (inference may fuse layers: the article's network never
+   * stores c1 or c3 then). `patches` (training: store and patches) also keeps c3's unrolled patches,
+   * which the weight gradient reads.
    */
-  forward(B: number, first: number, training: boolean): void;
+  forward(B: number, first: number, store: boolean, patches?: boolean): void;
   /**
    * Backward pass from dlogits (already set) to every parameter gradient, which ACCUMULATES: each
    * kernel adds its whole sum once, so shards processed one after another add their partial sums in order.
@@ -98,23 +99,19 @@ const convParameters = (name: string, c: Conv): ParameterSpec[] => [{ name: `${n
 const denseParameters = (name: string, d: { K: number; N: number }): ParameterSpec[] => [{ name: `${name}.weight`, shape: denseWeight(d) }, { name: `${name}.bias`, shape: [d.N] }];
 
 /**
- * out = conv(inp) over B images. Training runs im2col + GEMM and keeps the patches in `col` for the
- * weight gradient. Inference reads the input directly, with the lanes along output rows when they
- * are a multiple of 4 wide (c1), else across output channels when those are (c3; the weights
- * transposed into the scratch `weightT` first), else as training does. The same bits either way.
+ * out = conv(inp) over B images, read directly from the input: with the lanes along output rows when
+ * they are a multiple of 4 wide (c1), else across output channels when those are (c3; the weights
+ * transposed into the scratch `weightT` first), else through im2col + GEMM. `keepCol` (training c3)
+ * also writes the patches to `col` for the weight gradient. The same bits whichever path.
  */
-function convolve(k: Kernels, training: boolean, c: Conv, B: number,
+function convolve(k: Kernels, keepCol: boolean, c: Conv, B: number,
   out: number, inp: number, weight: number, bias: number, col: number, weightT: number): void {
-  if (training) {
-    k.conv2d_fwd(out, col, inp, weight, bias, B, c.C, c.H, c.W, c.OC, c.K, true);
-  } else if (c.OW % 4 === 0) {
-    k.conv2d_fwd_rows(out, inp, weight, bias, B, c.C, c.H, c.W, c.OC, c.K);
-  } else if (c.OC % 4 === 0) {
-    k.conv2d_weight_t(weightT, weight, c.OC, c.patch);
-    k.conv2d_fwd_pixels(out, inp, weightT, bias, B, c.C, c.H, c.W, c.OC, c.K);
-  } else {
-    k.conv2d_fwd(out, col, inp, weight, bias, B, c.C, c.H, c.W, c.OC, c.K, false);
-  }
+  const layout = c.OW % 4 === 0 ? "rows" : c.OC % 4 === 0 ? "pixels" : undefined;
+  if (layout === undefined) return k.conv2d_fwd(out, col, inp, weight, bias, B, c.C, c.H, c.W, c.OC, c.K, keepCol);
+  if (keepCol) k.im2col(col, inp, B, c.C, c.H, c.W, c.K);
+  if (layout === "rows") return k.conv2d_fwd_rows(out, inp, weight, bias, B, c.C, c.H, c.W, c.OC, c.K);
+  k.conv2d_weight_t(weightT, weight, c.OC, c.patch);
+  k.conv2d_fwd_pixels(out, inp, weightT, bias, B, c.C, c.H, c.W, c.OC, c.K);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -180,7 +177,7 @@ function articleNetwork(classes: number): Architecture {
       { name: "logits", shape: [classes] },
       { name: "probs", shape: [classes] },
     ],
-    // one image's patch gradients (conv2d_bwd_input), c3's weights transposed (inference), c1's
+    // one image's patch gradients (conv2d_bwd_input), c3's weights transposed (the direct kernel), c1's
     // weight-gradient sums between images (conv2d_bwd_weight_rows: 4 lanes per weight)
     scratch: { dcol3: C3.patch * C3.OH * C3.OW, c3T: C3.patch * C3.OC, dw1: 4 * C1.OC * C1.patch },
     constants: {},
@@ -199,12 +196,12 @@ function articleNetwork(classes: number): Architecture {
       const dlogits = act("dlogits"), df6 = act("df6"), df5 = act("df5"), dp4 = act("dp4"), dc3 = act("dc3"), dp2 = act("dp2"), dc1 = act("dc1");
       const c3T = fixed("c3T"), dcol3 = fixed("dcol3"), dw1 = fixed("dw1");
       return {
-        forward(B, first, training) {
-          if (training) { // the activations backward needs: c3's patches (col3), c1 and c3 after tanh
+        forward(B, first, store, patches = store) {
+          if (store) { // what backward reads: c1 and c3 after tanh (and with patches, c3's patches: col3)
             k.conv2d_fwd_rows(c1(first), input(first), w1, b1, B, C1.C, C1.H, C1.W, C1.OC, C1.K); // c1's weight gradient reads the input itself
             k.tanh_fwd(c1(first), c1(first), B * C1.out);
             k.avgpool2d_fwd(p2(first), c1(first), B, S2.C, S2.H, S2.W);
-            k.conv2d_fwd(c3(first), col3(first), p2(first), w3, b3, B, C3.C, C3.H, C3.W, C3.OC, C3.K, true);
+            convolve(k, patches, C3, B, c3(first), p2(first), w3, b3, col3(first), c3T);
             k.tanh_fwd(c3(first), c3(first), B * C3.out);
             k.avgpool2d_fwd(p4(first), c3(first), B, S4.C, S4.H, S4.W);
           } else { // each convolution, its tanh and its pooling in one pass: c1 and c3 are not stored
@@ -395,13 +392,12 @@ function paperNetwork(kind: "rbf" | "softmax", classes = CLASSES): Architecture 
       const dlogits = act("dlogits"), df6 = act("df6"), dc5 = act("dc5"), ds4 = act("ds4"), dc3 = act("dc3"), ds2 = act("ds2"), dc1 = act("dc1");
       const c3T = fixed("c3T"), dcol3 = fixed("dcol3"), dw1 = fixed("dw1"), c3Mask = fixed("c3Mask"), codes = rbf ? fixed("codes") : 0;
       return {
-        forward(B, first, training) {
-          // c1's weight gradient reads the input itself: no patches to keep, the training pass too runs the direct kernel
-          convolve(k, false, C1, B, c1(first), input(first), w1, b1, 0, 0);
+        forward(B, first, _store, patches = _store) { // it stores every activation anyway
+          convolve(k, false, C1, B, c1(first), input(first), w1, b1, 0, 0); // c1's weight gradient reads the input itself
           k.squash_fwd(c1(first), c1(first), B * C1.out);
           k.subsample2d_fwd(s2(first), c1(first), s2w, s2b, B, S2.C, S2.H, S2.W);
           k.squash_fwd(s2(first), s2(first), B * S2.out);
-          convolve(k, training, C3, B, c3(first), s2(first), w3, b3, col3(first), c3T);
+          convolve(k, patches, C3, B, c3(first), s2(first), w3, b3, col3(first), c3T);
           k.squash_fwd(c3(first), c3(first), B * C3.out);
           k.subsample2d_fwd(s4(first), c3(first), s4w, s4b, B, S4.C, S4.H, S4.W);
           k.squash_fwd(s4(first), s4(first), B * S4.out);

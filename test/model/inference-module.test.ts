@@ -15,12 +15,15 @@ const images = mnist().test.images.subarray(0, 1000 * 784);
 const same = (a: Float32Array, b: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 
 describe("the inference module (forward kernels only)", () => {
-  it("gives the whole module's probabilities bit for bit: lenet5 (the shipped model), lenet5-1998, lenet5-1998-softmax", async () => {
+  it("gives the whole module's probabilities and activations bit for bit: lenet5 (the shipped model), lenet5-1998, lenet5-1998-softmax", async () => {
     for (const arch of ["lenet5", "lenet5-1998", "lenet5-1998-softmax"] as const) {
       const whole = await LeNet5.create({ arch, seed: 3 });
       const forward = await LeNet5.create({ arch, seed: 3, wasm: inferenceWasm });
       if (arch === "lenet5") for (const m of [whole, forward]) m.setWeights(shipped);
       expect(same(forward.predict(images), whole.predict(images)), arch).toBe(true);
+      // Every layer of one image too (activations runs the training forward pass: c3's patches included).
+      const [a, b] = [forward, whole].map((m) => m.activations(images.subarray(0, 784)));
+      for (let i = 0; i < a!.length; i++) expect(same(a![i]!.values, b![i]!.values), `${arch} ${a![i]!.name}`).toBe(true);
     }
   });
 
