@@ -123,8 +123,9 @@ function bias_grad_acc(dbias: usize, dout: usize, B: i32, OC: i32, P: i32): void
 // takes its products in conv2d_bwd_weight's order (b, then p = oh*OW + ow four at a time: with OW a
 // multiple of 4 a vector never straddles two rows, and lane l holds the ow = l mod 4), so both give
 // the same bits (test/kernels/conv.test.ts). One image at a time, so its dout and input stay in L1:
-// the vector sums wait in `acc` (OC*C*K*K vectors of scratch) between images. Blocks of 2 output
-// channels x the 5 taps of one kernel row: 10 accumulators, and each input vector feeds both channels.
+// the vector sums wait in `acc` (OC*C*K*K vectors of scratch) between images. Blocks of one output
+// channel x the 5 taps of one kernel row: 5 accumulators (with 2 channels, V8 hoists the 5 input
+// loads and spills 3 of the 10 accumulators every iteration: 38% of the ceiling against 50%).
 export function conv2d_bwd_weight_rows(dweight: usize, dbias: usize, acc: usize, dout: usize, inp: usize,
   B: i32, C: i32, H: i32, W: i32, OC: i32): void {
   const K = 5, OH = H - K + 1, OW = W - K + 1, P = OH * OW, chunks = P >> 2, perRow = OW >> 2;

@@ -1,6 +1,8 @@
 // Headless Debian Chromium for tests (playwright-core drives it; .ci/run installs the package).
-import { existsSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import { chromium, type Browser, type Page } from "playwright-core";
+import { afterAll, beforeAll } from "vitest";
+import { stopServers } from "./serve.js";
 
 export const CHROMIUM = "/usr/bin/chromium";
 
@@ -22,6 +24,24 @@ export async function openPage(browser: Browser, url: string, options: Parameter
   page.on("request", (r) => requests.push(r.url()));
   await page.goto(url);
   return { page, errors, requests };
+}
+
+/**
+ * One Chromium for the calling test file: launched before its tests, closed after them, with the
+ * servers they started (test/serve.ts) and the folders they list in `temp`. `open` as openPage.
+ */
+export function chromiumForFile(): { open: (url: string, options?: Parameters<Browser["newPage"]>[0]) => ReturnType<typeof openPage>; temp: string[] } {
+  let browser: Browser | undefined;
+  const temp: string[] = [];
+  beforeAll(async () => {
+    browser = await launchChromium(); // fails, saying how to install it, when /usr/bin/chromium is missing
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+    stopServers();
+    for (const dir of temp) rmSync(dir, { recursive: true, force: true });
+  });
+  return { open: (url, options) => openPage(browser!, url, options), temp };
 }
 
 /** Whether an inline script added to the page runs ("refused" under script-src 'self'). */

@@ -13,7 +13,7 @@ export const GRID_LAYERS = {
 const DENSE_GRID = { 120: [10, 12], 84: [12, 7] };
 const MAPS_PER_ROW = 8;
 /** Pixels between two maps of one layer's canvas. */
-export const GAP = 1;
+const GAP = 1;
 
 /** How a layer's values lie on its canvas: `tiles` maps of `rows` x `cols`, `perRow` to a row. */
 export function gridLayout(name, shape, arch) {
@@ -141,19 +141,21 @@ function strongest(terms, count = 5) {
  * Everything the unit panel shows about unit `index` of layer `layer`: its value, receptive field,
  * the 5x5 weights it applies to each input map, the sum that went into the activation function,
  * and the inputs that pushed it up or down the most (for a pooling unit, its 4 `inputs` instead).
- * `act`: layer name -> values (model.activations), `w`: model.getWeights(), `mask`: C3_MASK, `codes`: RBF_CODES.
+ * `net`: the model's network (model.arch: its name, layer shapes, C3 mask and RBF codes), `act`: layer
+ * name -> values (model.activations), `w`: model.getWeights().
  */
-export function explainUnit(arch, layer, index, act, w, { mask, codes } = {}) {
-  const paper = arch !== "lenet5", f = paper ? squash : tanh, fName = paper ? "f" : "tanh";
-  const shapes = { input: [1, 32, 32], c1: [6, 28, 28], p2: [6, 14, 14], s2: [6, 14, 14], c3: [16, 10, 10], p4: [16, 5, 5], s4: [16, 5, 5] };
-  const shape = shapes[layer] ?? [act[layer].length];
+export function explainUnit(net, layer, index, act, w) {
+  const arch = net.name, paper = arch !== "lenet5", f = paper ? squash : tanh, fName = paper ? "f" : "tanh";
+  const shapes = Object.fromEntries(net.layers.map((l) => [l.name, l.shape]));
+  const { c3Mask: mask, codes } = net.constants;
+  const shape = shapes[layer];
   const value = act[layer][index];
   const out = { layer, index, name: unitName(layer, shape, index), value, field: null, kernels: [], bias: undefined, sum: undefined, activation: undefined, formula: "", up: [], down: [], inputs: undefined };
   const [, H, W] = shape, map = Math.floor(index / ((H ?? 1) * (W ?? 1))), y = Math.floor(index / (W ?? 1)) % (H ?? 1), x = index % (W ?? 1);
   if (shape.length === 3) out.field = receptiveField(layer, y, x);
 
   if (layer === "c1" || layer === "c3") {
-    const source = layer === "c1" ? "input" : paper ? "s2" : "p2", [C, IH, IW] = layer === "c1" ? [1, 32, 32] : [6, 14, 14];
+    const source = layer === "c1" ? "input" : paper ? "s2" : "p2", [C, IH, IW] = shapes[source];
     const weights = w[`${layer}.weight`], bias = w[`${layer}.bias`][map], terms = [];
     let sum = bias;
     for (let c = 0; c < C; c++) {
@@ -169,7 +171,7 @@ export function explainUnit(arch, layer, index, act, w, { mask, codes } = {}) {
     }
     Object.assign(out, { bias, sum, activation: f(sum), formula: `${fName}(bias + sum of weights x inputs)`, ...strongest(terms) });
   } else if (layer === "p2" || layer === "s2" || layer === "p4" || layer === "s4") {
-    const source = layer.endsWith("2") ? "c1" : "c3", [IH, IW] = source === "c1" ? [28, 28] : [10, 10];
+    const source = layer.endsWith("2") ? "c1" : "c3", [, IH, IW] = shapes[source];
     const inputs = [0, 1, 2, 3].map((k) => act[source][map * IH * IW + (2 * y + (k >> 1)) * IW + 2 * x + (k & 1)]);
     const total = inputs.reduce((a, b) => a + b, 0);
     if (paper) {
@@ -183,7 +185,7 @@ export function explainUnit(arch, layer, index, act, w, { mask, codes } = {}) {
     // Dense layers and outputs: a weighted sum of the layer before (or, for the RBF units, a distance).
     const before = { f5: "p4", c5: "s4", f6: paper ? "c5" : "f5", logits: "f6" }[layer];
     const unit = index, inputs = act[before], K = inputs.length;
-    const beforeShape = shapes[before] ?? [K];
+    const beforeShape = shapes[before];
     if (arch === "lenet5-1998" && layer === "logits") {
       const code = codes.subarray(unit * 84, unit * 84 + 84), terms = [];
       let sum = 0;

@@ -34,7 +34,7 @@ async function run({ arch, epochs, seed, threads, files }) {
   model = await LeNet5.create({ arch, seed, batchSize: 32 });
   post({ type: "info", train: data.count, test: test?.count ?? 0, threads });
 
-  let losses = [], accuracies = [], lastSnapshot = -Infinity, lastConfusion = -Infinity, total = 0, sums = { loss: 0, correct: 0, images: 0 }, progress;
+  let losses = [], accuracies = [], lastSnapshot = -Infinity, lastConfusion = -Infinity, total = 0, progress;
   const snapshot = () => {
     const weights = model.getWeights();
     post({ type: "snapshot", epoch: progress.epoch, epochs, batch: progress.batch, batches: progress.batches, total, loss: progress.loss, accuracy: progress.accuracy,
@@ -53,12 +53,8 @@ async function run({ arch, epochs, seed, threads, files }) {
     epochs, batchSize: 32, seed, threads, signal: stop.signal, yieldEvery: 1,
     onBatchEnd: (p) => {
       total++;
-      // The batch's own loss and accuracy, from the epoch's running means.
-      if (p.batch === 1) sums = { loss: 0, correct: 0, images: 0 };
-      const loss = p.loss * p.images, correct = p.accuracy * p.images, n = p.images - sums.images;
-      losses.push((loss - sums.loss) / n);
-      accuracies.push((correct - sums.correct) / n);
-      sums = { loss, correct, images: p.images };
+      losses.push(p.batchLoss);
+      accuracies.push(p.batchAccuracy);
       progress = p;
       const now = performance.now();
       if (now - lastSnapshot >= SNAPSHOT_MS) snapshot();
@@ -79,5 +75,6 @@ async function run({ arch, epochs, seed, threads, files }) {
     confusion();
   }
   const seconds = result.history.reduce((n, h) => n + h.seconds, 0) + (result.interrupted ? result.state.epochSeconds : 0);
-  post({ type: "done", stopped: result.interrupted, seconds, imagesPerSecond: (total * 32) / Math.max(seconds, 1e-9) });
+  const images = progress ? (progress.epoch - 1) * data.count + progress.images : 0;
+  post({ type: "done", stopped: result.interrupted, seconds, imagesPerSecond: images / Math.max(seconds, 1e-9) });
 }

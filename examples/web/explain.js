@@ -3,7 +3,7 @@
 // (explain-worker.js), its filters, maps, curves and confusion matrix redrawn as it learns.
 // What is drawn comes from explain-view.js; every layer's values from lenet-wasm's own
 // model.activations() (the unit panel's sums are recomputed from them, in float64).
-import { C3_MASK, LeNet5, RBF_CODES, decodeModel, findDigit, parseIdx } from "./lenet-wasm/lenet-wasm.js";
+import { LeNet5, decodeModel, findDigit, parseIdx } from "./lenet-wasm/lenet-wasm.js";
 import { describeFiles, fileDrop } from "./file-drop.js";
 import { drawingPad } from "./pad.js";
 import * as view from "./explain-view.js";
@@ -23,8 +23,7 @@ const NETWORKS = {
 const SCALE = { input: 5, c1: 2, p2: 4, s2: 4, c3: 4, p4: 7, s4: 7, f5: 12, c5: 12, f6: 12 };
 
 const state = {
-  arch: "lenet5", model: null, weights: null, source: "", digit: null, act: null, selected: null, grids: {},
-  timings: [], samples: null, sample: 0, training: false,
+  arch: "lenet5", model: null, weights: null, digit: null, act: null, selected: null, grids: {}, timings: [], samples: null, sample: 0,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -102,7 +101,6 @@ function update() {
   const ms = performance.now() - start;
   if (timed && state.digit) recordTiming(ms);
   if (announcing) announce();
-  publish();
 }
 
 function draw() {
@@ -138,7 +136,6 @@ function recordTiming(ms) {
   const text = `Update time per stroke: ${median.toFixed(1)} ms (median of the last ${sorted.length}; slowest ${sorted.at(-1).toFixed(1)} ms): ` +
     "from the pad's pixels to every layer computed and drawn on its canvas.";
   $("timing").textContent = text;
-  $("timing").dataset.median = String(median);
 }
 
 /**
@@ -152,13 +149,7 @@ globalThis.explainer = {
   get selected() { return state.selected; },
   get unit() { return state.unit; },
   get weights() { return state.weights; },
-  get source() { return state.source; },
 };
-
-/** Counts updates (data-updates), for tests that wait for the next one. */
-function publish() {
-  document.body.dataset.updates = String(Number(document.body.dataset.updates ?? 0) + 1);
-}
 
 // ---------------------------------------------------------------------------------------------
 // The unit panel.
@@ -169,7 +160,6 @@ function select(selection, spoken = false) {
   state.bars.forEach(({ button }, d) => button.setAttribute("aria-pressed", String(selection.layer === "logits" && selection.index === d)));
   showUnit();
   if (spoken) say($("unit-summary").textContent);
-  publish();
 }
 
 const fmt = (v) => (v === undefined ? "" : (Math.abs(v) >= 100 ? v.toFixed(1) : v.toFixed(4)));
@@ -210,7 +200,7 @@ function showUnit() {
   }
   const grid = state.grids[s.layer];
   const index = s.layer === "logits" ? s.index : view.valueIndex(grid.g, s.unit);
-  const u = view.explainUnit(state.arch, s.layer, index, state.act, state.weights, { mask: C3_MASK, codes: RBF_CODES });
+  const u = view.explainUnit(state.model.arch, s.layer, index, state.act, state.weights);
   state.unit = u;
   if (grid) overlay(grid, "cursor", s.unit.map, s.unit.x, s.unit.y, 1);
   const input = state.grids.input, crop = input.g.crop;
@@ -289,7 +279,6 @@ async function useNetwork(arch) {
 function setWeights(weights, source) {
   state.weights = weights;
   state.model.setWeights(weights);
-  state.source = source;
   $("weights-source").textContent = source;
   drawFilters(weights["c1.weight"]);
   schedule();
@@ -310,7 +299,6 @@ fileDrop($("drop"), $("files"), (list) => {
 
 /** The controls while training runs (or not): the settings stay as the run started. */
 function setControls(running) {
-  state.training = running;
   for (const id of ["start", "arch", "epochs", "seed", "files"]) $(id).disabled = running;
   $("pause").disabled = $("stop").disabled = !running;
   $("step").disabled = !running || !pausedInWorker; // once the worker has stopped between batches
@@ -438,7 +426,7 @@ function drawFilters(weights) {
   if (c.width !== g.width) Object.assign(c, { width: g.width, height: g.height });
   c.style.width = `${g.width * 14}px`;
   const range = Math.max(...Array.from(weights, Math.abs), 1e-6);
-  c.getContext("2d").putImageData(new ImageData(view.paint({ ...g, name: "filters" }, weights.map((v) => v / range), "lenet5"), g.width, g.height), 0, 0);
+  c.getContext("2d").putImageData(new ImageData(view.paint(g, weights.map((v) => v / range), "lenet5"), g.width, g.height), 0, 0);
 }
 
 function drawConfusion(confusion) {

@@ -99,6 +99,22 @@ const convParameters = (name: string, c: Conv): ParameterSpec[] => [{ name: `${n
 const denseParameters = (name: string, d: { K: number; N: number }): ParameterSpec[] => [{ name: `${name}.weight`, shape: denseWeight(d) }, { name: `${name}.bias`, shape: [d.N] }];
 
 /**
+ * Both networks' layers in order, named as each names its two poolings and its 120 units: input
+ * field, c1, pool, c3, pool, 120, f6, the logits and the class probabilities.
+ */
+const layerSpecs = ([pool1, pool2, units]: readonly [string, string, string], logits: number, classes: number): LayerSpec[] => [
+  { name: "input", shape: [1, INPUT_SIDE, INPUT_SIDE] },
+  { name: "c1", shape: [C1.OC, C1.OH, C1.OW] },
+  { name: pool1, shape: [S2.C, S2.OH, S2.OW] },
+  { name: "c3", shape: [C3.OC, C3.OH, C3.OW] },
+  { name: pool2, shape: [S4.C, S4.OH, S4.OW] },
+  { name: units, shape: [F5.N] },
+  { name: "f6", shape: [F6.N] },
+  { name: "logits", shape: [logits] },
+  { name: "probs", shape: [classes] },
+];
+
+/**
  * out = conv(inp) over B images, read directly from the input: with the lanes along output rows when
  * they are a multiple of 4 wide (c1), else across output channels when those are (c3; the weights
  * transposed into the scratch `weightT` first), else through im2col + GEMM. `keepCol` (training c3)
@@ -166,17 +182,7 @@ function articleNetwork(classes: number): Architecture {
       dp2: S2.out,
       dc1: C1.out,
     },
-    layers: [
-      { name: "input", shape: [1, INPUT_SIDE, INPUT_SIDE] },
-      { name: "c1", shape: [C1.OC, C1.OH, C1.OW] },
-      { name: "p2", shape: [S2.C, S2.OH, S2.OW] },
-      { name: "c3", shape: [C3.OC, C3.OH, C3.OW] },
-      { name: "p4", shape: [S4.C, S4.OH, S4.OW] },
-      { name: "f5", shape: [F5.N] },
-      { name: "f6", shape: [F6.N] },
-      { name: "logits", shape: [classes] },
-      { name: "probs", shape: [classes] },
-    ],
+    layers: layerSpecs(["p2", "p4", "f5"], classes, classes),
     // one image's patch gradients (conv2d_bwd_input), c3's weights transposed (the direct kernel), c1's
     // weight-gradient sums between images (conv2d_bwd_weight_rows: 4 lanes per weight)
     scratch: { dcol3: C3.patch * C3.OH * C3.OW, c3T: C3.patch * C3.OC, dw1: 4 * C1.OC * C1.patch },
@@ -349,17 +355,7 @@ function paperNetwork(kind: "rbf" | "softmax", classes = CLASSES): Architecture 
       ds2: S2.out,
       dc1: C1.out,
     },
-    layers: [
-      { name: "input", shape: [1, INPUT_SIDE, INPUT_SIDE] },
-      { name: "c1", shape: [C1.OC, C1.OH, C1.OW] },
-      { name: "s2", shape: [S2.C, S2.OH, S2.OW] },
-      { name: "c3", shape: [C3.OC, C3.OH, C3.OW] },
-      { name: "s4", shape: [S4.C, S4.OH, S4.OW] },
-      { name: "c5", shape: [F5.N] },
-      { name: "f6", shape: [F6.N] },
-      { name: "logits", shape: [logits] },
-      { name: "probs", shape: [classes] },
-    ],
+    layers: layerSpecs(["s2", "s4", "c5"], logits, classes),
     scratch: { dcol3: C3.patch * C3.OH * C3.OW, c3T: C3.patch * C3.OC, dw1: 4 * C1.OC * C1.patch },
     constants: rbf ? { c3Mask: C3_MASK, codes: RBF_CODES } : { c3Mask: C3_MASK },
     // The paper: "the value of the background (white) corresponds to -0.1 and the foreground (black)

@@ -118,6 +118,9 @@ export interface BatchProgress {
   /** Running mean loss and accuracy over this epoch so far (like Keras's progress bar). */
   loss: number;
   accuracy: number;
+  /** Mean loss and accuracy of this batch alone (for per-batch curves). */
+  batchLoss: number;
+  batchAccuracy: number;
   /** Seconds since the epoch started. */
   seconds: number;
 }
@@ -254,7 +257,7 @@ async function runEpochs(
     throw new RangeError("this checkpoint was made with another seed or training set: its shuffle order cannot be replayed");
   }
   const batch: Batch = { images: data.images, labels: data.labels, count: 0, start: 0, order }; // one object, updated per batch
-  const progress: BatchProgress = { epoch: s.epoch, epochs, batch: 0, batches, images: 0, loss: 0, accuracy: 0, seconds: 0 };
+  const progress: BatchProgress = { epoch: s.epoch, epochs, batch: 0, batches, images: 0, loss: 0, accuracy: 0, batchLoss: 0, batchAccuracy: 0, seconds: 0 };
   const runStart = performance.now();
   let interrupted = false, batchesRun = 0;
   const checkpoint = async () => options.onCheckpoint?.({ ...s, history: [...s.history] });
@@ -296,6 +299,7 @@ async function runEpochs(
         // One object, updated in place: nothing is allocated per batch.
         progress.epoch = s.epoch; progress.batch = s.batch; progress.images = s.seen;
         progress.loss = s.lossSum / s.seen; progress.accuracy = s.correct / s.seen;
+        progress.batchLoss = loss / B; progress.batchAccuracy = right / B;
         progress.seconds = s.epochSeconds + (performance.now() - clock) / 1000;
         options.onBatchEnd(progress);
       }

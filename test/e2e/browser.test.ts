@@ -1,20 +1,20 @@
 // The browser side, in a real Chromium (Debian's /usr/bin/chromium, driven by playwright-core): the
 // demo under its strict CSP, digits drawn with the mouse, Node-identical bits, training in a Web
 // Worker, and a Vite app that installs the packed package. Every server and browser is closed in afterAll.
-import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Page } from "playwright-core";
+import { beforeAll, describe, expect, it } from "vitest";
 import { PIXELS } from "../../src/model/geometry.js";
 import { LeNet5, PARAMETERS } from "../../src/model/lenet.js";
 import { subset } from "../../src/data/datasets.js";
 import { decodeModel } from "../../src/io/model-file.js";
 import { quantize } from "../../src/model/int8.js";
 import { train } from "../../src/train/train.js";
-import { inlineScript, launchChromium, openPage } from "../chromium.js";
-import { serve, stopServers } from "../serve.js";
+import { chromiumForFile, inlineScript } from "../chromium.js";
+import { serve } from "../serve.js";
 import { mnist } from "../helpers.js";
 import { installPackedPackage, run } from "../packed.js";
 
@@ -22,28 +22,17 @@ const root = fileURLToPath(new URL("../..", import.meta.url));
 const weightsFile = join(root, "examples/web/lenet5.safetensors");
 const CSP = "script-src 'self' 'wasm-unsafe-eval'";
 
-let browser: Browser;
-const temp: string[] = [];
+const chromium = chromiumForFile();
 
 /** A new page that records console errors and uncaught exceptions; the server sent the strict CSP. */
 async function open(url: string): Promise<{ page: Page; errors: string[] }> {
-  const { page, errors } = await openPage(browser, url);
+  const { page, errors } = await chromium.open(url);
   expect((await page.request.head(url)).headers()["content-security-policy"]).toBe(CSP);
   return { page, errors };
 }
 
 /** Float32 bit patterns, for bit-for-bit comparisons. */
 const bits = (a: Float32Array) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
-
-beforeAll(async () => {
-  browser = await launchChromium(); // fails, saying how to install it, when /usr/bin/chromium is missing
-}, 60_000);
-
-afterAll(async () => {
-  await browser?.close();
-  stopServers();
-  for (const dir of temp) rmSync(dir, { recursive: true, force: true });
-});
 
 describe("the demo (examples/web, served by npm run demo)", () => {
   let url: string;
@@ -165,7 +154,7 @@ describe("the demo (examples/web, served by npm run demo)", () => {
 it("a Vite-built app that installs the packed package runs inference in Chromium, as Node does", async () => {
   // npm pack (build/ is already built), installed offline into an empty folder (test/packed.ts).
   const dir = installPackedPackage();
-  temp.push(dir);
+  chromium.temp.push(dir);
   writeFileSync(join(dir, "index.html"), '<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><script type="module" src="./main.js"></script>\n');
   writeFileSync(join(dir, "main.js"), [
     'import { LeNet5 } from "lenet-wasm";',

@@ -3,19 +3,19 @@
 // opened from the keyboard (receptive field, weights), training paused and stepped in the page against
 // Node's 1-thread train(), keyboard-only use, a 375 px screen, and the static folder on a plain file
 // server. GALLERY=1 also refreshes the README's screenshots of it.
-import { readFileSync, rmSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { PIXELS } from "../../src/model/geometry.js";
 import { LeNet5, type LayerActivation } from "../../src/model/lenet.js";
-import { architecture, C3_MASK, RBF_CODES, type ArchitectureName } from "../../src/model/networks.js";
+import { architecture, type Architecture, type ArchitectureName } from "../../src/model/networks.js";
 import { decodeModel } from "../../src/io/model-file.js";
 import { train } from "../../src/train/train.js";
-import { inlineScript, launchChromium, openPage } from "../chromium.js";
-import { serve, stopServers } from "../serve.js";
+import { chromiumForFile, inlineScript } from "../chromium.js";
+import { serve } from "../serve.js";
 import { mnist } from "../helpers.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
@@ -30,18 +30,17 @@ interface View {
   colourOf(v: number, range: number, input?: { low: number; high: number }): number[];
   receptiveField(layer: string, y: number, x: number): { top: number; left: number; size: number } | null;
   INPUT_SCALE: Record<string, { low: number; high: number }>;
-  explainUnit(arch: string, layer: string, index: number, act: Record<string, Float32Array>, w: Record<string, Float32Array>,
-    constants: { mask: Float32Array; codes: Float32Array }): { value: number; activation: number; sum: number; up: { amount: number }[]; down: { amount: number }[] };
+  explainUnit(net: Architecture, layer: string, index: number, act: Record<string, Float32Array>, w: Record<string, Float32Array>):
+    { value: number; activation: number; sum: number; up: { amount: number }[]; down: { amount: number }[] };
 }
 let view: View;
 
-let browser: Browser;
-const temp: string[] = [];
+const chromium = chromiumForFile();
 const shot = (name: string) => (process.env.GALLERY ? join(root, "docs/gallery", name) : join(tmpdir(), `lenet-${name}`));
 
 /** The explainer, ready, in a page that records console errors and every URL it requests. */
 async function open(url: string, options: Parameters<Browser["newPage"]>[0] = {}): Promise<{ page: Page; errors: string[]; requests: string[] }> {
-  const opened = await openPage(browser, url + "explain.html", { viewport: { width: 1200, height: 900 }, ...options });
+  const opened = await chromium.open(url + "explain.html", { viewport: { width: 1200, height: 900 }, ...options });
   await opened.page.waitForSelector("body[data-ready]", { state: "attached", timeout: 30_000 });
   return opened;
 }
@@ -81,35 +80,31 @@ async function shown(page: Page) {
   });
 }
 
+/** A model of `arch` with the weights the page ships for it. */
+async function shippedModel(arch: ArchitectureName): Promise<LeNet5> {
+  const model = await LeNet5.create({ arch, batchSize: 1 });
+  model.setWeights(decodeModel(readFileSync(join(web, `${arch}.safetensors`))).weights);
+  return model;
+}
+
 /** Node's activations of the page's digit under the network's shipped weights. */
 async function nodeActivations(arch: ArchitectureName, digit: number[]): Promise<LayerActivation[]> {
-  const file = arch === "lenet5" ? "lenet5.safetensors" : "lenet5-1998.safetensors";
-  const model = await LeNet5.create({ arch, batchSize: 1 });
-  model.setWeights(decodeModel(readFileSync(join(web, file))).weights);
-  return model.activations(Uint8Array.from(digit));
+  return (await shippedModel(arch)).activations(Uint8Array.from(digit));
 }
 
 beforeAll(async () => {
   view = (await import(pathToFileURL(join(web, "explain-view.js")).href)) as View;
-  browser = await launchChromium(); // fails, saying how to install it, when /usr/bin/chromium is missing
-}, 60_000);
-
-afterAll(async () => {
-  await browser?.close();
-  stopServers();
-  for (const dir of temp) rmSync(dir, { recursive: true, force: true });
 });
 
 it("explains every unit's value: the page's float64 sums agree with the kernels' activations, in both networks", async () => {
   for (const arch of ["lenet5", "lenet5-1998"] as const) {
-    const model = await LeNet5.create({ arch, batchSize: 1 });
-    model.setWeights(decodeModel(readFileSync(join(web, arch === "lenet5" ? "lenet5.safetensors" : "lenet5-1998.safetensors"))).weights);
+    const model = await shippedModel(arch);
     const act = Object.fromEntries(model.activations(mnist().test.images.subarray(0, PIXELS)).map((l) => [l.name, l.values]));
     const w = model.getWeights();
     for (const layer of view.GRID_LAYERS[arch]!.slice(1).concat("logits")) {
       const n = layer === "logits" ? 10 : act[layer]!.length; // the page opens the 10 outputs (not the 1998 rubbish unit)
       for (const index of [0, 1, Math.floor(n / 3), Math.floor(n / 2) + 1, n - 1]) {
-        const u = view.explainUnit(arch, layer, index, act, w, { mask: C3_MASK, codes: RBF_CODES });
+        const u = view.explainUnit(model.arch, layer, index, act, w);
         expect(u.value, `${arch} ${layer}[${index}]`).toBe(act[layer]![index]);
         expect(Math.abs(u.activation - u.value), `${arch} ${layer}[${index}]: ${u.activation} vs ${u.value}`).toBeLessThan(layer === "logits" ? 1e-4 : 1e-5);
       }
@@ -297,7 +292,7 @@ describe("the explainer (examples/web/explain.html, served by npm run demo)", ()
 
 it("works as a static folder (npm run demo:build) from a plain file server: its own CSP, one training worker, nothing fetched elsewhere", async () => {
   const dir = join(tmpdir(), `lenet-demo-${process.pid}`);
-  temp.push(dir);
+  chromium.temp.push(dir);
   const { execFileSync } = await import("node:child_process");
   execFileSync(process.execPath, [join(root, "scripts/build-demo.js"), dir], { stdio: "pipe" });
   const url = await serve("--root", dir, "--plain");

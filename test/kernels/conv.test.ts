@@ -98,25 +98,41 @@ function checkConvBwdInput(c: ConvCase): void {
   expectClose(label, a.read("dinp"), want, sumAtol(OC * K * K), RTOL, [B, C, H, W]);
 }
 
-function checkConvBwdFilter(c: ConvCase): void {
+/**
+ * conv2d_bwd_weight reads conv2d_fwd's unrolled patches (col); conv2d_bwd_weight_rows (5x5 kernels,
+ * output rows a multiple of 4 wide: c1) reads the input itself, and must also give
+ * conv2d_bwd_weight's bits, from the same random starting sums.
+ */
+function checkConvBwdFilter(c: ConvCase, kernel: "conv2d_bwd_weight" | "conv2d_bwd_weight_rows" = "conv2d_bwd_weight"): void {
   const { B, C, H, W, OC, K } = c;
   const OH = H - K + 1, OW = W - K + 1;
-  const label = `conv2d_bwd_weight ${c.label}`;
+  const label = `${kernel} ${c.label}`;
   const rng = rngFor(label);
   const dout = randF32(rng, B * OC * OH * OW), inp = randF32(rng, B * C * H * W);
   // The kernel accumulates (+=): start from random values and add the reference to them.
   const dw0 = randF32(rng, OC * C * K * K), db0 = randF32(rng, OC);
-  // The kernel reads conv2d_fwd's unrolled patches (col), not the input itself.
   const col = im2col(inp, B, C, H, W, K);
-  const a = new Arena(k, { dweight: dw0.length, dbias: OC, dout: dout.length, col: col.length });
+  const a = new Arena(k, { dweight: dw0.length, dbias: OC, acc: 4 * dw0.length, viaCol: dw0.length, biasViaCol: OC, dout: dout.length, inp: inp.length, col: col.length });
+  const viaCol = (dweight: "dweight" | "viaCol", dbias: "dbias" | "biasViaCol") =>
+    k.conv2d_bwd_weight(a.ptr(dweight), a.ptr(dbias), a.ptr("dout"), a.ptr("col"), B, C, H, W, OC, K);
   a.runTwice(label, ["dweight", "dbias"], () => {
-    a.input("dout", dout); a.input("col", col); a.fill("dweight", dw0); a.fill("dbias", db0);
-  }, () => k.conv2d_bwd_weight(a.ptr("dweight"), a.ptr("dbias"), a.ptr("dout"), a.ptr("col"), B, C, H, W, OC, K));
+    a.input("dout", dout); a.input("col", col); a.input("inp", inp); a.fill("dweight", dw0); a.fill("dbias", db0);
+    a.fill("acc", NaN); // the rows kernel's scratch: whatever it held before must not matter
+  }, () => (kernel === "conv2d_bwd_weight"
+    ? viaCol("dweight", "dbias")
+    : k.conv2d_bwd_weight_rows(a.ptr("dweight"), a.ptr("dbias"), a.ptr("acc"), a.ptr("dout"), a.ptr("inp"), B, C, H, W, OC)));
   const want = conv2d_bwd_weight_ref(dout, inp, B, C, H, W, OC, K, 0);
   // Both sum over the batch and the output plane: B*OH*OW terms (25k for conv1 at B = 32).
   const atol = sumAtol(B * OH * OW + 1);
   expectClose(`${label} dweight`, a.read("dweight"), plus(dw0, want.dweight), atol, RTOL, [OC, C, K, K]);
   expectClose(`${label} dbias`, a.read("dbias"), plus(db0, want.dbias), atol, RTOL);
+  // The relaxed build fuses the vector multiply-adds of both kernels alike, but not the GEMM's scalar tails.
+  if (kernel === "conv2d_bwd_weight_rows" && !RELAXED) {
+    a.fill("viaCol", dw0); a.fill("biasViaCol", db0);
+    viaCol("viaCol", "biasViaCol");
+    expectSameBits(`${label} dweight vs conv2d_bwd_weight`, a.bits("dweight"), a.bits("viaCol"));
+    expectSameBits(`${label} dbias vs conv2d_bwd_weight`, a.bits("dbias"), a.bits("biasViaCol"));
+  }
 }
 
 describe("conv2d_fwd", () => {
@@ -135,41 +151,12 @@ describe("conv2d_bwd_weight", () => {
   it.each(labelled([conv1(32), conv2(32)]))("LeNet %s", (_, c) => checkConvBwdFilter(c));
 });
 
-// conv2d_bwd_weight_rows: the weight gradient read from the input (no col), for 5x5 kernels and output
-// rows a multiple of 4 wide (c1). Against the reference, and bit for bit against conv2d_bwd_weight on
-// the same input's patches, from the same random starting sums.
-function checkConvBwdFilterRows(c: ConvCase): void {
-  const { B, C, H, W, OC, K } = c;
-  const OH = H - K + 1, OW = W - K + 1;
-  const label = `conv2d_bwd_weight_rows ${c.label}`;
-  const rng = rngFor(label);
-  const dout = randF32(rng, B * OC * OH * OW), inp = randF32(rng, B * C * H * W);
-  const dw0 = randF32(rng, OC * C * K * K), db0 = randF32(rng, OC);
-  const col = im2col(inp, B, C, H, W, K);
-  const a = new Arena(k, { dweight: dw0.length, dbias: OC, acc: 4 * dw0.length, viaCol: dw0.length, biasViaCol: OC, dout: dout.length, inp: inp.length, col: col.length });
-  a.input("dout", dout); a.input("col", col); a.fill("viaCol", dw0); a.fill("biasViaCol", db0);
-  k.conv2d_bwd_weight(a.ptr("viaCol"), a.ptr("biasViaCol"), a.ptr("dout"), a.ptr("col"), B, C, H, W, OC, K);
-  a.runTwice(label, ["dweight", "dbias"], () => {
-    a.input("dout", dout); a.input("inp", inp); a.fill("dweight", dw0); a.fill("dbias", db0);
-    a.fill("acc", NaN); // scratch: whatever it held before must not matter
-  }, () => k.conv2d_bwd_weight_rows(a.ptr("dweight"), a.ptr("dbias"), a.ptr("acc"), a.ptr("dout"), a.ptr("inp"), B, C, H, W, OC));
-  const want = conv2d_bwd_weight_ref(dout, inp, B, C, H, W, OC, K, 0);
-  const atol = sumAtol(B * OH * OW + 1);
-  expectClose(`${label} dweight`, a.read("dweight"), plus(dw0, want.dweight), atol, RTOL, [OC, C, K, K]);
-  expectClose(`${label} dbias`, a.read("dbias"), plus(db0, want.dbias), atol, RTOL);
-  // The relaxed build fuses the vector multiply-adds of both kernels alike, but not the GEMM's scalar tails.
-  if (!RELAXED) {
-    expectSameBits(`${label} dweight vs conv2d_bwd_weight`, a.bits("dweight"), a.bits("viaCol"));
-    expectSameBits(`${label} dbias vs conv2d_bwd_weight`, a.bits("dbias"), a.bits("biasViaCol"));
-  }
-}
-
 describe("conv2d_bwd_weight_rows", () => {
   // Output widths 4..28 in steps of 4 (rows of 1..7 vectors), heights 1..4, 1..3 input channels,
   // 1..4 output channels (odd: the last computed twice, stored once), batches of 1..3.
   const sweep = range(1, 7).map((v) => convCase(1 + (v % 3), 1 + (v % 3), 1 + (v % 4) + 4, 4 * v + 4, 1 + (v % 4), 5));
-  it.each(labelled(sweep))("sweep %s", (_, c) => checkConvBwdFilterRows(c));
-  it.each(labelled([conv1(32)]))("LeNet %s", (_, c) => checkConvBwdFilterRows(c));
+  it.each(labelled(sweep))("sweep %s", (_, c) => checkConvBwdFilter(c, "conv2d_bwd_weight_rows"));
+  it.each(labelled([conv1(32)]))("LeNet %s", (_, c) => checkConvBwdFilter(c, "conv2d_bwd_weight_rows"));
 });
 
 // ---------------------------------------------------------------------------------------------

@@ -74,12 +74,26 @@ describe("training on real MNIST (smoke run)", () => {
     const data = subset(mnist().train, 0, 96); // 3 batches of 32 an epoch
     const yields = async (yieldEvery?: number) => {
       const model = await LeNet5.create({ batchSize: 32 });
-      const at: number[] = [];
+      const at: number[] = [], means: [number, number, number, number][] = [];
       let batch = 0;
-      await train(model, data, { epochs: 2, yieldEvery, onBatchEnd: (p) => (batch = p.batch), onYield: () => void at.push(batch) });
-      return { at, weights: model.getWeights() };
+      await train(model, data, {
+        epochs: 2, yieldEvery, onYield: () => void at.push(batch),
+        onBatchEnd: (p) => {
+          batch = p.batch;
+          means.push([p.batchLoss, p.loss, p.batchAccuracy, p.accuracy]);
+        },
+      });
+      return { at, means, weights: model.getWeights() };
     };
     const every = await yields(1), twice = await yields(2), fallback = await yields();
+    // Each batch's own loss and accuracy; the running means are their means over the epoch so far (batches of 32).
+    for (let i = 0; i < every.means.length; i++) {
+      const epochStart = i - (i % 3), sofar = every.means.slice(epochStart, i + 1);
+      for (const [own, running] of [[0, 1], [2, 3]] as const) {
+        const mean = sofar.reduce((a, m) => a + m[own], 0) / sofar.length;
+        expect(Math.abs(mean - every.means[i]![running])).toBeLessThan(1e-6 * Math.max(1, Math.abs(mean)));
+      }
+    }
     expect(every.at).toEqual([1, 2, 3, 1, 2, 3]);
     expect(twice.at).toEqual([2, 2]);
     expect(fallback.at).toEqual([]); // 32 by default: never within 3-batch epochs
