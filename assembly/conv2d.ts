@@ -64,13 +64,6 @@ export function conv2d_fwd(out: usize, col: usize, inp: usize, weight: usize, bi
   }
 }
 
-// inp (B,C,H,W) -> col (B, C*K*K, OH*OW), the patches conv2d_bwd_weight reads, alone: training runs
-// c3's forward product with a direct kernel (conv2d_direct.ts: the same bits, faster than the GEMM).
-export function im2col(col: usize, inp: usize, B: i32, C: i32, H: i32, W: i32, K: i32): void {
-  const P = (H - K + 1) * (W - K + 1), R = C * K * K;
-  for (let b = 0; b < B; b++) unroll(at(col, b * R * P), inp, b, C, H, W, K);
-}
-
 // dout (B,OC,OH,OW) weight (OC,C,K,K) -> dinp (B,C,H,W); overwrites dinp. dcol (C*K*K, OH*OW) is
 // scratch for one image: dcol = W^T . dout, then each patch row is added back where it came from.
 export function conv2d_bwd_input(dinp: usize, dcol: usize, dout: usize, weight: usize,
@@ -115,6 +108,109 @@ function bias_grad_acc(dbias: usize, dout: usize, B: i32, OC: i32, P: i32): void
     const p = at(dbias, oc);
     store<f32>(p, load<f32>(p) + (hsum(acc) + tail));
   }
+}
+
+// Image b's patches (as unroll writes them) chunk-major: chunk i (p = 4i..4i+3) of patch row r is the
+// 4 floats at (i * rows4 + r) * 4, rows4 = C*K*K rounded up to a multiple of 4 (the rows past C*K*K
+// are not written), so a block of 4 rows is one pointer at constant offsets. P = OH*OW must be a
+// multiple of 4. Every patch row's chunk sits at the same offsets from its tap's input: one vector
+// load when the chunk lies in one output row (c3: 4 chunks in 5), else four floats.
+function pack_patches(patches: usize, inp: usize, b: i32, C: i32, H: i32, W: i32, K: i32): void {
+  const OW = W - K + 1, P = (H - K + 1) * OW, chunks = P >> 2, R = C * K * K, chunkBytes = <usize>((R + 3) & ~3) << 4;
+  const img = at(inp, b * C * H * W);
+  for (let i = 0, oh = 0, ow = 0; i < chunks; i++, ow += 4) {
+    while (ow >= OW) { ow -= OW; oh++; }
+    const x = at(img, oh * W + ow), d = patches + <usize>i * chunkBytes;
+    if (ow + 4 <= OW) copy_taps(d, x, 0, 0, 0, C, H, W, K, false);
+    else copy_taps(d, x, lane_offset(ow, 1, OW, W), lane_offset(ow, 2, OW, W), lane_offset(ow, 3, OW, W), C, H, W, K, true);
+  }
+}
+
+// pack_patches' copy of one chunk for every tap: x is tap 0's input for lane 0, lanes 1-3 at o1-o3
+// bytes from it (`lanes`; else contiguous). With 5x5 kernels a kernel row's taps at a time: constant
+// offsets, and a fifth of the bookkeeping. Its own function: V8 keeps these loops' few values in
+// registers.
+function copy_taps(d: usize, x: usize, o1: usize, o2: usize, o3: usize, C: i32, H: i32, W: i32, K: i32, lanes: bool): void {
+  const rowSkip = <usize>W << 2, chanSkip = <usize>((H - K) * W) << 2, end = d + (<usize>(C * K * K) << 4);
+  if (K == 5 && !lanes) {
+    for (let kh = 0; d < end; d += 80, x += rowSkip) {
+      v128.store(d, v128.load(x)); v128.store(d, v128.load(x, 4), 16); v128.store(d, v128.load(x, 8), 32);
+      v128.store(d, v128.load(x, 12), 48); v128.store(d, v128.load(x, 16), 64);
+      if (++kh == K) { kh = 0; x += chanSkip; }
+    }
+  } else if (K == 5) {
+    for (let kh = 0; d < end; d += 80, x += rowSkip) {
+      lanes_tap(d, x, o1, o2, o3); lanes_tap(d + 16, x + 4, o1, o2, o3); lanes_tap(d + 32, x + 8, o1, o2, o3);
+      lanes_tap(d + 48, x + 12, o1, o2, o3); lanes_tap(d + 64, x + 16, o1, o2, o3);
+      if (++kh == K) { kh = 0; x += chanSkip; }
+    }
+  } else {
+    for (let kw = 0, kh = 0; d < end; d += 16, x += 4) {
+      if (lanes) lanes_tap(d, x, o1, o2, o3);
+      else v128.store(d, v128.load(x));
+      if (++kw == K) { kw = 0; x += rowSkip - (<usize>K << 2); if (++kh == K) { kh = 0; x += chanSkip; } }
+    }
+  }
+}
+
+// One tap of a chunk whose lanes lie in two output rows: its 4 floats, one by one.
+// @ts-ignore: decorator
+@inline function lanes_tap(d: usize, x: usize, o1: usize, o2: usize, o3: usize): void {
+  store<f32>(d, load<f32>(x)); store<f32>(d, load<f32>(x + o1), 4);
+  store<f32>(d, load<f32>(x + o2), 8); store<f32>(d, load<f32>(x + o3), 12);
+}
+
+// Bytes from the input of output pixel (oh, ow) to that of the pixel `l` places further in the
+// output plane (rows OW wide, input rows W wide).
+// @ts-ignore: decorator
+@inline function lane_offset(ow: i32, l: i32, OW: i32, W: i32): usize {
+  const q = ow + l;
+  return <usize>((q / OW) * W + q % OW - ow) << 2;
+}
+
+// conv2d_bwd_weight for output planes of a multiple of 4 values (c3: 10x10), read from the input
+// (B,C,H,W) instead of the whole batch's patches: one image at a time, its patches packed
+// (pack_patches) where they and its dout stay in cache, and the forward pass writes no patches.
+// Blocks of 2 output channels x 4 patch rows keep 8 accumulators, whose sums wait in `acc` between
+// images; every weight's products are summed in conv2d_bwd_weight's order (b, then p four at a
+// time), so both give the same bits (test/kernels/conv.test.ts). Scratch (floats): acc
+// 32 * ceil(OC/2) * ceil(C*K*K/4), patches 4 * ceil(C*K*K/4) * P.
+export function conv2d_bwd_weight_packed(dweight: usize, dbias: usize, acc: usize, patches: usize, dout: usize, inp: usize,
+  B: i32, C: i32, H: i32, W: i32, OC: i32, K: i32): void {
+  const P = (H - K + 1) * (W - K + 1), R = C * K * K, NP = (R + 3) >> 2, chunks = P >> 2;
+  const chunkBytes = <usize>NP << 6, rowBytes = <usize>P << 2, pairs = (OC + 1) >> 1;
+  zero_f32(acc, pairs * NP * 32);
+  for (let i = 0; i < chunks; i++) zero_f32(patches + <usize>i * chunkBytes + (<usize>R << 4), (NP * 4 - R) * 4); // rows past R
+  for (let b = 0; b < B; b++) {
+    pack_patches(patches, inp, b, C, H, W, K);
+    const g = at(dout, b * OC * P);
+    for (let j = 0; j < NP; j++) { // a block of 4 patch rows stays in L1 while every channel pair reads it
+      const y0 = patches + (<usize>j << 6), end = y0 + <usize>chunks * chunkBytes;
+      for (let m = 0; m < OC; m += 2) {
+        const s = acc + (<usize>((m >> 1) * NP + j) << 7);
+        let c00 = v128.load(s), c01 = v128.load(s, 16), c02 = v128.load(s, 32), c03 = v128.load(s, 48);
+        let c10 = v128.load(s, 64), c11 = v128.load(s, 80), c12 = v128.load(s, 96), c13 = v128.load(s, 112);
+        let x0 = at(g, m * P), x1 = m + 1 < OC ? x0 + rowBytes : x0; // an odd last channel twice, kept once
+        for (let y = y0; y < end; y += chunkBytes, x0 += 16, x1 += 16) {
+          const u0 = v128.load(x0), u1 = v128.load(x1);
+          const v0 = v128.load(y), v1 = v128.load(y, 16), v2 = v128.load(y, 32), v3 = v128.load(y, 48);
+          c00 = madd(u0, v0, c00); c01 = madd(u0, v1, c01); c02 = madd(u0, v2, c02); c03 = madd(u0, v3, c03);
+          c10 = madd(u1, v0, c10); c11 = madd(u1, v1, c11); c12 = madd(u1, v2, c12); c13 = madd(u1, v3, c13);
+        }
+        v128.store(s, c00); v128.store(s, c01, 16); v128.store(s, c02, 32); v128.store(s, c03, 48);
+        v128.store(s, c10, 64); v128.store(s, c11, 80); v128.store(s, c12, 96); v128.store(s, c13, 112);
+      }
+    }
+  }
+  const zero: f32 = 0; // conv2d_bwd_weight adds its (empty) scalar tail: + 0 turns a -0 sum into +0
+  for (let m = 0; m < OC; m++) {
+    for (let n = 0; n < R; n++) {
+      const v = acc + (<usize>((((m >> 1) * NP + (n >> 2)) << 3) + ((m & 1) << 2) + (n & 3)) << 4);
+      const r = at(dweight, m * R + n);
+      store<f32>(r, load<f32>(r) + (hsum(v128.load(v)) + zero));
+    }
+  }
+  bias_grad_acc(dbias, dout, B, OC, P);
 }
 
 // conv2d_bwd_weight for 5x5 kernels whose output rows are a multiple of 4 wide (c1), read straight

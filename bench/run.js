@@ -81,6 +81,7 @@ const more = {
   coef: 16, cbias: 16, gcoef: 16, gcbias: 16,
   f6: B * 84, df6: B * 84, logits: B * 11, dlogits: B * 11, codes: 10 * 84, // 1998: RBF output
   pixels: words(B * 784), table: 256, input: B * 32 * 32, probs: B * 11, labels: B, ones: 2400, // batch input, softmax, mask
+  pacc: 32 * 8 * 38, patches: 152 * 100, // conv2d_bwd_weight_packed's scratch for c3: sums between images, one image's patches
 };
 const r = allocateRegions(k.memory, k.heap_base(), { a: B * 6 * 32 * 32, col: B * 150 * 100 + B * 25 * 784, b: B * 6 * 28 * 28, w: 61720, wt: 2400, bias: 120, g: 61720, gb: 120, d: B * 400, e: B * 120, dcol: 150 * 100, ...more });
 const f32 = new Float32Array(k.memory.buffer);
@@ -103,8 +104,6 @@ f32.fill(1, o("ones") / 4, o("ones") / 4 + 2400);
 const kernels = [
   ["conv2d_fwd c1 (1->6, 32x32)", c1.flops, () => k.conv2d_fwd(o("b"), o("col"), o("a"), o("w"), o("bias"), B, 1, 32, 32, 6, 5, true)],
   ["conv2d_fwd c3 (6->16, 14x14)", c3.flops, () => k.conv2d_fwd(o("b"), o("col"), o("a"), o("w"), o("bias"), B, 6, 14, 14, 16, 5, true)],
-  // What training runs for c3: the patches alone (for the weight gradient), then conv2d_fwd_pixels below.
-  ["im2col c3 (6x14x14 -> 150x100)", B * 150 * 100, () => k.im2col(o("col"), o("a"), B, 6, 14, 14, 5)],
   // Inference reads the input directly (no im2col); the forms without the fused tanh and pooling.
   ["conv2d_fwd_rows c1 (inference)", c1.flops, () => k.conv2d_fwd_rows(o("b"), o("a"), o("w"), o("bias"), B, 1, 32, 32, 6, 5)],
   ["conv2d_fwd_pixels c3 (inference)", c3.flops, () => k.conv2d_fwd_pixels(o("b"), o("a"), o("wt"), o("bias"), B, 6, 14, 14, 16, 5)],
@@ -116,6 +115,8 @@ const kernels = [
   // What training runs for c1: the weight gradient read from the input, so c1's forward pass needs no im2col.
   ["conv2d_bwd_weight_rows c1", c1.flops, () => k.conv2d_bwd_weight_rows(o("g"), o("gb"), o("dcol"), o("b"), o("a"), B, 1, 32, 32, 6)],
   ["conv2d_bwd_weight c3", c3.flops, () => k.conv2d_bwd_weight(o("g"), o("gb"), o("b"), o("col"), B, 6, 14, 14, 16, 5)],
+  // What training runs for c3: the weight gradient read from the input, one image's patches packed at a time.
+  ["conv2d_bwd_weight_packed c3", c3.flops, () => k.conv2d_bwd_weight_packed(o("g"), o("gb"), o("pacc"), o("patches"), o("b"), o("a"), B, 6, 14, 14, 16, 5)],
   ["dense_fwd f5 (400->120)", 2 * B * 400 * 120, () => k.dense_fwd(o("e"), o("d"), o("w"), o("bias"), B, 400, 120)],
   ["dense_bwd_input f5", 2 * B * 400 * 120, () => k.dense_bwd_input(o("d"), o("e"), o("w"), B, 400, 120)],
   ["dense_bwd_weight f5", 2 * B * 400 * 120, () => k.dense_bwd_weight(o("g"), o("gb"), o("e"), o("d"), B, 400, 120)],
@@ -223,7 +224,7 @@ if (flags.json) {
     console.log(`inference, batch 1000:     ${Math.round(m.infer_batch1000_images_per_second)} images/s`);
     console.log(`peak RSS:                  ${m.peak_rss_mb.toFixed(0)} MB`);
   }
-  console.log("(GFLOP/s for im2col, avgpool, subsample, tanh, squash, quantize, the batch input, softmax and the block helpers count one op per element of their larger tensor; rbf 3 per input x code; adam counts 10 per parameter)");
+  console.log("(GFLOP/s for avgpool, subsample, tanh, squash, quantize, the batch input, softmax and the block helpers count one op per element of their larger tensor; rbf 3 per input x code; adam counts 10 per parameter)");
   console.log("(_i8 rows are GOP/s: an int8 multiply-add counts 2 ops, like a mul+add in GFLOP/s; their % is of the f32x4 ceiling)");
   if (!kernelsOnly) {
     for (const line of peerLines(results.peers)) console.log(line);

@@ -300,7 +300,7 @@ export class LeNet5 implements Classifier {
 
   /**
    * Forward + softmax + loss for `B` images from `first` (labels set by setBatch); returns the
-   * SUMMED loss. `training` keeps what the backward pass reads (conv patches, activations).
+   * SUMMED loss. `training` keeps what the backward pass reads (the activations).
    */
   private forwardLoss(B: number, first: number, training: boolean): number {
     this.passes.forward(B, first, training);
@@ -447,7 +447,7 @@ export class LeNet5 implements Classifier {
    */
   activations(image: Images): LayerActivation[] {
     this.setBatch({ images: image, count: 1 });
-    this.passes.forward(1, 0, true, false); // every activation stored (inference does not store c1 or c3), no patches
+    this.passes.forward(1, 0, true); // every activation stored (inference does not store c1 or c3)
     this.kernels.softmax_fwd(this.at.probs, this.at.logits, 1, this.arch.logitsPerImage);
     const classProbs = this.batchProbabilities(1);
     return this.arch.layers.map(({ name, shape }) => {

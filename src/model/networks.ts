@@ -47,10 +47,9 @@ export interface Passes {
   /**
    * Forward pass over B images from `first`: input -> logits. `store` writes every activation; without
    * it only the logits are sure to be written (inference may fuse layers: the article's network never
-   * stores c1 or c3 then). `patches` (training: store and patches) also keeps c3's unrolled patches,
-   * which the weight gradient reads.
+   * stores c1 or c3 then).
    */
-  forward(B: number, first: number, store: boolean, patches?: boolean): void;
+  forward(B: number, first: number, store: boolean): void;
   /**
    * Backward pass from dlogits (already set) to every parameter gradient, which ACCUMULATES: each
    * kernel adds its whole sum once, so shards processed one after another add their partial sums in order.
@@ -116,19 +115,29 @@ const layerSpecs = ([pool1, pool2, units]: readonly [string, string, string], lo
 
 /**
  * out = conv(inp) over B images, read directly from the input: with the lanes along output rows when
- * they are a multiple of 4 wide (c1), else across output channels when those are (c3; the weights
- * transposed into the scratch `weightT` first), else through im2col + GEMM. `keepCol` (training c3)
- * also writes the patches to `col` for the weight gradient. The same bits whichever path.
+ * they are a multiple of 4 wide (c1), else across output channels (c3's 16; the weights transposed
+ * into the scratch `weightT` first). The same bits either way, and as conv2d_fwd's im2col + GEMM.
  */
-function convolve(k: Kernels, keepCol: boolean, c: Conv, B: number,
-  out: number, inp: number, weight: number, bias: number, col: number, weightT: number): void {
-  const layout = c.OW % 4 === 0 ? "rows" : c.OC % 4 === 0 ? "pixels" : undefined;
-  if (layout === undefined) return k.conv2d_fwd(out, col, inp, weight, bias, B, c.C, c.H, c.W, c.OC, c.K, keepCol);
-  if (keepCol) k.im2col(col, inp, B, c.C, c.H, c.W, c.K);
-  if (layout === "rows") return k.conv2d_fwd_rows(out, inp, weight, bias, B, c.C, c.H, c.W, c.OC, c.K);
+function convolve(k: Kernels, c: Conv, B: number, out: number, inp: number, weight: number, bias: number, weightT: number): void {
+  if (c.OW % 4 === 0) return k.conv2d_fwd_rows(out, inp, weight, bias, B, c.C, c.H, c.W, c.OC, c.K);
+  if (c.OC % 4 !== 0) throw new Error(`no direct convolution kernel for ${c.OC} channels of ${c.OH}x${c.OW}`);
   k.conv2d_weight_t(weightT, weight, c.OC, c.patch);
   k.conv2d_fwd_pixels(out, inp, weightT, bias, B, c.C, c.H, c.W, c.OC, c.K);
 }
+
+/**
+ * Both networks' scratch (floats): one image's patch gradients (conv2d_bwd_input), c3's weights
+ * transposed (the direct kernel), and the weight gradients' sums between images, 4 lanes per weight:
+ * c1's (conv2d_bwd_weight_rows) and c3's (conv2d_bwd_weight_packed, in blocks of 2 output channels x
+ * 4 patch rows, beside one image's patches packed 4 rows at a time).
+ */
+const CONV_SCRATCH = {
+  dcol3: C3.patch * C3.OH * C3.OW,
+  c3T: C3.patch * C3.OC,
+  dw1: 4 * C1.OC * C1.patch,
+  dw3: 32 * Math.ceil(C3.OC / 2) * Math.ceil(C3.patch / 4),
+  patches3: 4 * Math.ceil(C3.patch / 4) * C3.OH * C3.OW,
+} as const;
 
 // ---------------------------------------------------------------------------------------------
 // The article's LeNet-5 (Keras): 28x28x1 in [0,1] -> conv 6@5x5 'same' tanh -> avgpool 2x2 -> conv
@@ -165,7 +174,6 @@ function articleNetwork(classes: number): Architecture {
     activations: {
       input: INPUT, // (1,32,32), zero border
       c1: C1.out, // conv c1 then tanh, in place
-      col3: C3.patch * C3.OH * C3.OW, // c3's unrolled input patches
       p2: S2.out,
       c3: C3.out, // conv c3 then tanh, in place
       p4: S4.out, // = flatten (400), channel-major like PyTorch
@@ -183,9 +191,7 @@ function articleNetwork(classes: number): Architecture {
       dc1: C1.out,
     },
     layers: layerSpecs(["p2", "p4", "f5"], classes, classes),
-    // one image's patch gradients (conv2d_bwd_input), c3's weights transposed (the direct kernel), c1's
-    // weight-gradient sums between images (conv2d_bwd_weight_rows: 4 lanes per weight)
-    scratch: { dcol3: C3.patch * C3.OH * C3.OW, c3T: C3.patch * C3.OC, dw1: 4 * C1.OC * C1.patch },
+    scratch: CONV_SCRATCH,
     constants: {},
     input: { low: 0, high: 1 },
     classes,
@@ -197,17 +203,17 @@ function articleNetwork(classes: number): Architecture {
       const w6 = P("f6.weight"), b6 = P("f6.bias"), wo = P("out.weight"), bo = P("out.bias");
       const gw1 = G("c1.weight"), gb1 = G("c1.bias"), gw3 = G("c3.weight"), gb3 = G("c3.bias"), gw5 = G("f5.weight"), gb5 = G("f5.bias");
       const gw6 = G("f6.weight"), gb6 = G("f6.bias"), gwo = G("out.weight"), gbo = G("out.bias");
-      const input = act("input"), c1 = act("c1"), p2 = act("p2"), col3 = act("col3"), c3 = act("c3");
+      const input = act("input"), c1 = act("c1"), p2 = act("p2"), c3 = act("c3");
       const p4 = act("p4"), f5 = act("f5"), f6 = act("f6"), logits = act("logits");
       const dlogits = act("dlogits"), df6 = act("df6"), df5 = act("df5"), dp4 = act("dp4"), dc3 = act("dc3"), dp2 = act("dp2"), dc1 = act("dc1");
-      const c3T = fixed("c3T"), dcol3 = fixed("dcol3"), dw1 = fixed("dw1");
+      const c3T = fixed("c3T"), dcol3 = fixed("dcol3"), dw1 = fixed("dw1"), dw3 = fixed("dw3"), patches3 = fixed("patches3");
       return {
-        forward(B, first, store, patches = store) {
-          if (store) { // what backward reads: c1 and c3 after tanh (and with patches, c3's patches: col3)
+        forward(B, first, store) {
+          if (store) { // what backward reads: c1 and c3 after tanh
             k.conv2d_fwd_rows(c1(first), input(first), w1, b1, B, C1.C, C1.H, C1.W, C1.OC, C1.K); // c1's weight gradient reads the input itself
             k.tanh_fwd(c1(first), c1(first), B * C1.out);
             k.avgpool2d_fwd(p2(first), c1(first), B, S2.C, S2.H, S2.W);
-            convolve(k, patches, C3, B, c3(first), p2(first), w3, b3, col3(first), c3T);
+            convolve(k, C3, B, c3(first), p2(first), w3, b3, c3T);
             k.tanh_fwd(c3(first), c3(first), B * C3.out);
             k.avgpool2d_fwd(p4(first), c3(first), B, S4.C, S4.H, S4.W);
           } else { // each convolution, its tanh and its pooling in one pass: c1 and c3 are not stored
@@ -233,7 +239,7 @@ function articleNetwork(classes: number): Architecture {
           k.dense_bwd_input(dp4(first), df5(first), w5, B, F5.K, F5.N);
           k.avgpool2d_bwd(dc3(first), dp4(first), B, S4.C, S4.H, S4.W);
           k.tanh_bwd(dc3(first), dc3(first), c3(first), B * C3.out);
-          k.conv2d_bwd_weight(gw3, gb3, dc3(first), col3(first), B, C3.C, C3.H, C3.W, C3.OC, C3.K);
+          k.conv2d_bwd_weight_packed(gw3, gb3, dw3, patches3, dc3(first), p2(first), B, C3.C, C3.H, C3.W, C3.OC, C3.K);
           k.conv2d_bwd_input(dp2(first), dcol3, dc3(first), w3, B, C3.C, C3.H, C3.W, C3.OC, C3.K);
           k.avgpool2d_bwd(dc1(first), dp2(first), B, S2.C, S2.H, S2.W);
           k.tanh_bwd(dc1(first), dc1(first), c1(first), B * C1.out);
@@ -340,7 +346,6 @@ function paperNetwork(kind: "rbf" | "softmax", classes = CLASSES): Architecture 
       input: INPUT,
       c1: C1.out, // conv then squash, in place (likewise below)
       s2: S2.out,
-      col3: C3.patch * C3.OH * C3.OW,
       c3: C3.out,
       s4: S4.out,
       c5: F5.N,
@@ -356,7 +361,7 @@ function paperNetwork(kind: "rbf" | "softmax", classes = CLASSES): Architecture 
       dc1: C1.out,
     },
     layers: layerSpecs(["s2", "s4", "c5"], logits, classes),
-    scratch: { dcol3: C3.patch * C3.OH * C3.OW, c3T: C3.patch * C3.OC, dw1: 4 * C1.OC * C1.patch },
+    scratch: CONV_SCRATCH,
     constants: rbf ? { c3Mask: C3_MASK, codes: RBF_CODES } : { c3Mask: C3_MASK },
     // The paper: "the value of the background (white) corresponds to -0.1 and the foreground (black)
     // corresponds to 1.175. This makes the mean input roughly 0, and the variance roughly 1."
@@ -383,17 +388,17 @@ function paperNetwork(kind: "rbf" | "softmax", classes = CLASSES): Architecture 
       const gw1 = G("c1.weight"), gb1 = G("c1.bias"), gs2w = G("s2.weight"), gs2b = G("s2.bias"), gw3 = G("c3.weight"), gb3 = G("c3.bias");
       const gs4w = G("s4.weight"), gs4b = G("s4.bias"), gw5 = G("c5.weight"), gb5 = G("c5.bias"), gw6 = G("f6.weight"), gb6 = G("f6.bias");
       const gwo = rbf ? 0 : G("out.weight"), gbo = rbf ? 0 : G("out.bias");
-      const input = act("input"), c1 = act("c1"), s2 = act("s2"), col3 = act("col3"), c3 = act("c3"), s4 = act("s4");
+      const input = act("input"), c1 = act("c1"), s2 = act("s2"), c3 = act("c3"), s4 = act("s4");
       const c5 = act("c5"), f6 = act("f6"), out = act("logits");
       const dlogits = act("dlogits"), df6 = act("df6"), dc5 = act("dc5"), ds4 = act("ds4"), dc3 = act("dc3"), ds2 = act("ds2"), dc1 = act("dc1");
-      const c3T = fixed("c3T"), dcol3 = fixed("dcol3"), dw1 = fixed("dw1"), c3Mask = fixed("c3Mask"), codes = rbf ? fixed("codes") : 0;
+      const c3T = fixed("c3T"), dcol3 = fixed("dcol3"), dw1 = fixed("dw1"), dw3 = fixed("dw3"), patches3 = fixed("patches3"), c3Mask = fixed("c3Mask"), codes = rbf ? fixed("codes") : 0;
       return {
-        forward(B, first, _store, patches = _store) { // it stores every activation anyway
-          convolve(k, false, C1, B, c1(first), input(first), w1, b1, 0, 0); // c1's weight gradient reads the input itself
+        forward(B, first) { // it stores every activation anyway
+          convolve(k, C1, B, c1(first), input(first), w1, b1, 0);
           k.squash_fwd(c1(first), c1(first), B * C1.out);
           k.subsample2d_fwd(s2(first), c1(first), s2w, s2b, B, S2.C, S2.H, S2.W);
           k.squash_fwd(s2(first), s2(first), B * S2.out);
-          convolve(k, patches, C3, B, c3(first), s2(first), w3, b3, col3(first), c3T);
+          convolve(k, C3, B, c3(first), s2(first), w3, b3, c3T);
           k.squash_fwd(c3(first), c3(first), B * C3.out);
           k.subsample2d_fwd(s4(first), c3(first), s4w, s4b, B, S4.C, S4.H, S4.W);
           k.squash_fwd(s4(first), s4(first), B * S4.out);
@@ -420,7 +425,7 @@ function paperNetwork(kind: "rbf" | "softmax", classes = CLASSES): Architecture 
           k.squash_bwd(ds4(first), ds4(first), s4(first), B * S4.out);
           k.subsample2d_bwd(dc3(first), gs4w, gs4b, ds4(first), c3(first), s4w, B, S4.C, S4.H, S4.W);
           k.squash_bwd(dc3(first), dc3(first), c3(first), B * C3.out);
-          k.conv2d_bwd_weight(gw3, gb3, dc3(first), col3(first), B, C3.C, C3.H, C3.W, C3.OC, C3.K);
+          k.conv2d_bwd_weight_packed(gw3, gb3, dw3, patches3, dc3(first), s2(first), B, C3.C, C3.H, C3.W, C3.OC, C3.K);
           k.mul_f32(gw3, c3Mask, C3_MASK.length); // no gradient outside the connection table
           k.conv2d_bwd_input(ds2(first), dcol3, dc3(first), w3, B, C3.C, C3.H, C3.W, C3.OC, C3.K);
           k.squash_bwd(ds2(first), ds2(first), s2(first), B * S2.out);

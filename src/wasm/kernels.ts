@@ -17,8 +17,8 @@ export interface Kernels {
   conv2d_weight_t(weightT: number, weight: number, OC: number, R: number): void;
   conv2d_bwd_input(dinp: number, dcol: number, dout: number, weight: number, B: number, C: number, H: number, W: number, OC: number, K: number): void;
   conv2d_bwd_weight(dweight: number, dbias: number, dout: number, col: number, B: number, C: number, H: number, W: number, OC: number, K: number): void;
-  im2col(col: number, inp: number, B: number, C: number, H: number, W: number, K: number): void;
   conv2d_bwd_weight_rows(dweight: number, dbias: number, acc: number, dout: number, inp: number, B: number, C: number, H: number, W: number, OC: number): void;
+  conv2d_bwd_weight_packed(dweight: number, dbias: number, acc: number, patches: number, dout: number, inp: number, B: number, C: number, H: number, W: number, OC: number, K: number): void;
   avgpool2d_fwd(out: number, inp: number, B: number, C: number, H: number, W: number): void;
   avgpool2d_bwd(dinp: number, dout: number, B: number, C: number, H: number, W: number): void;
   dense_fwd(out: number, inp: number, weight: number, bias: number, B: number, K: number, N: number): void;

@@ -1,6 +1,7 @@
 // The convolution kernels against test/ref/kernels.ts (see kernel-harness.ts for what every case
-// checks): conv2d_fwd/bwd_input/bwd_weight (training, through im2col), and the inference
-// convolutions without im2col: conv2d_fwd_rows/pixels, conv2d_tanh_pool_rows/pixels, conv2d_weight_t.
+// checks): conv2d_fwd/bwd_input/bwd_weight (through im2col), the weight gradients read from the input
+// (conv2d_bwd_weight_rows/packed), and the convolutions without im2col: conv2d_fwd_rows/pixels,
+// conv2d_tanh_pool_rows/pixels, conv2d_weight_t.
 import { beforeAll, describe, it } from "vitest";
 
 import type { Kernels } from "../../src/wasm/kernels.js";
@@ -100,10 +101,11 @@ function checkConvBwdInput(c: ConvCase): void {
 
 /**
  * conv2d_bwd_weight reads conv2d_fwd's unrolled patches (col); conv2d_bwd_weight_rows (5x5 kernels,
- * output rows a multiple of 4 wide: c1) reads the input itself, and must also give
- * conv2d_bwd_weight's bits, from the same random starting sums.
+ * output rows a multiple of 4 wide: c1) and conv2d_bwd_weight_packed (output planes of a multiple of
+ * 4: c3) read the input itself, and must also give conv2d_bwd_weight's bits, from the same random
+ * starting sums.
  */
-function checkConvBwdFilter(c: ConvCase, kernel: "conv2d_bwd_weight" | "conv2d_bwd_weight_rows" = "conv2d_bwd_weight"): void {
+function checkConvBwdFilter(c: ConvCase, kernel: "conv2d_bwd_weight" | "conv2d_bwd_weight_rows" | "conv2d_bwd_weight_packed" = "conv2d_bwd_weight"): void {
   const { B, C, H, W, OC, K } = c;
   const OH = H - K + 1, OW = W - K + 1;
   const label = `${kernel} ${c.label}`;
@@ -112,22 +114,28 @@ function checkConvBwdFilter(c: ConvCase, kernel: "conv2d_bwd_weight" | "conv2d_b
   // The kernel accumulates (+=): start from random values and add the reference to them.
   const dw0 = randF32(rng, OC * C * K * K), db0 = randF32(rng, OC);
   const col = im2col(inp, B, C, H, W, K);
-  const a = new Arena(k, { dweight: dw0.length, dbias: OC, acc: 4 * dw0.length, viaCol: dw0.length, biasViaCol: OC, dout: dout.length, inp: inp.length, col: col.length });
+  const rows4 = 4 * Math.ceil((C * K * K) / 4); // the packed kernel's patch rows, padded
+  const a = new Arena(k, {
+    dweight: dw0.length, dbias: OC, viaCol: dw0.length, biasViaCol: OC, dout: dout.length, inp: inp.length, col: col.length,
+    acc: Math.max(4 * dw0.length, 8 * Math.ceil(OC / 2) * rows4), patches: rows4 * OH * OW, // scratch of the rows and packed kernels
+  });
   const viaCol = (dweight: "dweight" | "viaCol", dbias: "dbias" | "biasViaCol") =>
     k.conv2d_bwd_weight(a.ptr(dweight), a.ptr(dbias), a.ptr("dout"), a.ptr("col"), B, C, H, W, OC, K);
   a.runTwice(label, ["dweight", "dbias"], () => {
     a.input("dout", dout); a.input("col", col); a.input("inp", inp); a.fill("dweight", dw0); a.fill("dbias", db0);
-    a.fill("acc", NaN); // the rows kernel's scratch: whatever it held before must not matter
-  }, () => (kernel === "conv2d_bwd_weight"
-    ? viaCol("dweight", "dbias")
-    : k.conv2d_bwd_weight_rows(a.ptr("dweight"), a.ptr("dbias"), a.ptr("acc"), a.ptr("dout"), a.ptr("inp"), B, C, H, W, OC)));
+    a.fill("acc", NaN); a.fill("patches", NaN); // scratch: whatever it held before must not matter
+  }, () => {
+    if (kernel === "conv2d_bwd_weight") viaCol("dweight", "dbias");
+    else if (kernel === "conv2d_bwd_weight_rows") k.conv2d_bwd_weight_rows(a.ptr("dweight"), a.ptr("dbias"), a.ptr("acc"), a.ptr("dout"), a.ptr("inp"), B, C, H, W, OC);
+    else k.conv2d_bwd_weight_packed(a.ptr("dweight"), a.ptr("dbias"), a.ptr("acc"), a.ptr("patches"), a.ptr("dout"), a.ptr("inp"), B, C, H, W, OC, K);
+  });
   const want = conv2d_bwd_weight_ref(dout, inp, B, C, H, W, OC, K, 0);
   // Both sum over the batch and the output plane: B*OH*OW terms (25k for conv1 at B = 32).
   const atol = sumAtol(B * OH * OW + 1);
   expectClose(`${label} dweight`, a.read("dweight"), plus(dw0, want.dweight), atol, RTOL, [OC, C, K, K]);
   expectClose(`${label} dbias`, a.read("dbias"), plus(db0, want.dbias), atol, RTOL);
   // The relaxed build fuses the vector multiply-adds of both kernels alike, but not the GEMM's scalar tails.
-  if (kernel === "conv2d_bwd_weight_rows" && !RELAXED) {
+  if (kernel !== "conv2d_bwd_weight" && !RELAXED) {
     a.fill("viaCol", dw0); a.fill("biasViaCol", db0);
     viaCol("viaCol", "biasViaCol");
     expectSameBits(`${label} dweight vs conv2d_bwd_weight`, a.bits("dweight"), a.bits("viaCol"));
@@ -157,6 +165,19 @@ describe("conv2d_bwd_weight_rows", () => {
   const sweep = range(1, 7).map((v) => convCase(1 + (v % 3), 1 + (v % 3), 1 + (v % 4) + 4, 4 * v + 4, 1 + (v % 4), 5));
   it.each(labelled(sweep))("sweep %s", (_, c) => checkConvBwdFilter(c, "conv2d_bwd_weight_rows"));
   it.each(labelled([conv1(32)]))("LeNet %s", (_, c) => checkConvBwdFilter(c, "conv2d_bwd_weight_rows"));
+});
+
+describe("conv2d_bwd_weight_packed", () => {
+  // Output planes of 4..48 values whose rows (OW = 1..13) start anywhere in a 4-value chunk, so chunks
+  // lie in one row or span two or more; 1..5-wide kernels (patch rows C*K*K a multiple of 4 or not),
+  // 1..3 input channels, 1..4 output channels (odd: the last computed twice, stored once), batches of 1..3.
+  const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+  const sweep = range(1, 13).map((OW) => {
+    const K = 1 + (OW % 5), OH = (4 / gcd(OW, 4)) * (1 + (OW % 2));
+    return convCase(1 + (OW % 3), 1 + (OW % 3), OH + K - 1, OW + K - 1, 1 + (OW % 4), K);
+  });
+  it.each(labelled(sweep))("sweep %s", (_, c) => checkConvBwdFilter(c, "conv2d_bwd_weight_packed"));
+  it.each(labelled([conv2(32)]))("LeNet %s", (_, c) => checkConvBwdFilter(c, "conv2d_bwd_weight_packed"));
 });
 
 // ---------------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 // Layer 3: the whole WASM model against the float64 reference model (test/ref/lenet_ref.ts).
 import { beforeAll, describe, expect, it } from "vitest";
-import { LeNet5, PARAMETERS, type ParameterName, type Weights } from "../../src/model/lenet.js";
+import { LeNet5, maxBatchSize, PARAMETERS, type ParameterName, type Weights } from "../../src/model/lenet.js";
+import { LENET5 } from "../../src/model/networks.js";
 import { lenet_backward_ref, lenet_forward_ref, lenet_train_step_ref, lenet_zero_params, LENET_PARAM_NAMES, type LeNetParams } from "../ref/lenet_ref.js";
 import { makeRng } from "../ref/random.js";
 
@@ -197,7 +198,7 @@ describe("LeNet5 (WASM) vs the float64 reference model", () => {
 
   it("rejects bad arguments with clear errors", async () => {
     await expect(LeNet5.create({ batchSize: 0 })).rejects.toThrow(/batchSize must be an integer/);
-    await expect(LeNet5.create({ batchSize: 50000 })).rejects.toThrow(/batchSize must be an integer in 1\.\.\d+ \(WebAssembly memory holds at most 4 GiB\)/);
+    await expect(LeNet5.create({ batchSize: maxBatchSize(LENET5) + 1 })).rejects.toThrow(/batchSize must be an integer in 1\.\.\d+ \(WebAssembly memory holds at most 4 GiB\)/);
     expect(() => model.setBatch({ images: new Uint8Array(784), labels: Uint8Array.of(10), count: 1 })).toThrow(/label 10 of image 0 is outside 0..9/);
     expect(() => model.predict(new Uint8Array(100), 1)).toThrow(/1 images need 784 values/);
     expect(() => model.setWeights({ ...model.getWeights(), "c1.bias": new Float32Array(5) })).toThrow(/c1.bias needs 6 values/);
