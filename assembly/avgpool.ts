@@ -71,3 +71,49 @@ export function avgpool2d_bwd(dinp: usize, dout: usize, B: i32, C: i32, H: i32, 
     }
   }
 }
+
+// dout (B,C,OH,OW) of a 2x2 average pooling of tanh's output `out` (B,C,H,W) -> dinp (B,C,H,W) =
+// tanh_bwd(avgpool2d_bwd(dout), out): both backward steps in one pass, with their bits (each value
+// is dout * 0.25, then times 1 - out^2); overwrites dinp.
+export function avgpool2d_tanh_bwd(dinp: usize, dout: usize, out: usize, B: i32, C: i32, H: i32, W: i32): void {
+  const OH = H >> 1, OW = W >> 1;
+  const quarter = f32x4.splat(0.25);
+  for (let p = 0; p < B * C; p++) {
+    for (let oh = 0; oh < OH; oh++) {
+      const g = at(dout, (p * OH + oh) * OW);
+      const r0 = at(dinp, (p * H + 2 * oh) * W), r1 = at(r0, W);
+      const y0 = at(out, (p * H + 2 * oh) * W), y1 = at(y0, W);
+      let ow = 0;
+      for (; ow + 4 <= OW; ow += 4) {
+        const v = f32x4.mul(v128.load(at(g, ow)), quarter);
+        const lo = v128.shuffle<f32>(v, v, 0, 0, 1, 1), hi = v128.shuffle<f32>(v, v, 2, 2, 3, 3);
+        v128.store(at(r0, 2 * ow), tanh_grad(lo, v128.load(at(y0, 2 * ow))));
+        v128.store(at(r0, 2 * ow + 4), tanh_grad(hi, v128.load(at(y0, 2 * ow + 4))));
+        v128.store(at(r1, 2 * ow), tanh_grad(lo, v128.load(at(y1, 2 * ow))));
+        v128.store(at(r1, 2 * ow + 4), tanh_grad(hi, v128.load(at(y1, 2 * ow + 4))));
+      }
+      for (; ow < OW; ow++) {
+        const v = load<f32>(at(g, ow)) * 0.25;
+        for (let i = 0; i < 2; i++) {
+          store<f32>(at(r0, 2 * ow + i), tanh_grad_f(v, load<f32>(at(y0, 2 * ow + i))));
+          store<f32>(at(r1, 2 * ow + i), tanh_grad_f(v, load<f32>(at(y1, 2 * ow + i))));
+        }
+      }
+      if (W & 1) { store<f32>(at(r0, W - 1), tanh_grad_f(0, load<f32>(at(y0, W - 1)))); store<f32>(at(r1, W - 1), tanh_grad_f(0, load<f32>(at(y1, W - 1)))); }
+    }
+    if (H & 1) {
+      const last = at(dinp, (p * H + H - 1) * W), y = at(out, (p * H + H - 1) * W);
+      for (let w = 0; w < W; w++) store<f32>(at(last, w), tanh_grad_f(0, load<f32>(at(y, w))));
+    }
+  }
+}
+
+// d * (1 - y^2): tanh_bwd's step, on a vector and on one value.
+// @ts-ignore: decorator
+@inline function tanh_grad(d: v128, y: v128): v128 {
+  return f32x4.mul(d, f32x4.sub(f32x4.splat(1), f32x4.mul(y, y)));
+}
+// @ts-ignore: decorator
+@inline function tanh_grad_f(d: f32, y: f32): f32 {
+  return d * (1 - y * y);
+}

@@ -93,10 +93,12 @@ export function conv2d_fwd_rows(out: usize, inp: usize, weight: usize, bias: usi
 
 // conv2d_tanh_pool_rows' narrow blocks: 2 channels x 2 rows x 4 pixels (2 pooled values), or with
 // `four` x 4 rows (two pooled rows, `next` bytes apart in out), or with `two` x 2 rows x 2 pixels (1
-// pooled); `four` and `two` are constants where it is inlined.
+// pooled); `four` and `two` are constants where it is inlined. With `keep`, tanh's values are also
+// stored at k0 and k1 (rows `row` bytes apart).
 // @ts-ignore: decorator
 @inline function pool_rows_narrow(o0: usize, o1: usize, second: bool, x: usize, p: usize, q: usize, b0: v128, b1: v128,
-  R: i32, K: i32, rowSkip: usize, chanSkip: usize, down: usize, next: usize, four: bool, two: bool): void {
+  R: i32, K: i32, rowSkip: usize, chanSkip: usize, down: usize, next: usize, four: bool, two: bool,
+  keep: bool, k0: usize, k1: usize, row: usize): void {
   let a0 = b0, a1 = b0, a2 = b0, a3 = b0, e0 = b1, e1 = b1, e2 = b1, e3 = b1;
   for (let r = 0, kw = 0, kh = 0; r < R; r++, x += 4, p += 4, q += 4) {
     const u0 = two ? v128.load64_zero(x) : v128.load(x), u1 = two ? v128.load64_zero(x + down) : v128.load(x + down);
@@ -108,28 +110,44 @@ export function conv2d_fwd_rows(out: usize, inp: usize, weight: usize, bias: usi
     }
     if (++kw == K) { kw = 0; x += rowSkip; if (++kh == K) { kh = 0; x += chanSkip; } }
   }
-  // Rows 0-1 pooled in lanes 0-1 (and rows 2-3 in lanes 2-3 with `four`; else the lanes repeat).
-  const pa = four ? tanh_pool_rows_v(a0, a2, a1, a3) : tanh_pool_rows_v(a0, a0, a1, a1);
-  if (four) { v128.store64_lane(o0, pa, 0); v128.store64_lane(o0 + next, pa, 1); }
-  else if (two) v128.store32_lane(o0, pa, 0); else v128.store64_lane(o0, pa, 0);
-  if (!second) return;
-  const pe = four ? tanh_pool_rows_v(e0, e2, e1, e3) : tanh_pool_rows_v(e0, e0, e1, e1);
-  if (four) { v128.store64_lane(o1, pe, 0); v128.store64_lane(o1 + next, pe, 1); }
-  else if (two) v128.store32_lane(o1, pe, 0); else v128.store64_lane(o1, pe, 0);
+  pool_rows_store(o0, a0, a1, a2, a3, next, four, two, keep, k0, row);
+  if (second) pool_rows_store(o1, e0, e1, e2, e3, next, four, two, keep, k1, row);
+}
+
+// pool_rows_narrow's epilogue for one channel: rows 0-1 pooled in lanes 0-1 (and rows 2-3 in lanes 2-3
+// with `four`; else the lanes repeat); with `keep`, each row's tanh stored at k first.
+// @ts-ignore: decorator
+@inline function pool_rows_store(o: usize, a0: v128, a1: v128, a2: v128, a3: v128, next: usize,
+  four: bool, two: bool, keep: bool, k: usize, row: usize): void {
+  const t0 = tanh_v(a0), t1 = tanh_v(a1), t2 = four ? tanh_v(a2) : t0, t3 = four ? tanh_v(a3) : t1;
+  if (keep) {
+    if (two) { v128.store64_lane(k, t0, 0); v128.store64_lane(k + row, t1, 0); }
+    else { v128.store(k, t0); v128.store(k + row, t1); }
+    if (four) { v128.store(k + 2 * row, t2); v128.store(k + 3 * row, t3); }
+  }
+  const pooled = pool_rows_v(t0, t2, t1, t3);
+  if (four) { v128.store64_lane(o, pooled, 0); v128.store64_lane(o + next, pooled, 1); }
+  else if (two) v128.store32_lane(o, pooled, 0); else v128.store64_lane(o, pooled, 0);
 }
 
 // The edge blocks (a 2-pixel column, with `two`; an odd last pooled row of the 4-pixel column): rare,
 // so one copy, not inlined (c1's 4-pixel column runs the inlined `four` form on every row pair).
 function pool_rows_edge(o0: usize, o1: usize, second: bool, x: usize, p: usize, q: usize, b0: v128, b1: v128,
-  R: i32, K: i32, rowSkip: usize, chanSkip: usize, down: usize, two: bool): void {
-  pool_rows_narrow(o0, o1, second, x, p, q, b0, b1, R, K, rowSkip, chanSkip, down, 0, false, two);
+  R: i32, K: i32, rowSkip: usize, chanSkip: usize, down: usize, two: bool, keep: bool, k0: usize, k1: usize, row: usize): void {
+  pool_rows_narrow(o0, o1, second, x, p, q, b0, b1, R, K, rowSkip, chanSkip, down, 0, false, two, keep, k0, k1, row);
+}
+
+// avgpool2x2 of two rows of 8 values (a0 a1: top, b0 b1: the row below), in avgpool2d_fwd's order.
+// @ts-ignore: decorator
+@inline function pool_rows_v(a0: v128, a1: v128, b0: v128, b1: v128): v128 {
+  return f32x4.mul(block_sums_v(a0, a1, b0, b1), f32x4.splat(0.25));
 }
 
 // avgpool2x2(tanh) of two rows of 8 values (a0 a1: top, b0 b1: the row below), in avgpool2d_fwd's
 // order: the rows kernels' epilogue (int8.ts's too, on dequantised sums).
 // @ts-ignore: decorator
 @inline export function tanh_pool_rows_v(a0: v128, a1: v128, b0: v128, b1: v128): v128 {
-  return f32x4.mul(block_sums_v(tanh_v(a0), tanh_v(a1), tanh_v(b0), tanh_v(b1)), f32x4.splat(0.25));
+  return pool_rows_v(tanh_v(a0), tanh_v(a1), tanh_v(b0), tanh_v(b1));
 }
 
 // avgpool2x2(tanh) of one 2x2 window, 4 channels in the lanes: the values at its top-left,
@@ -147,8 +165,24 @@ function pool_rows_edge(o0: usize, o1: usize, second: bool, x: usize, p: usize, 
 // conv2d_fwd, tanh_fwd and avgpool2d_fwd in turn.
 export function conv2d_tanh_pool_rows(out: usize, inp: usize, weight: usize, bias: usize,
   B: i32, C: i32, H: i32, W: i32, OC: i32, K: i32): void {
+  tanh_pool_rows(out, 0, inp, weight, bias, B, C, H, W, OC, K, false);
+}
+
+// conv2d_tanh_pool_rows that also keeps tanh(conv(inp)) in act (B,OC,OH,OW), which training's
+// backward pass reads: c1's forward pass in one pass. OH and OW must be even. In the whole module
+// only: a second copy of the kernel in the inference module would cost its bundle 0.6 KB gzipped,
+// and one kernel deciding at run time slowed inference by 2%.
+export function conv2d_tanh_pool_rows_keep(out: usize, act: usize, inp: usize, weight: usize, bias: usize,
+  B: i32, C: i32, H: i32, W: i32, OC: i32, K: i32): void {
+  tanh_pool_rows(out, act, inp, weight, bias, B, C, H, W, OC, K, true);
+}
+
+// @ts-ignore: decorator
+@inline function tanh_pool_rows(out: usize, act: usize, inp: usize, weight: usize, bias: usize,
+  B: i32, C: i32, H: i32, W: i32, OC: i32, K: i32, keep: bool): void {
   const OH = H - K + 1, OW = W - K + 1, R = C * K * K, PH = OH >> 1, PW = OW >> 1;
   const rowSkip = <usize>(W - K) << 2, chanSkip = <usize>((H - K) * W) << 2, down = <usize>W << 2;
+  const row = <usize>OW << 2, plane = <usize>(OH * OW) << 2; // act's rows and channels, in bytes
   // Columns [0, ow4) in 8-pixel blocks, [ow4, ow2) in one 4-pixel block, [ow2, ow2 + 2) in a 2-pixel one.
   const ow4 = OW & ~7, ow2 = OW - ow4 >= 4 ? ow4 + 4 : ow4;
   for (let b = 0; b < B; b++) {
@@ -156,6 +190,7 @@ export function conv2d_tanh_pool_rows(out: usize, inp: usize, weight: usize, bia
       const second = oc + 1 < OC; // an odd last channel is computed twice and stored once
       const w0 = at(weight, oc * R), w1 = second ? at(w0, R) : w0;
       const b0 = v128.load32_splat(at(bias, oc)), b1 = v128.load32_splat(second ? at(bias, oc + 1) : at(bias, oc));
+      const k0 = at(act, (b * OC + oc) * OH * OW), k1 = k0 + plane; // act of this channel pair
       for (let ph = 0; ph < PH; ph++) {
         const o0 = at(out, ((b * OC + oc) * PH + ph) * PW), o1 = at(o0, PH * PW);
         const top = at(inp, (b * C * H + 2 * ph) * W);
@@ -170,10 +205,19 @@ export function conv2d_tanh_pool_rows(out: usize, inp: usize, weight: usize, bia
             e00 = madd(s1, u0, e00); e01 = madd(s1, u1, e01); e10 = madd(s1, v0, e10); e11 = madd(s1, v1, e11);
             if (++kw == K) { kw = 0; x += rowSkip; if (++kh == K) { kh = 0; x += chanSkip; } }
           }
-          v128.store(at(o0, ow >> 1), tanh_pool_rows_v(a00, a01, a10, a11));
-          if (second) v128.store(at(o1, ow >> 1), tanh_pool_rows_v(e00, e01, e10, e11));
+          if (keep) {
+            const ka = k0 + (<usize>(2 * ph * OW + ow) << 2);
+            v128.store(at(o0, ow >> 1), keep_pool_rows_v(ka, row, a00, a01, a10, a11));
+            if (second) v128.store(at(o1, ow >> 1), keep_pool_rows_v(ka + plane, row, e00, e01, e10, e11));
+          } else {
+            v128.store(at(o0, ow >> 1), tanh_pool_rows_v(a00, a01, a10, a11));
+            if (second) v128.store(at(o1, ow >> 1), tanh_pool_rows_v(e00, e01, e10, e11));
+          }
         }
-        if (ow2 + 2 <= OW) pool_rows_edge(at(o0, ow2 >> 1), at(o1, ow2 >> 1), second, at(top, ow2), w0, w1, b0, b1, R, K, rowSkip, chanSkip, down, true);
+        if (ow2 + 2 <= OW) {
+          const ka = k0 + (<usize>(2 * ph * OW + ow2) << 2);
+          pool_rows_edge(at(o0, ow2 >> 1), at(o1, ow2 >> 1), second, at(top, ow2), w0, w1, b0, b1, R, K, rowSkip, chanSkip, down, true, keep, ka, ka + plane, row);
+        }
       }
       // The 4-pixel column at ow4, two pooled rows at a time: 8 accumulators, as in the wide blocks
       // (one pooled row's 4 would leave the engine waiting on them); an odd last pooled row alone.
@@ -182,12 +226,21 @@ export function conv2d_tanh_pool_rows(out: usize, inp: usize, weight: usize, bia
         for (; ph < PH; ph += 2) {
           const o0 = at(out, ((b * OC + oc) * PH + ph) * PW + (ow4 >> 1)), o1 = at(o0, PH * PW);
           const x = at(inp, (b * C * H + 2 * ph) * W + ow4);
-          if (ph + 2 <= PH) pool_rows_narrow(o0, o1, second, x, w0, w1, b0, b1, R, K, rowSkip, chanSkip, down, <usize>PW << 2, true, false);
-          else pool_rows_edge(o0, o1, second, x, w0, w1, b0, b1, R, K, rowSkip, chanSkip, down, false);
+          const ka = k0 + (<usize>(2 * ph * OW + ow4) << 2);
+          if (ph + 2 <= PH) pool_rows_narrow(o0, o1, second, x, w0, w1, b0, b1, R, K, rowSkip, chanSkip, down, <usize>PW << 2, true, false, keep, ka, ka + plane, row);
+          else pool_rows_edge(o0, o1, second, x, w0, w1, b0, b1, R, K, rowSkip, chanSkip, down, false, keep, ka, ka + plane, row);
         }
       }
     }
   }
+}
+
+// tanh of a wide block's two rows of 8 sums, stored at k (the row below `row` bytes on), then pooled.
+// @ts-ignore: decorator
+@inline function keep_pool_rows_v(k: usize, row: usize, a0: v128, a1: v128, b0: v128, b1: v128): v128 {
+  const t0 = tanh_v(a0), t1 = tanh_v(a1), u0 = tanh_v(b0), u1 = tanh_v(b1);
+  v128.store(k, t0); v128.store(k, t1, 16); v128.store(k + row, u0); v128.store(k + row, u1, 16);
+  return pool_rows_v(t0, t1, u0, u1);
 }
 
 // weight (OC, R) -> weightT (R, OC): conv2d_fwd_pixels' layout, with a row's OC channels contiguous.

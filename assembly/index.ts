@@ -2,8 +2,9 @@
 // into this module's memory (planned by src/wasm/arena.ts), never allocate, and keep nothing.
 // The forward kernels (and heap_base) are inference.ts's list; here are the training ones besides.
 export * from "./inference";
+export { conv2d_tanh_pool_rows_keep } from "./conv2d_direct";
 export { conv2d_bwd_input, conv2d_bwd_weight, conv2d_bwd_weight_rows, conv2d_bwd_weight_packed } from "./conv2d";
-export { avgpool2d_bwd } from "./avgpool";
+export { avgpool2d_bwd, avgpool2d_tanh_bwd } from "./avgpool";
 export { dense_bwd_input, dense_bwd_weight } from "./dense";
 export { tanh_bwd, squash_bwd } from "./activation";
 export { subsample2d_bwd } from "./subsample";

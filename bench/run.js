@@ -37,7 +37,7 @@ function time(fn) {
 // The ceiling (bench/ceiling/): the better of two matrix-product inner loops, each accumulator
 // adding a product of a loaded vector and a scalar, 8 flops per accumulator per iteration: 12
 // accumulators with the scalars broadcast from memory (peak), 8 with them held in registers
-// (peakHeld; on machines where a broadcast load costs a shuffle, the first is limited by those).
+// (peakHeld; where V8 spills one of peak's 12 accumulators, as on x86, peak is limited by that).
 const { instance: ceilingModule } = await WebAssembly.instantiate(readFileSync(new URL("../build/ceiling.wasm", import.meta.url)));
 const ceilingIterations = 100000;
 const ceilingLoops = {
@@ -110,6 +110,8 @@ const kernels = [
   // What inference runs: the same convolutions with tanh and the 2x2 pooling fused (flops: the convolution's).
   ["conv2d_tanh_pool_rows c1", c1.flops, () => k.conv2d_tanh_pool_rows(o("p2"), o("a"), o("w"), o("bias"), B, 1, 32, 32, 6, 5)],
   ["conv2d_tanh_pool_pixels c3", c3.flops, () => k.conv2d_tanh_pool_pixels(o("p4"), o("p2"), o("wt"), o("bias"), B, 6, 14, 14, 16, 5)],
+  // What training runs for c1: the same, keeping tanh's output for the backward pass.
+  ["conv2d_tanh_pool_rows_keep c1", c1.flops, () => k.conv2d_tanh_pool_rows_keep(o("p2"), o("s1"), o("a"), o("w"), o("bias"), B, 1, 32, 32, 6, 5)],
   ["conv2d_bwd_input c3", c3.flops, () => k.conv2d_bwd_input(o("a"), o("dcol"), o("b"), o("w"), B, 6, 14, 14, 16, 5)],
   ["conv2d_bwd_weight c1", c1.flops, () => k.conv2d_bwd_weight(o("g"), o("gb"), o("b"), o("col"), B, 1, 32, 32, 6, 5)],
   // What training runs for c1: the weight gradient read from the input, so c1's forward pass needs no im2col.
@@ -127,6 +129,8 @@ const kernels = [
   ["dense_fwd_i8 f5 (400->120)", 2 * B * 400 * 120, () => k.dense_fwd_i8(o("f5"), o("q4"), o("q5w"), o("qscale"), o("bias"), B, 400, 120)],
   ["avgpool2d_fwd c1 (6x28x28)", B * 6 * 28 * 28, () => k.avgpool2d_fwd(o("a"), o("b"), B, 6, 28, 28)],
   ["tanh_fwd c1 (6x28x28)", B * 6 * 28 * 28, () => k.tanh_fwd(o("b"), o("b"), B * 6 * 28 * 28)],
+  // What training runs for the pooling's and tanh's gradients: both in one pass (o("b") holds tanh's output).
+  ["avgpool2d_tanh_bwd c1 (6x28x28)", B * 6 * 28 * 28, () => k.avgpool2d_tanh_bwd(o("dc1"), o("p2"), o("b"), B, 6, 28, 28)],
   // The 1998 network's own layers (src/model/networks.ts paperNetwork): squashing, trainable subsampling, RBF output.
   ["squash_fwd c1 (6x28x28)", B * 6 * 28 * 28, () => k.squash_fwd(o("s1"), o("s1"), B * 6 * 28 * 28)],
   ["squash_fwd c3 (16x10x10)", B * 16 * 10 * 10, () => k.squash_fwd(o("s1"), o("s1"), B * 16 * 10 * 10)],

@@ -12,7 +12,9 @@ export function peak(iterations: i32): f32 {
   let c00 = f32x4.splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
   let c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
   let x = BUF;
-  // 2 vectors x 6 broadcasts per pass (12 + 2 + 1 + 1 registers: no spills); the address walks a
+  // 2 vectors x 6 broadcasts per pass: 12 accumulators + 2 vectors + a scalar + a product is 16
+  // registers, one more than V8 leaves free on x86, so one accumulator is spilled (and reloaded)
+  // every pass and bounds the loop there; peakHeld() keeps 8. The address walks a
   // 4 KB ring so the loads cannot be hoisted out of the loop.
   for (let i = 0; i < iterations; i++, x = BUF + (<usize>(i & 63) << 6)) {
     const v0 = v128.load(x), v1 = v128.load(x, 16);
@@ -36,8 +38,8 @@ export function peak(iterations: i32): f32 {
 /**
  * The same arithmetic with the broadcasts out of the loop: 8 accumulators, each adding the product
  * of a loaded vector and one of 4 scalars held in registers (8 + 4 + 2 = 14 registers: no spills).
- * On machines whose broadcast loads cost a shuffle each (AMD here), peak() is limited by them and
- * the kernels, which broadcast less, exceed it: the ceiling is the better of the two loops.
+ * Where peak() spills (x86: V8 keeps one of the 16 vector registers for itself), it is limited by
+ * that and kernels exceed it: the ceiling is the better of the two loops.
  */
 export function peakHeld(iterations: i32): f32 {
   for (let i = 0; i < (64 * 64 + 64) >> 2; i++) store<f32>(BUF + (<usize>i << 2), 1e-3);

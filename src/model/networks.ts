@@ -210,9 +210,12 @@ function articleNetwork(classes: number): Architecture {
       return {
         forward(B, first, store) {
           if (store) { // what backward reads: c1 and c3 after tanh
-            k.conv2d_fwd_rows(c1(first), input(first), w1, b1, B, C1.C, C1.H, C1.W, C1.OC, C1.K); // c1's weight gradient reads the input itself
-            k.tanh_fwd(c1(first), c1(first), B * C1.out);
-            k.avgpool2d_fwd(p2(first), c1(first), B, S2.C, S2.H, S2.W);
+            if (k.conv2d_tanh_pool_rows_keep) k.conv2d_tanh_pool_rows_keep(p2(first), c1(first), input(first), w1, b1, B, C1.C, C1.H, C1.W, C1.OC, C1.K);
+            else { // the inference module (activations()): the same bits in three passes
+              k.conv2d_fwd_rows(c1(first), input(first), w1, b1, B, C1.C, C1.H, C1.W, C1.OC, C1.K);
+              k.tanh_fwd(c1(first), c1(first), B * C1.out);
+              k.avgpool2d_fwd(p2(first), c1(first), B, S2.C, S2.H, S2.W);
+            }
             convolve(k, C3, B, c3(first), p2(first), w3, b3, c3T);
             k.tanh_fwd(c3(first), c3(first), B * C3.out);
             k.avgpool2d_fwd(p4(first), c3(first), B, S4.C, S4.H, S4.W);
@@ -237,12 +240,10 @@ function articleNetwork(classes: number): Architecture {
           k.tanh_bwd(df5(first), df5(first), f5(first), B * F5.N);
           k.dense_bwd_weight(gw5, gb5, df5(first), p4(first), B, F5.K, F5.N);
           k.dense_bwd_input(dp4(first), df5(first), w5, B, F5.K, F5.N);
-          k.avgpool2d_bwd(dc3(first), dp4(first), B, S4.C, S4.H, S4.W);
-          k.tanh_bwd(dc3(first), dc3(first), c3(first), B * C3.out);
+          k.avgpool2d_tanh_bwd(dc3(first), dp4(first), c3(first), B, S4.C, S4.H, S4.W);
           k.conv2d_bwd_weight_packed(gw3, gb3, dw3, patches3, dc3(first), p2(first), B, C3.C, C3.H, C3.W, C3.OC, C3.K);
           k.conv2d_bwd_input(dp2(first), dcol3, dc3(first), w3, B, C3.C, C3.H, C3.W, C3.OC, C3.K);
-          k.avgpool2d_bwd(dc1(first), dp2(first), B, S2.C, S2.H, S2.W);
-          k.tanh_bwd(dc1(first), dc1(first), c1(first), B * C1.out);
+          k.avgpool2d_tanh_bwd(dc1(first), dp2(first), c1(first), B, S2.C, S2.H, S2.W);
           k.conv2d_bwd_weight_rows(gw1, gb1, dw1, dc1(first), input(first), B, C1.C, C1.H, C1.W, C1.OC);
         },
       };

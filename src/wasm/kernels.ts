@@ -12,6 +12,8 @@ export interface Kernels {
   conv2d_fwd(out: number, col: number, inp: number, weight: number, bias: number, B: number, C: number, H: number, W: number, OC: number, K: number, keepCol: boolean): void;
   conv2d_fwd_rows(out: number, inp: number, weight: number, bias: number, B: number, C: number, H: number, W: number, OC: number, K: number): void;
   conv2d_tanh_pool_rows(out: number, inp: number, weight: number, bias: number, B: number, C: number, H: number, W: number, OC: number, K: number): void;
+  /** The whole module only (not the inference module). */
+  conv2d_tanh_pool_rows_keep?(out: number, act: number, inp: number, weight: number, bias: number, B: number, C: number, H: number, W: number, OC: number, K: number): void;
   conv2d_fwd_pixels(out: number, inp: number, weightT: number, bias: number, B: number, C: number, H: number, W: number, OC: number, K: number): void;
   conv2d_tanh_pool_pixels(out: number, inp: number, weightT: number, bias: number, B: number, C: number, H: number, W: number, OC: number, K: number): void;
   conv2d_weight_t(weightT: number, weight: number, OC: number, R: number): void;
@@ -21,6 +23,7 @@ export interface Kernels {
   conv2d_bwd_weight_packed(dweight: number, dbias: number, acc: number, patches: number, dout: number, inp: number, B: number, C: number, H: number, W: number, OC: number, K: number): void;
   avgpool2d_fwd(out: number, inp: number, B: number, C: number, H: number, W: number): void;
   avgpool2d_bwd(dinp: number, dout: number, B: number, C: number, H: number, W: number): void;
+  avgpool2d_tanh_bwd(dinp: number, dout: number, out: number, B: number, C: number, H: number, W: number): void;
   dense_fwd(out: number, inp: number, weight: number, bias: number, B: number, K: number, N: number): void;
   dense_bwd_input(dinp: number, dout: number, weight: number, B: number, K: number, N: number): void;
   dense_bwd_weight(dweight: number, dbias: number, dout: number, inp: number, B: number, K: number, N: number): void;

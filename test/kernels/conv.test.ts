@@ -236,6 +236,44 @@ describe("conv2d_tanh_pool_rows", () => {
   it.each(labelled([conv1(3)]))("LeNet %s", (_, c) => checkDirect(c, "rows", true));
 });
 
+/**
+ * conv2d_tanh_pool_rows_keep (training's c1: even output sides) also stores tanh(conv) in act: act must
+ * have the bits of conv2d_fwd then tanh_fwd, and out those of avgpool2d_fwd on them.
+ */
+function checkKeep(c: ConvCase): void {
+  const { B, C, H, W, OC, K } = c;
+  const OH = H - K + 1, OW = W - K + 1, R = C * K * K, P = OH * OW, PH = OH >> 1, PW = OW >> 1;
+  const label = `conv2d_tanh_pool_rows_keep ${c.label}`;
+  const rng = rngFor(label);
+  const inp = randF32(rng, B * C * H * W), weight = randF32(rng, OC * R), bias = randF32(rng, OC);
+  const a = new Arena(k, { out: B * OC * PH * PW, act: B * OC * P, steps: B * OC * P, pooled: B * OC * PH * PW, col: R * P, inp: inp.length, weight: weight.length, bias: OC });
+  a.input("inp", inp); a.input("weight", weight); a.input("bias", bias);
+  k.conv2d_fwd(a.ptr("steps"), a.ptr("col"), a.ptr("inp"), a.ptr("weight"), a.ptr("bias"), B, C, H, W, OC, K, false);
+  k.tanh_fwd(a.ptr("steps"), a.ptr("steps"), B * OC * P);
+  k.avgpool2d_fwd(a.ptr("pooled"), a.ptr("steps"), B, OC, OH, OW);
+  a.runTwice(label, ["out", "act"], () => {
+    a.input("inp", inp); a.input("weight", weight); a.input("bias", bias); a.fill("out", NaN); a.fill("act", NaN);
+  }, () => k.conv2d_tanh_pool_rows_keep!(a.ptr("out"), a.ptr("act"), a.ptr("inp"), a.ptr("weight"), a.ptr("bias"), B, C, H, W, OC, K));
+  const act = tanh_fwd_ref(conv2d_fwd_ref(inp, weight, bias, B, C, H, W, OC, K, 0));
+  expectClose(`${label} act`, a.read("act"), act, sumAtol(R + 1), RTOL, [B, OC, OH, OW]);
+  expectClose(`${label} out`, a.read("out"), avgpool2d_fwd_ref(act, B, OC, OH, OW), sumAtol(R + 1) + 1e-6, RTOL, [B, OC, PH, PW]);
+  if (!RELAXED) {
+    expectSameBits(`${label} act vs conv2d_fwd, tanh_fwd`, a.bits("act"), a.bits("steps"));
+    expectSameBits(`${label} out vs avgpool2d_fwd`, a.bits("out"), a.bits("pooled"));
+  }
+}
+
+describe("conv2d_tanh_pool_rows_keep", () => {
+  // Even output sides 2..20 (8-pixel blocks, the 4-pixel column in pairs of pooled rows or alone, the
+  // 2-pixel column), odd and even channel counts, several kernel sizes and input channels.
+  const sweep = range(1, 10).map((v) => {
+    const K = 1 + (v % 5), OW = 2 * v, OH = 2 * (1 + (v % 3));
+    return convCase(1 + (v % 2), 1 + (v % 3), OH + K - 1, OW + K - 1, 1 + (v % 3), K);
+  });
+  it.each(labelled(sweep))("sweep %s", (_, c) => checkKeep(c));
+  it.each(labelled([conv1(3)]))("LeNet %s", (_, c) => checkKeep(c));
+});
+
 describe("conv2d_tanh_pool_pixels", () => {
   const pixelPoolSweep = poolSweep.map((c, i) => convCase(c.B, c.C, c.H, c.W, 4 * (1 + (i % 3)), c.K));
   it.each(labelled(pixelPoolSweep))("sweep %s", (_, c) => checkDirect(c, "pixels", true));

@@ -1,16 +1,18 @@
 // The pooling kernels against test/ref/kernels.ts (see kernel-harness.ts for what every case checks):
-// avgpool2d (LeNet-5) and the 1998 LeNet-5's trainable subsample2d.
+// avgpool2d (LeNet-5), avgpool2d_tanh_bwd (its backward step and tanh's in one pass) and the 1998
+// LeNet-5's trainable subsample2d.
 import { beforeAll, describe, it } from "vitest";
 
 import type { Kernels } from "../../src/wasm/kernels.js";
 import {
-  Arena, expectClose, loadTestKernels, plus, randF32, range, rngFor, RTOL, sumAtol,
+  Arena, expectClose, expectSameBits, loadTestKernels, plus, randF32, range, rngFor, RTOL, sumAtol,
 } from "./kernel-harness.js";
 import {
   avgpool2d_bwd_ref,
   avgpool2d_fwd_ref,
   subsample2d_bwd_ref,
   subsample2d_fwd_ref,
+  tanh_bwd_ref,
 } from "../ref/kernels.js";
 
 let k: Kernels;
@@ -45,6 +47,25 @@ function checkPoolBwd(B: number, C: number, H: number, W: number): void {
   expectClose(label, a.read("dinp"), avgpool2d_bwd_ref(dout, B, C, H, W), 0, 0, [B, C, H, W]);
 }
 
+/** avgpool2d_tanh_bwd against the reference, and bit for bit against avgpool2d_bwd then tanh_bwd. */
+function checkPoolTanhBwd(B: number, C: number, H: number, W: number): void {
+  const OH = H >> 1, OW = W >> 1;
+  const label = `avgpool2d_tanh_bwd B=${B} C=${C} H=${H} W=${W}`;
+  const rng = rngFor(label);
+  const dout = randF32(rng, B * C * OH * OW), out = randF32(rng, B * C * H * W); // tanh's output: in (-1, 1)
+  const n = B * C * H * W;
+  const a = new Arena(k, { dinp: n, steps: n, dout: dout.length, out: n });
+  a.input("dout", dout); a.input("out", out);
+  k.avgpool2d_bwd(a.ptr("steps"), a.ptr("dout"), B, C, H, W);
+  k.tanh_bwd(a.ptr("steps"), a.ptr("steps"), a.ptr("out"), n);
+  a.runTwice(label, ["dinp"], () => {
+    a.input("dout", dout); a.input("out", out); a.fill("dinp", NaN);
+  }, () => k.avgpool2d_tanh_bwd(a.ptr("dinp"), a.ptr("dout"), a.ptr("out"), B, C, H, W));
+  // g * 0.25 is exact, then one rounded 1 - y^2 and one product: a few ulps.
+  expectClose(label, a.read("dinp"), tanh_bwd_ref(avgpool2d_bwd_ref(dout, B, C, H, W), out), 1e-6, 1e-6, [B, C, H, W]);
+  expectSameBits(`${label} vs avgpool2d_bwd then tanh_bwd`, a.bits("dinp"), a.bits("steps"));
+}
+
 describe("avgpool2d", () => {
   it.each(range(1, 17))("fwd sweep W=%i, H=1..17", (W) => {
     for (const H of range(1, 17)) checkPoolFwd(1 + (H % 2), 1 + (W % 2), H, W);
@@ -54,6 +75,10 @@ describe("avgpool2d", () => {
   });
   it.each([[32, 6, 28, 28], [32, 16, 10, 10]])("LeNet fwd B=%i C=%i H=%i W=%i", checkPoolFwd);
   it.each([[32, 6, 28, 28], [32, 16, 10, 10]])("LeNet bwd B=%i C=%i H=%i W=%i", checkPoolBwd);
+  it.each(range(1, 17))("tanh bwd sweep W=%i, H=1..17", (W) => {
+    for (const H of range(1, 17)) checkPoolTanhBwd(1 + (H % 2), 1 + (W % 2), H, W);
+  });
+  it.each([[32, 6, 28, 28], [32, 16, 10, 10]])("LeNet tanh bwd B=%i C=%i H=%i W=%i", checkPoolTanhBwd);
 });
 
 // ---------------------------------------------------------------------------------------------
