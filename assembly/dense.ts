@@ -78,43 +78,60 @@ export function dense_fwd(out: usize, inp: usize, weight: usize, bias: usize, B:
   }
 }
 
-// dout (B,N) weight (N,K) -> dinp (B,K) = dout . weight; overwrites dinp.
-// Each dinp element sums n = 0, 1, ... in order; four weight rows per pass keep the partial sum
-// in a register instead of storing and reloading it between rows.
+// dout (B,N) weight (N,K) -> dinp (B,K) = dout . weight; overwrites dinp. Each dinp element sums
+// n = 0, 1, ... in order, from 0. Blocks of 4 batch rows x 8 inputs keep 8 sums in registers, fed
+// by 2 weight loads and 4 broadcasts per n; then 4 inputs, then one; rows left over alone.
 export function dense_bwd_input(dinp: usize, dout: usize, weight: usize, B: i32, K: i32, N: i32): void {
-  zero_f32(dinp, B * K);
-  for (let b = 0; b < B; b++) {
-    const d = at(dinp, b * K), g = at(dout, b * N);
-    let n = 0;
-    for (; n + 4 <= N; n += 4) {
-      const s0 = load<f32>(at(g, n)), s1 = load<f32>(at(g, n + 1)), s2 = load<f32>(at(g, n + 2)), s3 = load<f32>(at(g, n + 3));
-      const g0 = f32x4.splat(s0), g1 = f32x4.splat(s1), g2 = f32x4.splat(s2), g3 = f32x4.splat(s3);
-      const w0 = at(weight, n * K), w1 = at(w0, K), w2 = at(w1, K), w3 = at(w2, K);
-      let k = 0;
-      for (; k + 4 <= K; k += 4) {
-        let acc = v128.load(at(d, k));
-        acc = madd(g0, v128.load(at(w0, k)), acc);
-        acc = madd(g1, v128.load(at(w1, k)), acc);
-        acc = madd(g2, v128.load(at(w2, k)), acc);
-        acc = madd(g3, v128.load(at(w3, k)), acc);
-        v128.store(at(d, k), acc);
+  const rowBytes = <usize>K << 2;
+  let b = 0;
+  for (; b + 4 <= B; b += 4) {
+    const g0 = at(dout, b * N), g1 = at(g0, N), g2 = at(g1, N), g3 = at(g2, N);
+    const d0 = at(dinp, b * K), d1 = at(d0, K), d2 = at(d1, K), d3 = at(d2, K);
+    let k = 0;
+    for (; k + 8 <= K; k += 8) {
+      let a00 = f32x4.splat(0), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
+      let w = at(weight, k), x0 = g0, x1 = g1, x2 = g2, x3 = g3;
+      for (let n = 0; n < N; n++, w += rowBytes, x0 += 4, x1 += 4, x2 += 4, x3 += 4) {
+        const v0 = v128.load(w), v1 = v128.load(w, 16);
+        const s0 = v128.load32_splat(x0), s1 = v128.load32_splat(x1), s2 = v128.load32_splat(x2), s3 = v128.load32_splat(x3);
+        a00 = madd(s0, v0, a00); a01 = madd(s0, v1, a01); a10 = madd(s1, v0, a10); a11 = madd(s1, v1, a11);
+        a20 = madd(s2, v0, a20); a21 = madd(s2, v1, a21); a30 = madd(s3, v0, a30); a31 = madd(s3, v1, a31);
       }
-      for (; k < K; k++) {
-        let acc = load<f32>(at(d, k));
-        acc += s0 * load<f32>(at(w0, k));
-        acc += s1 * load<f32>(at(w1, k));
-        acc += s2 * load<f32>(at(w2, k));
-        acc += s3 * load<f32>(at(w3, k));
-        store<f32>(at(d, k), acc);
-      }
+      v128.store(at(d0, k), a00); v128.store(at(d0, k + 4), a01); v128.store(at(d1, k), a10); v128.store(at(d1, k + 4), a11);
+      v128.store(at(d2, k), a20); v128.store(at(d2, k + 4), a21); v128.store(at(d3, k), a30); v128.store(at(d3, k + 4), a31);
     }
-    for (; n < N; n++) {
-      const gs = load<f32>(at(g, n));
-      const gv = f32x4.splat(gs);
-      const w = at(weight, n * K);
-      let k = 0;
-      for (; k + 4 <= K; k += 4) v128.store(at(d, k), madd(gv, v128.load(at(w, k)), v128.load(at(d, k))));
-      for (; k < K; k++) store<f32>(at(d, k), load<f32>(at(d, k)) + gs * load<f32>(at(w, k)));
+    for (; k + 4 <= K; k += 4) {
+      let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0;
+      let w = at(weight, k), x0 = g0, x1 = g1, x2 = g2, x3 = g3;
+      for (let n = 0; n < N; n++, w += rowBytes, x0 += 4, x1 += 4, x2 += 4, x3 += 4) {
+        const v = v128.load(w);
+        a0 = madd(v128.load32_splat(x0), v, a0); a1 = madd(v128.load32_splat(x1), v, a1);
+        a2 = madd(v128.load32_splat(x2), v, a2); a3 = madd(v128.load32_splat(x3), v, a3);
+      }
+      v128.store(at(d0, k), a0); v128.store(at(d1, k), a1); v128.store(at(d2, k), a2); v128.store(at(d3, k), a3);
+    }
+    for (; k < K; k++) {
+      let t0: f32 = 0, t1: f32 = 0, t2: f32 = 0, t3: f32 = 0;
+      for (let n = 0; n < N; n++) {
+        const v = load<f32>(at(weight, n * K + k));
+        t0 += load<f32>(at(g0, n)) * v; t1 += load<f32>(at(g1, n)) * v; t2 += load<f32>(at(g2, n)) * v; t3 += load<f32>(at(g3, n)) * v;
+      }
+      store<f32>(at(d0, k), t0); store<f32>(at(d1, k), t1); store<f32>(at(d2, k), t2); store<f32>(at(d3, k), t3);
+    }
+  }
+  for (; b < B; b++) {
+    const g = at(dout, b * N), d = at(dinp, b * K);
+    let k = 0;
+    for (; k + 4 <= K; k += 4) {
+      let acc = f32x4.splat(0);
+      let w = at(weight, k);
+      for (let n = 0; n < N; n++, w += rowBytes) acc = madd(v128.load32_splat(at(g, n)), v128.load(w), acc);
+      v128.store(at(d, k), acc);
+    }
+    for (; k < K; k++) {
+      let t: f32 = 0;
+      for (let n = 0; n < N; n++) t += load<f32>(at(g, n)) * load<f32>(at(weight, n * K + k));
+      store<f32>(at(d, k), t);
     }
   }
 }
