@@ -7,11 +7,16 @@ export const MNIST_FILES = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte"
 
 /** The four MNIST files from the page's origin, as { name, bytes }. */
 export async function servedMnist() {
-  return Promise.all(MNIST_FILES.map(async (name) => {
+  const settled = await Promise.allSettled(MNIST_FILES.map(async (name) => {
     const response = await fetch(`mnist/${name}`);
     if (!response.ok) throw new Error(`mnist/${name}: HTTP ${response.status} (the page's server has no MNIST copy: pick the IDX files instead)`);
     return { name, bytes: new Uint8Array(await response.arrayBuffer()) };
   }));
+  // The first file that failed in the list's order, not whichever failure arrived first: the same
+  // message every time.
+  const failed = settled.find((s) => s.status === "rejected");
+  if (failed) throw failed.reason;
+  return settled.map((s) => s.value);
 }
 
 /**
