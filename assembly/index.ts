@@ -3,7 +3,7 @@
 // The forward kernels (and heap_base) are inference.ts's list; here are the training ones besides.
 export * from "./inference";
 export { conv2d_tanh_pool_rows_keep } from "./conv2d_direct";
-export { conv2d_bwd_input, conv2d_bwd_weight, conv2d_bwd_weight_rows, conv2d_bwd_weight_packed } from "./conv2d";
+export { conv2d_fwd, conv2d_bwd_input, conv2d_bwd_weight, conv2d_bwd_weight_rows, conv2d_bwd_weight_packed } from "./conv2d";
 export { avgpool2d_bwd, avgpool2d_tanh_bwd } from "./avgpool";
 export { dense_bwd_input, dense_bwd_weight } from "./dense";
 export { tanh_bwd, squash_bwd } from "./activation";

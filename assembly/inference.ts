@@ -2,7 +2,6 @@
 // where free memory starts. build/lenet.inference.wasm, inlined into the browser's inference bundle
 // (lenet-wasm/inference), so that a page that only classifies loads no training kernel.
 // index.ts (the whole module) exports all of these and the training kernels.
-export { conv2d_fwd } from "./conv2d";
 export { conv2d_fwd_rows, conv2d_tanh_pool_rows, conv2d_fwd_pixels, conv2d_tanh_pool_pixels, conv2d_weight_t } from "./conv2d_direct";
 export { avgpool2d_fwd } from "./avgpool";
 export { dense_fwd } from "./dense";
