@@ -52,8 +52,8 @@ import { at, hsum, madd, zero_f32 } from "./simd";
 
 // inp (B,C,H,W) weight (OC,C,K,K) bias (OC) -> out (B,OC,OH,OW), OH = H-K+1, OW = W-K+1; overwrites
 // out. Also overwrites col with the unrolled patches: (B, C*K*K, OH*OW) when keepCol (what
-// conv2d_bwd_weight reads), else one image's worth reused for every image (a forward-only pass when
-// neither direct kernel of conv2d_direct.ts fits the shape: it stays in cache).
+// conv2d_bwd_weight reads), else one image's worth reused for every image. The networks run the
+// direct kernels of conv2d_direct.ts (the same bits); this is their reference in the tests.
 export function conv2d_fwd(out: usize, col: usize, inp: usize, weight: usize, bias: usize,
   B: i32, C: i32, H: i32, W: i32, OC: i32, K: i32, keepCol: bool): void {
   const OH = H - K + 1, OW = W - K + 1, P = OH * OW, R = C * K * K;
@@ -168,7 +168,7 @@ function copy_taps(d: usize, x: usize, o1: usize, o2: usize, o3: usize, C: i32, 
   return <usize>((q / OW) * W + q % OW - ow) << 2;
 }
 
-// conv2d_bwd_weight for output planes of a multiple of 4 values (c3: 10x10), read from the input
+// conv2d_bwd_weight for output planes of a multiple of 4 values (c3: 10x10; else it traps), read from the input
 // (B,C,H,W) instead of the whole batch's patches: one image at a time, its patches packed
 // (pack_patches) where they and its dout stay in cache, and the forward pass writes no patches.
 // Blocks of 2 output channels x 4 patch rows keep 8 accumulators, whose sums wait in `acc` between
@@ -178,6 +178,7 @@ function copy_taps(d: usize, x: usize, o1: usize, o2: usize, o3: usize, C: i32, 
 export function conv2d_bwd_weight_packed(dweight: usize, dbias: usize, acc: usize, patches: usize, dout: usize, inp: usize,
   B: i32, C: i32, H: i32, W: i32, OC: i32, K: i32): void {
   const P = (H - K + 1) * (W - K + 1), R = C * K * K, NP = (R + 3) >> 2, chunks = P >> 2;
+  if (P & 3) unreachable(); // the last P % 4 positions would be left out of dweight
   const chunkBytes = <usize>NP << 6, rowBytes = <usize>P << 2, pairs = (OC + 1) >> 1;
   zero_f32(acc, pairs * NP * 32);
   for (let i = 0; i < chunks; i++) zero_f32(patches + <usize>i * chunkBytes + (<usize>R << 4), (NP * 4 - R) * 4); // rows past R

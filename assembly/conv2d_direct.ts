@@ -1,8 +1,8 @@
 // Convolutions without im2col: the same 'valid' cross-correlation as conv2d_fwd
 // (conv2d.ts), read straight from the input. Each output element is the bias plus its products
 // over k = (c, kh, kw) in conv2d_fwd's order, so these kernels give conv2d_fwd's bits
-// (test/kernels/conv.test.ts checks it). Training runs them too: c1's weight gradient
-// (conv2d_bwd_weight_rows) reads the input, and c3's reads the patches im2col writes beside.
+// (test/kernels/conv.test.ts checks it). Training runs them too; no pass writes patches (the
+// weight gradients, conv2d_bwd_weight_rows and _packed, read the input).
 //
 // Two layouts of the work, for the two shapes of LeNet-5:
 // - rows: output channels in pairs, pixels along an output row in the vector lanes (c1: 28-pixel
@@ -16,15 +16,30 @@ import { tanh_v } from "./activation";
 import { block_sums_v } from "./avgpool";
 import { at, madd, store_channels } from "./simd";
 
+// Byte offsets of the taps (c, kh, kw) of a convolution from its window's first input, in the order
+// every kernel sums them: a kernel's tap loop is then one flat loop reading an offset per tap, not
+// three nested loops (or a flat loop's counters), which V8 compiles to more instructions than the
+// products themselves (c3's kernels: 10% faster). Filled by tap_offsets on every call; one table
+// per module instance (worker threads each have their own).
+// @ts-ignore: decorator
+@inline const MAX_TAPS = 4096;
+const TAPS = memory.data(MAX_TAPS * 4, 16);
+
+// Fills TAPS for input planes H x W and returns the end of its C*K*K offsets. Traps beyond MAX_TAPS.
+function tap_offsets(C: i32, H: i32, W: i32, K: i32): usize {
+  if (C * K * K > MAX_TAPS) unreachable();
+  let t = TAPS;
+  for (let c = 0; c < C; c++) {
+    for (let kh = 0; kh < K; kh++) for (let kw = 0; kw < K; kw++, t += 4) store<u32>(t, ((c * H + kh) * W + kw) << 2);
+  }
+  return t;
+}
+
 // inp (B,C,H,W) weight (OC,C,K,K) bias (OC) -> out (B,OC,OH,OW); overwrites out. Blocks of 2
 // channels x 16, 12 or 4 pixels of a row; the last OW % 4 pixels one at a time.
 export function conv2d_fwd_rows(out: usize, inp: usize, weight: usize, bias: usize,
   B: i32, C: i32, H: i32, W: i32, OC: i32, K: i32): void {
-  const OH = H - K + 1, OW = W - K + 1, P = OH * OW, R = C * K * K;
-  // Byte steps of the input pointer: next row after a kernel row, next channel after the last row.
-  // One loop over the taps (c, kh, kw), not three nested: the engine keeps the accumulators in
-  // registers instead of spilling them at every kernel row.
-  const rowSkip = <usize>(W - K) << 2, chanSkip = <usize>((H - K) * W) << 2;
+  const OH = H - K + 1, OW = W - K + 1, P = OH * OW, R = C * K * K, taps = tap_offsets(C, H, W, K);
   for (let b = 0; b < B; b++) {
     for (let oc = 0; oc < OC; oc += 2) {
       const second = oc + 1 < OC; // an odd last channel is computed twice and stored once
@@ -36,13 +51,14 @@ export function conv2d_fwd_rows(out: usize, inp: usize, weight: usize, bias: usi
         let ow = 0;
         for (; ow + 16 <= OW; ow += 16) {
           let c00 = b0, c01 = b0, c02 = b0, c03 = b0, c10 = b1, c11 = b1, c12 = b1, c13 = b1;
-          let x = at(top, ow), p = w0, q = w1;
-          for (let r = 0, kw = 0, kh = 0; r < R; r++, x += 4, p += 4, q += 4) {
+          const x0 = at(top, ow);
+          let p = w0, q = w1;
+          for (let t = TAPS; t < taps; t += 4, p += 4, q += 4) {
+            const x = x0 + <usize>load<u32>(t);
             const v0 = v128.load(x), v1 = v128.load(x, 16), v2 = v128.load(x, 32), v3 = v128.load(x, 48);
             const s0 = v128.load32_splat(p), s1 = v128.load32_splat(q);
             c00 = madd(s0, v0, c00); c01 = madd(s0, v1, c01); c02 = madd(s0, v2, c02); c03 = madd(s0, v3, c03);
             c10 = madd(s1, v0, c10); c11 = madd(s1, v1, c11); c12 = madd(s1, v2, c12); c13 = madd(s1, v3, c13);
-            if (++kw == K) { kw = 0; x += rowSkip; if (++kh == K) { kh = 0; x += chanSkip; } }
           }
           const r0 = at(o0, ow), r1 = at(o1, ow);
           v128.store(r0, c00); v128.store(r0, c01, 16); v128.store(r0, c02, 32); v128.store(r0, c03, 48);
@@ -50,20 +66,21 @@ export function conv2d_fwd_rows(out: usize, inp: usize, weight: usize, bias: usi
         }
         for (; ow + 12 <= OW; ow += 12) {
           let c00 = b0, c01 = b0, c02 = b0, c10 = b1, c11 = b1, c12 = b1;
-          let x = at(top, ow), p = w0, q = w1;
-          for (let r = 0, kw = 0, kh = 0; r < R; r++, x += 4, p += 4, q += 4) {
+          const x0 = at(top, ow);
+          let p = w0, q = w1;
+          for (let t = TAPS; t < taps; t += 4, p += 4, q += 4) {
+            const x = x0 + <usize>load<u32>(t);
             const v0 = v128.load(x), v1 = v128.load(x, 16), v2 = v128.load(x, 32);
             const s0 = v128.load32_splat(p), s1 = v128.load32_splat(q);
             c00 = madd(s0, v0, c00); c01 = madd(s0, v1, c01); c02 = madd(s0, v2, c02);
             c10 = madd(s1, v0, c10); c11 = madd(s1, v1, c11); c12 = madd(s1, v2, c12);
-            if (++kw == K) { kw = 0; x += rowSkip; if (++kh == K) { kh = 0; x += chanSkip; } }
           }
           const r0 = at(o0, ow), r1 = at(o1, ow);
           v128.store(r0, c00); v128.store(r0, c01, 16); v128.store(r0, c02, 32);
           if (second) { v128.store(r1, c10); v128.store(r1, c11, 16); v128.store(r1, c12, 32); }
         }
-        for (; ow + 4 <= OW; ow += 4) rows_narrow(at(o0, ow), at(o1, ow), second, at(top, ow), w0, w1, b0, b1, R, K, rowSkip, chanSkip, false);
-        for (; ow < OW; ow++) rows_narrow(at(o0, ow), at(o1, ow), second, at(top, ow), w0, w1, b0, b1, R, K, rowSkip, chanSkip, true);
+        for (; ow + 4 <= OW; ow += 4) rows_narrow(at(o0, ow), at(o1, ow), second, at(top, ow), w0, w1, b0, b1, taps, false);
+        for (; ow < OW; ow++) rows_narrow(at(o0, ow), at(o1, ow), second, at(top, ow), w0, w1, b0, b1, taps, true);
       }
     }
   }
@@ -73,14 +90,14 @@ export function conv2d_fwd_rows(out: usize, inp: usize, weight: usize, bias: usi
 // inlined, so each form compiles without the other) x 1 pixel, the vector code on lane 0 of a
 // splat: the same sums.
 // @ts-ignore: decorator
-@inline function rows_narrow(o0: usize, o1: usize, second: bool, x: usize, p: usize, q: usize, b0: v128, b1: v128,
-  R: i32, K: i32, rowSkip: usize, chanSkip: usize, one: bool): void {
+@inline function rows_narrow(o0: usize, o1: usize, second: bool, x0: usize, p: usize, q: usize, b0: v128, b1: v128,
+  taps: usize, one: bool): void {
   let c00 = b0, c10 = b1;
-  for (let r = 0, kw = 0, kh = 0; r < R; r++, x += 4, p += 4, q += 4) {
+  for (let t = TAPS; t < taps; t += 4, p += 4, q += 4) {
+    const x = x0 + <usize>load<u32>(t);
     const v0 = one ? v128.load32_splat(x) : v128.load(x);
     c00 = madd(v128.load32_splat(p), v0, c00);
     c10 = madd(v128.load32_splat(q), v0, c10);
-    if (++kw == K) { kw = 0; x += rowSkip; if (++kh == K) { kh = 0; x += chanSkip; } }
   }
   if (one) {
     v128.store32_lane(o0, c00, 0);
@@ -96,11 +113,12 @@ export function conv2d_fwd_rows(out: usize, inp: usize, weight: usize, bias: usi
 // pooled); `four` and `two` are constants where it is inlined. With `keep`, tanh's values are also
 // stored at k0 and k1 (rows `row` bytes apart).
 // @ts-ignore: decorator
-@inline function pool_rows_narrow(o0: usize, o1: usize, second: bool, x: usize, p: usize, q: usize, b0: v128, b1: v128,
-  R: i32, K: i32, rowSkip: usize, chanSkip: usize, down: usize, next: usize, four: bool, two: bool,
+@inline function pool_rows_narrow(o0: usize, o1: usize, second: bool, x0: usize, p: usize, q: usize, b0: v128, b1: v128,
+  taps: usize, down: usize, next: usize, four: bool, two: bool,
   keep: bool, k0: usize, k1: usize, row: usize): void {
   let a0 = b0, a1 = b0, a2 = b0, a3 = b0, e0 = b1, e1 = b1, e2 = b1, e3 = b1;
-  for (let r = 0, kw = 0, kh = 0; r < R; r++, x += 4, p += 4, q += 4) {
+  for (let t = TAPS; t < taps; t += 4, p += 4, q += 4) {
+    const x = x0 + <usize>load<u32>(t);
     const u0 = two ? v128.load64_zero(x) : v128.load(x), u1 = two ? v128.load64_zero(x + down) : v128.load(x + down);
     const s0 = v128.load32_splat(p), s1 = v128.load32_splat(q);
     a0 = madd(s0, u0, a0); a1 = madd(s0, u1, a1); e0 = madd(s1, u0, e0); e1 = madd(s1, u1, e1);
@@ -108,7 +126,6 @@ export function conv2d_fwd_rows(out: usize, inp: usize, weight: usize, bias: usi
       const u2 = v128.load(x + 2 * down), u3 = v128.load(x + 3 * down);
       a2 = madd(s0, u2, a2); a3 = madd(s0, u3, a3); e2 = madd(s1, u2, e2); e3 = madd(s1, u3, e3);
     }
-    if (++kw == K) { kw = 0; x += rowSkip; if (++kh == K) { kh = 0; x += chanSkip; } }
   }
   pool_rows_store(o0, a0, a1, a2, a3, next, four, two, keep, k0, row);
   if (second) pool_rows_store(o1, e0, e1, e2, e3, next, four, two, keep, k1, row);
@@ -133,8 +150,8 @@ export function conv2d_fwd_rows(out: usize, inp: usize, weight: usize, bias: usi
 // The edge blocks (a 2-pixel column, with `two`; an odd last pooled row of the 4-pixel column): rare,
 // so one copy, not inlined (c1's 4-pixel column runs the inlined `four` form on every row pair).
 function pool_rows_edge(o0: usize, o1: usize, second: bool, x: usize, p: usize, q: usize, b0: v128, b1: v128,
-  R: i32, K: i32, rowSkip: usize, chanSkip: usize, down: usize, two: bool, keep: bool, k0: usize, k1: usize, row: usize): void {
-  pool_rows_narrow(o0, o1, second, x, p, q, b0, b1, R, K, rowSkip, chanSkip, down, 0, false, two, keep, k0, k1, row);
+  taps: usize, down: usize, two: bool, keep: bool, k0: usize, k1: usize, row: usize): void {
+  pool_rows_narrow(o0, o1, second, x, p, q, b0, b1, taps, down, 0, false, two, keep, k0, k1, row);
 }
 
 // avgpool2x2 of two rows of 8 values (a0 a1: top, b0 b1: the row below), in avgpool2d_fwd's order.
@@ -169,7 +186,7 @@ export function conv2d_tanh_pool_rows(out: usize, inp: usize, weight: usize, bia
 }
 
 // conv2d_tanh_pool_rows that also keeps tanh(conv(inp)) in act (B,OC,OH,OW), which training's
-// backward pass reads: c1's forward pass in one pass. OH and OW must be even. In the whole module
+// backward pass reads: c1's forward pass in one pass. OH and OW must be even (else it traps). In the whole module
 // only: this second copy of the kernel would cost the inference bundle 1.4 KB gzipped (a run-time
 // flag in one kernel instead slowed inference by 2%).
 export function conv2d_tanh_pool_rows_keep(out: usize, act: usize, inp: usize, weight: usize, bias: usize,
@@ -180,8 +197,9 @@ export function conv2d_tanh_pool_rows_keep(out: usize, act: usize, inp: usize, w
 // @ts-ignore: decorator
 @inline function tanh_pool_rows(out: usize, act: usize, inp: usize, weight: usize, bias: usize,
   B: i32, C: i32, H: i32, W: i32, OC: i32, K: i32, keep: bool): void {
-  const OH = H - K + 1, OW = W - K + 1, R = C * K * K, PH = OH >> 1, PW = OW >> 1;
-  const rowSkip = <usize>(W - K) << 2, chanSkip = <usize>((H - K) * W) << 2, down = <usize>W << 2;
+  const OH = H - K + 1, OW = W - K + 1, R = C * K * K, PH = OH >> 1, PW = OW >> 1, down = <usize>W << 2;
+  const taps = tap_offsets(C, H, W, K);
+  if (keep && ((OH | OW) & 1)) unreachable(); // act's last row or column would be left unwritten
   const row = <usize>OW << 2, plane = <usize>(OH * OW) << 2; // act's rows and channels, in bytes
   // Columns [0, ow4) in 8-pixel blocks, [ow4, ow2) in one 4-pixel block, [ow2, ow2 + 2) in a 2-pixel one.
   const ow4 = OW & ~7, ow2 = OW - ow4 >= 4 ? ow4 + 4 : ow4;
@@ -190,20 +208,21 @@ export function conv2d_tanh_pool_rows_keep(out: usize, act: usize, inp: usize, w
       const second = oc + 1 < OC; // an odd last channel is computed twice and stored once
       const w0 = at(weight, oc * R), w1 = second ? at(w0, R) : w0;
       const b0 = v128.load32_splat(at(bias, oc)), b1 = v128.load32_splat(second ? at(bias, oc + 1) : at(bias, oc));
-      const k0 = at(act, (b * OC + oc) * OH * OW), k1 = k0 + plane; // act of this channel pair
+      const k0 = at(act, (b * OC + oc) * OH * OW); // act of this channel pair: k0, k0 + plane
       for (let ph = 0; ph < PH; ph++) {
         const o0 = at(out, ((b * OC + oc) * PH + ph) * PW), o1 = at(o0, PH * PW);
         const top = at(inp, (b * C * H + 2 * ph) * W);
         for (let ow = 0; ow < ow4; ow += 8) {
           let a00 = b0, a01 = b0, a10 = b0, a11 = b0; // channel oc: row 2ph (2 vectors), row 2ph+1
           let e00 = b1, e01 = b1, e10 = b1, e11 = b1; // channel oc+1
-          let x = at(top, ow), p = w0, q = w1;
-          for (let r = 0, kw = 0, kh = 0; r < R; r++, x += 4, p += 4, q += 4) {
+          const x0 = at(top, ow);
+          let p = w0, q = w1;
+          for (let t = TAPS; t < taps; t += 4, p += 4, q += 4) {
+            const x = x0 + <usize>load<u32>(t);
             const u0 = v128.load(x), u1 = v128.load(x, 16), v0 = v128.load(x + down), v1 = v128.load(x + down, 16);
             const s0 = v128.load32_splat(p), s1 = v128.load32_splat(q);
             a00 = madd(s0, u0, a00); a01 = madd(s0, u1, a01); a10 = madd(s0, v0, a10); a11 = madd(s0, v1, a11);
             e00 = madd(s1, u0, e00); e01 = madd(s1, u1, e01); e10 = madd(s1, v0, e10); e11 = madd(s1, v1, e11);
-            if (++kw == K) { kw = 0; x += rowSkip; if (++kh == K) { kh = 0; x += chanSkip; } }
           }
           if (keep) {
             const ka = k0 + (<usize>(2 * ph * OW + ow) << 2);
@@ -216,7 +235,7 @@ export function conv2d_tanh_pool_rows_keep(out: usize, act: usize, inp: usize, w
         }
         if (ow2 + 2 <= OW) {
           const ka = k0 + (<usize>(2 * ph * OW + ow2) << 2);
-          pool_rows_edge(at(o0, ow2 >> 1), at(o1, ow2 >> 1), second, at(top, ow2), w0, w1, b0, b1, R, K, rowSkip, chanSkip, down, true, keep, ka, ka + plane, row);
+          pool_rows_edge(at(o0, ow2 >> 1), at(o1, ow2 >> 1), second, at(top, ow2), w0, w1, b0, b1, taps, down, true, keep, ka, ka + plane, row);
         }
       }
       // The 4-pixel column at ow4, two pooled rows at a time: 8 accumulators, as in the wide blocks
@@ -227,8 +246,8 @@ export function conv2d_tanh_pool_rows_keep(out: usize, act: usize, inp: usize, w
           const o0 = at(out, ((b * OC + oc) * PH + ph) * PW + (ow4 >> 1)), o1 = at(o0, PH * PW);
           const x = at(inp, (b * C * H + 2 * ph) * W + ow4);
           const ka = k0 + (<usize>(2 * ph * OW + ow4) << 2);
-          if (ph + 2 <= PH) pool_rows_narrow(o0, o1, second, x, w0, w1, b0, b1, R, K, rowSkip, chanSkip, down, <usize>PW << 2, true, false, keep, ka, ka + plane, row);
-          else pool_rows_edge(o0, o1, second, x, w0, w1, b0, b1, R, K, rowSkip, chanSkip, down, false, keep, ka, ka + plane, row);
+          if (ph + 2 <= PH) pool_rows_narrow(o0, o1, second, x, w0, w1, b0, b1, taps, down, <usize>PW << 2, true, false, keep, ka, ka + plane, row);
+          else pool_rows_edge(o0, o1, second, x, w0, w1, b0, b1, taps, down, false, keep, ka, ka + plane, row);
         }
       }
     }
@@ -272,8 +291,7 @@ export function conv2d_weight_t(weightT: usize, weight: usize, OC: i32, R: i32):
 export function conv2d_fwd_pixels(out: usize, inp: usize, weightT: usize, bias: usize,
   B: i32, C: i32, H: i32, W: i32, OC: i32, K: i32): void {
   const OH = H - K + 1, OW = W - K + 1, P = OH * OW;
-  const rowSkip = <usize>(W - K) << 2, chanSkip = <usize>((H - K) * W) << 2;
-  const kStep = <usize>OC << 2, plane = <usize>P << 2;
+  const kStep = <usize>OC << 2, plane = <usize>P << 2, taps = tap_offsets(C, H, W, K);
   for (let b = 0; b < B; b++) {
     const img = at(inp, b * C * H * W);
     for (let p = 0; p < P; p += 2) {
@@ -283,16 +301,12 @@ export function conv2d_fwd_pixels(out: usize, inp: usize, weightT: usize, bias: 
       for (; oc + 16 <= OC; oc += 16) {
         let c00 = v128.load(at(bias, oc)), c01 = v128.load(at(bias, oc + 4)), c02 = v128.load(at(bias, oc + 8)), c03 = v128.load(at(bias, oc + 12));
         let c10 = c00, c11 = c01, c12 = c02, c13 = c03;
-        let x0 = in0, x1 = in1, w = at(weightT, oc);
-        for (let c = 0; c < C; c++, x0 += chanSkip, x1 += chanSkip) {
-          for (let kh = 0; kh < K; kh++, x0 += rowSkip, x1 += rowSkip) {
-            for (let kw = 0; kw < K; kw++, x0 += 4, x1 += 4, w += kStep) {
-              const s0 = v128.load32_splat(x0), s1 = v128.load32_splat(x1);
-              const w0 = v128.load(w), w1 = v128.load(w, 16), w2 = v128.load(w, 32), w3 = v128.load(w, 48);
-              c00 = madd(s0, w0, c00); c01 = madd(s0, w1, c01); c02 = madd(s0, w2, c02); c03 = madd(s0, w3, c03);
-              c10 = madd(s1, w0, c10); c11 = madd(s1, w1, c11); c12 = madd(s1, w2, c12); c13 = madd(s1, w3, c13);
-            }
-          }
+        let w = at(weightT, oc);
+        for (let t = TAPS; t < taps; t += 4, w += kStep) {
+          const o = <usize>load<u32>(t), s0 = v128.load32_splat(in0 + o), s1 = v128.load32_splat(in1 + o);
+          const w0 = v128.load(w), w1 = v128.load(w, 16), w2 = v128.load(w, 32), w3 = v128.load(w, 48);
+          c00 = madd(s0, w0, c00); c01 = madd(s0, w1, c01); c02 = madd(s0, w2, c02); c03 = madd(s0, w3, c03);
+          c10 = madd(s1, w0, c10); c11 = madd(s1, w1, c11); c12 = madd(s1, w2, c12); c13 = madd(s1, w3, c13);
         }
         const o0 = at(out, (b * OC + oc) * P + p), o1 = at(out, (b * OC + oc) * P + q);
         store_channels(o0, c00, plane); store_channels(o0 + 4 * plane, c01, plane);
@@ -304,15 +318,11 @@ export function conv2d_fwd_pixels(out: usize, inp: usize, weightT: usize, bias: 
       }
       for (; oc < OC; oc += 4) {
         let c00 = v128.load(at(bias, oc)), c10 = c00;
-        let x0 = in0, x1 = in1, w = at(weightT, oc);
-        for (let c = 0; c < C; c++, x0 += chanSkip, x1 += chanSkip) {
-          for (let kh = 0; kh < K; kh++, x0 += rowSkip, x1 += rowSkip) {
-            for (let kw = 0; kw < K; kw++, x0 += 4, x1 += 4, w += kStep) {
-              const w0 = v128.load(w);
-              c00 = madd(v128.load32_splat(x0), w0, c00);
-              c10 = madd(v128.load32_splat(x1), w0, c10);
-            }
-          }
+        let w = at(weightT, oc);
+        for (let t = TAPS; t < taps; t += 4, w += kStep) {
+          const o = <usize>load<u32>(t), w0 = v128.load(w);
+          c00 = madd(v128.load32_splat(in0 + o), w0, c00);
+          c10 = madd(v128.load32_splat(in1 + o), w0, c10);
         }
         store_channels(at(out, (b * OC + oc) * P + p), c00, plane);
         if (q != p) store_channels(at(out, (b * OC + oc) * P + q), c10, plane);
@@ -327,9 +337,8 @@ export function conv2d_fwd_pixels(out: usize, inp: usize, weightT: usize, bias: 
 // channels, then x 4; the same bits as conv2d_fwd, tanh_fwd and avgpool2d_fwd one after another.
 export function conv2d_tanh_pool_pixels(out: usize, inp: usize, weightT: usize, bias: usize,
   B: i32, C: i32, H: i32, W: i32, OC: i32, K: i32): void {
-  const OH = H - K + 1, OW = W - K + 1, PH = OH >> 1, PW = OW >> 1;
-  const rowSkip = <usize>(W - K) << 2, chanSkip = <usize>((H - K) * W) << 2, down = <usize>W << 2;
-  const kStep = <usize>OC << 2, plane = <usize>(PH * PW) << 2;
+  const OH = H - K + 1, OW = W - K + 1, PH = OH >> 1, PW = OW >> 1, down = <usize>W << 2;
+  const kStep = <usize>OC << 2, plane = <usize>(PH * PW) << 2, taps = tap_offsets(C, H, W, K);
   for (let b = 0; b < B; b++) {
     const img = at(inp, b * C * H * W);
     for (let ph = 0; ph < PH; ph++) {
@@ -340,16 +349,13 @@ export function conv2d_tanh_pool_pixels(out: usize, inp: usize, weightT: usize, 
           // Pixels (top-left, top-right, bottom-left, bottom-right) x channels oc..oc+3, oc+4..oc+7.
           let c00 = v128.load(at(bias, oc)), c01 = v128.load(at(bias, oc + 4));
           let c10 = c00, c11 = c01, c20 = c00, c21 = c01, c30 = c00, c31 = c01;
-          let x = corner, w = at(weightT, oc);
-          for (let c = 0; c < C; c++, x += chanSkip) {
-            for (let kh = 0; kh < K; kh++, x += rowSkip) {
-              for (let kw = 0; kw < K; kw++, x += 4, w += kStep) {
-                const w0 = v128.load(w), w1 = v128.load(w, 16);
-                const s0 = v128.load32_splat(x), s1 = v128.load32_splat(x, 4), s2 = v128.load32_splat(x + down), s3 = v128.load32_splat(x + down, 4);
-                c00 = madd(s0, w0, c00); c01 = madd(s0, w1, c01); c10 = madd(s1, w0, c10); c11 = madd(s1, w1, c11);
-                c20 = madd(s2, w0, c20); c21 = madd(s2, w1, c21); c30 = madd(s3, w0, c30); c31 = madd(s3, w1, c31);
-              }
-            }
+          let w = at(weightT, oc);
+          for (let t = TAPS; t < taps; t += 4, w += kStep) {
+            const x = corner + <usize>load<u32>(t);
+            const w0 = v128.load(w), w1 = v128.load(w, 16);
+            const s0 = v128.load32_splat(x), s1 = v128.load32_splat(x, 4), s2 = v128.load32_splat(x + down), s3 = v128.load32_splat(x + down, 4);
+            c00 = madd(s0, w0, c00); c01 = madd(s0, w1, c01); c10 = madd(s1, w0, c10); c11 = madd(s1, w1, c11);
+            c20 = madd(s2, w0, c20); c21 = madd(s2, w1, c21); c30 = madd(s3, w0, c30); c31 = madd(s3, w1, c31);
           }
           const o = at(out, ((b * OC + oc) * PH + ph) * PW + pw);
           store_channels(o, tanh_pool_window_v(c00, c10, c20, c30), plane);
@@ -357,15 +363,11 @@ export function conv2d_tanh_pool_pixels(out: usize, inp: usize, weightT: usize, 
         }
         for (; oc < OC; oc += 4) {
           let c00 = v128.load(at(bias, oc)), c10 = c00, c20 = c00, c30 = c00;
-          let x = corner, w = at(weightT, oc);
-          for (let c = 0; c < C; c++, x += chanSkip) {
-            for (let kh = 0; kh < K; kh++, x += rowSkip) {
-              for (let kw = 0; kw < K; kw++, x += 4, w += kStep) {
-                const w0 = v128.load(w);
-                c00 = madd(v128.load32_splat(x), w0, c00); c10 = madd(v128.load32_splat(x, 4), w0, c10);
-                c20 = madd(v128.load32_splat(x + down), w0, c20); c30 = madd(v128.load32_splat(x + down, 4), w0, c30);
-              }
-            }
+          let w = at(weightT, oc);
+          for (let t = TAPS; t < taps; t += 4, w += kStep) {
+            const x = corner + <usize>load<u32>(t), w0 = v128.load(w);
+            c00 = madd(v128.load32_splat(x), w0, c00); c10 = madd(v128.load32_splat(x, 4), w0, c10);
+            c20 = madd(v128.load32_splat(x + down), w0, c20); c30 = madd(v128.load32_splat(x + down, 4), w0, c30);
           }
           const o = at(out, ((b * OC + oc) * PH + ph) * PW + pw);
           store_channels(o, tanh_pool_window_v(c00, c10, c20, c30), plane);

@@ -1,6 +1,7 @@
 // The module's export list: every kernel, and where free memory starts. Kernels take byte offsets
 // into this module's memory (planned by src/wasm/arena.ts), never allocate, and keep nothing.
-// The forward kernels (and heap_base) are inference.ts's list; here are the training ones besides.
+// The forward kernels (and heap_base) are inference.ts's list; here are the training ones besides,
+// and the im2col + GEMM kernels (conv2d_fwd, conv2d_bwd_weight) that the direct ones are tested against.
 export * from "./inference";
 export { conv2d_tanh_pool_rows_keep } from "./conv2d_direct";
 export { conv2d_fwd, conv2d_bwd_input, conv2d_bwd_weight, conv2d_bwd_weight_rows, conv2d_bwd_weight_packed } from "./conv2d";

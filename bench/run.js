@@ -95,7 +95,8 @@ new Int16Array(k.memory.buffer, o("q3w"), q3w.length).set(q3w);
 new Int8Array(k.memory.buffer, o("q5w"), 120 * 400).set(int8Weights(120 * 400));
 f32.fill(1e-4, o("qscale") / 4, o("qscale") / 4 + 120);
 // Subsampling coefficients near the paper's initial range; squash_bwd's dout (dc1) and
-// subsample2d_bwd's (ds2) are read only, so repeated calls never shrink them towards subnormals.
+// subsample2d_bwd's (ds2) are read only (avgpool2d_tanh_bwd writes dc1 from p2, not in place), so
+// repeated calls never shrink them towards subnormals.
 f32.fill(0.5, o("coef") / 4, o("coef") / 4 + 16);
 // Labels are class numbers (the loss kernels index with them); the mask is ones, so repeated calls keep their values.
 new Int32Array(k.memory.buffer, o("labels"), B).forEach((_, i, a) => (a[i] = i % 10));

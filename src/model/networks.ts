@@ -173,7 +173,7 @@ function articleNetwork(classes: number): Architecture {
     trainableCount: parameters.reduce((n, p) => n + sizeOf(p.shape), 0),
     activations: {
       input: INPUT, // (1,32,32), zero border
-      c1: C1.out, // conv c1 then tanh, in place
+      c1: C1.out, // conv c1 then tanh
       p2: S2.out,
       c3: C3.out, // conv c3 then tanh, in place
       p4: S4.out, // = flatten (400), channel-major like PyTorch

@@ -2,7 +2,7 @@
 // checks): conv2d_fwd/bwd_input/bwd_weight (through im2col), the weight gradients read from the input
 // (conv2d_bwd_weight_rows/packed), and the convolutions without im2col: conv2d_fwd_rows/pixels,
 // conv2d_tanh_pool_rows/pixels, conv2d_weight_t.
-import { beforeAll, describe, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 
 import type { Kernels } from "../../src/wasm/kernels.js";
 import {
@@ -178,6 +178,11 @@ describe("conv2d_bwd_weight_packed", () => {
   });
   it.each(labelled(sweep))("sweep %s", (_, c) => checkConvBwdFilter(c, "conv2d_bwd_weight_packed"));
   it.each(labelled([conv2(32)]))("LeNet %s", (_, c) => checkConvBwdFilter(c, "conv2d_bwd_weight_packed"));
+  it("traps on output planes that are not a multiple of 4 values (it would leave the last ones out)", () => {
+    const C = 1, H = 7, W = 7, OC = 2, K = 5; // 3x3 = 9 outputs
+    const a = new Arena(k, { dweight: OC * C * K * K, dbias: OC, acc: 32 * OC * 7, patches: 28 * 9, dout: OC * 9, inp: C * H * W });
+    expect(() => k.conv2d_bwd_weight_packed(a.ptr("dweight"), a.ptr("dbias"), a.ptr("acc"), a.ptr("patches"), a.ptr("dout"), a.ptr("inp"), 1, C, H, W, OC, K)).toThrow(WebAssembly.RuntimeError);
+  });
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -272,6 +277,11 @@ describe("conv2d_tanh_pool_rows_keep", () => {
   });
   it.each(labelled(sweep))("sweep %s", (_, c) => checkKeep(c));
   it.each(labelled([conv1(3)]))("LeNet %s", (_, c) => checkKeep(c));
+  it("traps on odd output sides (act's last row or column would be left unwritten)", () => {
+    const C = 1, H = 9, W = 10, OC = 2, K = 5; // 5x6 outputs
+    const a = new Arena(k, { out: OC * 6, act: OC * 30, inp: C * H * W, weight: OC * C * K * K, bias: OC });
+    expect(() => k.conv2d_tanh_pool_rows_keep!(a.ptr("out"), a.ptr("act"), a.ptr("inp"), a.ptr("weight"), a.ptr("bias"), 1, C, H, W, OC, K)).toThrow(WebAssembly.RuntimeError);
+  });
 });
 
 describe("conv2d_tanh_pool_pixels", () => {
@@ -287,6 +297,16 @@ describe("conv2d_fwd_pixels", () => {
   it.each(labelled(pixelSweep))("sweep %s", (_, c) => checkDirect(c, "pixels", false));
   // c3 as used, and c1's shape with 8 channels (the pixels kernel needs a multiple of 4).
   it.each(labelled([conv2(3), convCase(2, 1, 32, 32, 8, 5)]))("LeNet %s", (_, c) => checkDirect(c, "pixels", false));
+  // The pixels kernels read each tap's offset from a table of 4096 (assembly/conv2d_direct.ts): more
+  // taps trap instead of reading past it.
+  it("conv2d_fwd_pixels and conv2d_tanh_pool_pixels trap beyond 4096 taps (C*K*K)", () => {
+    const C = 164, K = 5, H = 6, W = 6, OC = 4; // 4100 taps
+    const a = new Arena(k, { out: OC * 4, inp: C * H * W, weightT: C * K * K * OC, bias: OC });
+    expect(() => k.conv2d_fwd_pixels(a.ptr("out"), a.ptr("inp"), a.ptr("weightT"), a.ptr("bias"), 1, C, H, W, OC, K)).toThrow(WebAssembly.RuntimeError);
+    expect(() => k.conv2d_tanh_pool_pixels(a.ptr("out"), a.ptr("inp"), a.ptr("weightT"), a.ptr("bias"), 1, C, H, W, OC, K)).toThrow(WebAssembly.RuntimeError);
+    const ok = 163; // 4075 taps: within the table
+    k.conv2d_fwd_pixels(a.ptr("out"), a.ptr("inp"), a.ptr("weightT"), a.ptr("bias"), 1, ok, H, W, OC, K);
+  });
   // 4x4 tiles, then the last R % 4 columns and OC % 4 rows one value at a time.
   it.each([[16, 150], [6, 25], [7, 9], [1, 3], [4, 4], [5, 1]])("conv2d_weight_t transposes (OC=%i, R=%i) exactly", (OC, R) => {
     const weight = randF32(rngFor(`conv2d_weight_t ${OC} ${R}`), OC * R);

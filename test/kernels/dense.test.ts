@@ -89,3 +89,22 @@ describe("dense_fwd gives a row the same bits whichever path computes it", () =>
     expectClose("row 0 in a 4-row block vs alone at B=1", five.subarray(0, N), run(1, inp.subarray(0, K)), 0, 0);
   });
 });
+
+describe("dense_bwd_input gives a row the same bits whichever path computes it", () => {
+  // A row's input gradient must not depend on the rows beside it (a batch's shards, and the threads
+  // sharing them, cut it anywhere). K = 84 and 12 reach its 4-input step.
+  it.each([[400, 120], [120, 84], [84, 10], [12, 7], [7, 6]])("K=%i N=%i: rows of B=5 equal B=4's and B=1's", (K, N) => {
+    const rng = rngFor(`dense_bwd_input paths ${K} ${N}`);
+    const dout = randF32(rng, 5 * N), weight = randF32(rng, N * K);
+    const run = (B: number, rows: Float64Array) => {
+      const a = new Arena(k, { dinp: B * K, dout: B * N, weight: N * K });
+      a.input("dout", rows); a.input("weight", weight); a.fill("dinp", NaN);
+      k.dense_bwd_input(a.ptr("dinp"), a.ptr("dout"), a.ptr("weight"), B, K, N);
+      return a.read("dinp");
+    };
+    const five = run(5, dout), four = run(4, dout.subarray(0, 4 * N));
+    expectClose("rows 0-3 (4-row block) vs B=4", five.subarray(0, 4 * K), four, 0, 0);
+    expectClose("row 4 (leftover) vs row 4 alone at B=1", five.subarray(4 * K), run(1, dout.subarray(4 * N)), 0, 0);
+    expectClose("row 0 in a 4-row block vs alone at B=1", five.subarray(0, K), run(1, dout.subarray(0, N)), 0, 0);
+  });
+});

@@ -21,7 +21,7 @@ describe("the inference module (forward kernels only)", () => {
       const forward = await LeNet5.create({ arch, seed: 3, wasm: inferenceWasm });
       if (arch === "lenet5") for (const m of [whole, forward]) m.setWeights(shipped);
       expect(same(forward.predict(images), whole.predict(images)), arch).toBe(true);
-      // Every layer of one image too (activations runs the training forward pass: c3's patches included).
+      // Every layer of one image too (activations stores every layer, as the training forward pass does).
       const [a, b] = [forward, whole].map((m) => m.activations(images.subarray(0, 784)));
       for (let i = 0; i < a!.length; i++) expect(same(a![i]!.values, b![i]!.values), `${arch} ${a![i]!.name}`).toBe(true);
     }
