@@ -23,14 +23,16 @@ import { at, madd, store_channels } from "./simd";
 // per module instance (worker threads each have their own).
 // @ts-ignore: decorator
 @inline const MAX_TAPS = 4096;
-const TAPS = memory.data(MAX_TAPS * 4, 16);
+export const TAPS = memory.data(MAX_TAPS * 4, 16);
 
-// Fills TAPS for input planes H x W and returns the end of its C*K*K offsets. Traps beyond MAX_TAPS.
-function tap_offsets(C: i32, H: i32, W: i32, K: i32): usize {
-  if (C * K * K > MAX_TAPS) unreachable();
+// Fills TAPS for input planes H x W of 4-byte values and returns the end of its offsets: K rows of
+// `cols` taps, `step` values apart (int8.ts's c1 reads pairs: K = 5, cols 3, step 2). Traps beyond
+// MAX_TAPS.
+export function tap_offsets(C: i32, H: i32, W: i32, K: i32, cols: i32 = K, step: i32 = 1): usize {
+  if (C * K * cols > MAX_TAPS) unreachable();
   let t = TAPS;
   for (let c = 0; c < C; c++) {
-    for (let kh = 0; kh < K; kh++) for (let kw = 0; kw < K; kw++, t += 4) store<u32>(t, ((c * H + kh) * W + kw) << 2);
+    for (let kh = 0; kh < K; kh++) for (let i = 0; i < cols; i++, t += 4) store<u32>(t, ((c * H + kh) * W + i * step) << 2);
   }
   return t;
 }

@@ -5,7 +5,7 @@
 // order or the blocking; only the two rounded f32 operations of the dequantisation round. The two
 // convolutions apply tanh and the 2x2 average pooling before storing, as the f32 inference ones do
 // (conv2d_direct.ts): c1 with pixels in the lanes, c3 with output channels in the lanes.
-import { tanh_pool_rows_v, tanh_pool_window_v } from "./conv2d_direct";
+import { TAPS, tanh_pool_rows_v, tanh_pool_window_v, tap_offsets } from "./conv2d_direct";
 import { at, store_channels } from "./simd";
 
 /** Largest magnitude of a quantised value: symmetric [-127, 127], so -x is always representable. */
@@ -107,9 +107,8 @@ function pair_channels(pairs: usize, inp: usize, C: i32, H: i32, W: i32): void {
 // conv2d_tanh_pool_pixels_i8_scratch bytes.
 export function conv2d_tanh_pool_pixels_i8(out: usize, scratch: usize, inp: usize, weight: usize, scale: usize, bias: usize,
   B: i32, C: i32, H: i32, W: i32, OC: i32, K: i32): void {
-  const OH = H - K + 1, OW = W - K + 1, PH = OH >> 1, PW = OW >> 1, CP = (C + 1) >> 1;
-  const rowSkip = <usize>(W - K) << 2, chanSkip = <usize>((H - K) * W) << 2, down = <usize>W << 2;
-  const kStep = <usize>OC << 2, plane = <usize>(PH * PW) << 2;
+  const OH = H - K + 1, OW = W - K + 1, PH = OH >> 1, PW = OW >> 1, CP = (C + 1) >> 1, down = <usize>W << 2;
+  const kStep = <usize>OC << 2, plane = <usize>(PH * PW) << 2, taps = tap_offsets(CP, H, W, K); // pair planes: 4 bytes a pixel
   for (let b = 0; b < B; b++) {
     pair_channels(scratch, inp + <usize>(b * C * H * W), C, H, W);
     for (let ph = 0; ph < PH; ph++) {
@@ -119,18 +118,15 @@ export function conv2d_tanh_pool_pixels_i8(out: usize, scratch: usize, inp: usiz
         for (; oc + 8 <= OC; oc += 8) {
           // Pixels (top-left, top-right, bottom-left, bottom-right) x channels oc..oc+3, oc+4..oc+7.
           let c00 = i32x4.splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
-          let x = corner, w = weight + (<usize>oc << 2);
-          for (let j = 0; j < CP; j++, x += chanSkip) {
-            for (let kh = 0; kh < K; kh++, x += rowSkip) {
-              for (let kw = 0; kw < K; kw++, x += 4, w += kStep) {
-                const w0 = v128.load(w), w1 = v128.load(w, 16);
-                const s0 = v128.load32_splat(x), s1 = v128.load32_splat(x, 4), s2 = v128.load32_splat(x + down), s3 = v128.load32_splat(x + down, 4);
-                c00 = i32x4.add(c00, i32x4.dot_i16x8_s(s0, w0)); c01 = i32x4.add(c01, i32x4.dot_i16x8_s(s0, w1));
-                c10 = i32x4.add(c10, i32x4.dot_i16x8_s(s1, w0)); c11 = i32x4.add(c11, i32x4.dot_i16x8_s(s1, w1));
-                c20 = i32x4.add(c20, i32x4.dot_i16x8_s(s2, w0)); c21 = i32x4.add(c21, i32x4.dot_i16x8_s(s2, w1));
-                c30 = i32x4.add(c30, i32x4.dot_i16x8_s(s3, w0)); c31 = i32x4.add(c31, i32x4.dot_i16x8_s(s3, w1));
-              }
-            }
+          let w = weight + (<usize>oc << 2);
+          for (let t = TAPS; t < taps; t += 4, w += kStep) {
+            const x = corner + <usize>load<u32>(t);
+            const w0 = v128.load(w), w1 = v128.load(w, 16);
+            const s0 = v128.load32_splat(x), s1 = v128.load32_splat(x, 4), s2 = v128.load32_splat(x + down), s3 = v128.load32_splat(x + down, 4);
+            c00 = i32x4.add(c00, i32x4.dot_i16x8_s(s0, w0)); c01 = i32x4.add(c01, i32x4.dot_i16x8_s(s0, w1));
+            c10 = i32x4.add(c10, i32x4.dot_i16x8_s(s1, w0)); c11 = i32x4.add(c11, i32x4.dot_i16x8_s(s1, w1));
+            c20 = i32x4.add(c20, i32x4.dot_i16x8_s(s2, w0)); c21 = i32x4.add(c21, i32x4.dot_i16x8_s(s2, w1));
+            c30 = i32x4.add(c30, i32x4.dot_i16x8_s(s3, w0)); c31 = i32x4.add(c31, i32x4.dot_i16x8_s(s3, w1));
           }
           const o = at(out, ((b * OC + oc) * PH + ph) * PW + pw);
           store_channels(o, dequant_tanh_pool_window(c00, c10, c20, c30, at(scale, oc), at(bias, oc)), plane);
@@ -138,15 +134,11 @@ export function conv2d_tanh_pool_pixels_i8(out: usize, scratch: usize, inp: usiz
         }
         for (; oc < OC; oc += 4) {
           let c00 = i32x4.splat(0), c10 = c00, c20 = c00, c30 = c00;
-          let x = corner, w = weight + (<usize>oc << 2);
-          for (let j = 0; j < CP; j++, x += chanSkip) {
-            for (let kh = 0; kh < K; kh++, x += rowSkip) {
-              for (let kw = 0; kw < K; kw++, x += 4, w += kStep) {
-                const w0 = v128.load(w);
-                c00 = i32x4.add(c00, i32x4.dot_i16x8_s(v128.load32_splat(x), w0)); c10 = i32x4.add(c10, i32x4.dot_i16x8_s(v128.load32_splat(x, 4), w0));
-                c20 = i32x4.add(c20, i32x4.dot_i16x8_s(v128.load32_splat(x + down), w0)); c30 = i32x4.add(c30, i32x4.dot_i16x8_s(v128.load32_splat(x + down, 4), w0));
-              }
-            }
+          let w = weight + (<usize>oc << 2);
+          for (let t = TAPS; t < taps; t += 4, w += kStep) {
+            const x = corner + <usize>load<u32>(t), w0 = v128.load(w);
+            c00 = i32x4.add(c00, i32x4.dot_i16x8_s(v128.load32_splat(x), w0)); c10 = i32x4.add(c10, i32x4.dot_i16x8_s(v128.load32_splat(x, 4), w0));
+            c20 = i32x4.add(c20, i32x4.dot_i16x8_s(v128.load32_splat(x + down), w0)); c30 = i32x4.add(c30, i32x4.dot_i16x8_s(v128.load32_splat(x + down, 4), w0));
           }
           store_channels(at(out, ((b * OC + oc) * PH + ph) * PW + pw), dequant_tanh_pool_window(c00, c10, c20, c30, at(scale, oc), at(bias, oc)), plane);
         }
@@ -172,11 +164,11 @@ export function conv2d_tanh_pool_rows_i8_scratch(C: i32, H: i32, W: i32): i32 {
 // with `four` x 4 rows (2 pooled rows, `next` bytes apart in out), or with `two` x 2 rows x 2 pixels
 // (1 pooled); `four` and `two` are constants where it is inlined.
 // @ts-ignore: decorator
-@inline function pool_rows_narrow_i8(o0: usize, o1: usize, second: bool, x: usize, p: usize, q: usize,
-  s0: v128, c0: v128, s1: v128, c1: v128, R: i32, J: i32, K: i32, rowSkip: usize, chanSkip: usize, down: usize,
-  next: usize, four: bool, two: bool): void {
+@inline function pool_rows_narrow_i8(o0: usize, o1: usize, second: bool, x0: usize, p: usize, q: usize,
+  s0: v128, c0: v128, s1: v128, c1: v128, taps: usize, down: usize, next: usize, four: bool, two: bool): void {
   let a0 = i32x4.splat(0), a1 = a0, a2 = a0, a3 = a0, e0 = a0, e1 = a0, e2 = a0, e3 = a0;
-  for (let r = 0, j = 0, kh = 0; r < R; r++, x += 8, p += 4, q += 4) {
+  for (let t = TAPS; t < taps; t += 4, p += 4, q += 4) {
+    const x = x0 + <usize>load<u32>(t);
     const u0 = two ? v128.load64_zero(x) : v128.load(x), u1 = two ? v128.load64_zero(x + down) : v128.load(x + down);
     const g0 = v128.load32_splat(p), g1 = v128.load32_splat(q);
     a0 = i32x4.add(a0, i32x4.dot_i16x8_s(u0, g0)); a1 = i32x4.add(a1, i32x4.dot_i16x8_s(u1, g0));
@@ -186,7 +178,6 @@ export function conv2d_tanh_pool_rows_i8_scratch(C: i32, H: i32, W: i32): i32 {
       a2 = i32x4.add(a2, i32x4.dot_i16x8_s(u2, g0)); a3 = i32x4.add(a3, i32x4.dot_i16x8_s(u3, g0));
       e2 = i32x4.add(e2, i32x4.dot_i16x8_s(u2, g1)); e3 = i32x4.add(e3, i32x4.dot_i16x8_s(u3, g1));
     }
-    if (++j == J) { j = 0; x += rowSkip; if (++kh == K) { kh = 0; x += chanSkip; } }
   }
   // Rows 0-1 pooled in lanes 0-1 (and rows 2-3 in lanes 2-3 with `four`; else the lanes repeat).
   const pa = four ? dequant_tanh_pool_rows(a0, a2, a1, a3, s0, c0) : dequant_tanh_pool_rows(a0, a0, a1, a1, s0, c0);
@@ -201,8 +192,8 @@ export function conv2d_tanh_pool_rows_i8_scratch(C: i32, H: i32, W: i32): i32 {
 // The edge blocks (a 2-pixel column, with `two`; an odd last pooled row of the 4-pixel column): rare,
 // so one copy, not inlined.
 function pool_rows_edge_i8(o0: usize, o1: usize, second: bool, x: usize, p: usize, q: usize,
-  s0: v128, c0: v128, s1: v128, c1: v128, R: i32, J: i32, K: i32, rowSkip: usize, chanSkip: usize, down: usize, two: bool): void {
-  pool_rows_narrow_i8(o0, o1, second, x, p, q, s0, c0, s1, c1, R, J, K, rowSkip, chanSkip, down, 0, false, two);
+  s0: v128, c0: v128, s1: v128, c1: v128, taps: usize, down: usize, two: bool): void {
+  pool_rows_narrow_i8(o0, o1, second, x, p, q, s0, c0, s1, c1, taps, down, 0, false, two);
 }
 
 // tanh_pool_rows_v of dequantised sums over two rows of 8 (a0 a1: top, b0 b1: the row below). Not
@@ -222,8 +213,7 @@ function dequant_tanh_pool_rows(a0: v128, a1: v128, b0: v128, b1: v128, scale: v
 export function conv2d_tanh_pool_rows_i8(out: usize, scratch: usize, inp: usize, weight: usize, scale: usize, bias: usize,
   B: i32, C: i32, H: i32, W: i32, OC: i32, K: i32, unsigned: bool): void {
   const OH = H - K + 1, OW = W - K + 1, PH = OH >> 1, PW = OW >> 1, J = (K + 1) >> 1, R = C * K * J;
-  // Byte steps in the pair plane: the next kernel row after J pairs, the next channel after K rows.
-  const rowSkip = <usize>(W - 2 * J) << 2, chanSkip = <usize>((H - K) * W) << 2, down = <usize>W << 2;
+  const taps = tap_offsets(C, H, W, K, J, 2), down = <usize>W << 2; // J pairs of a kernel row, 2 pixels apart
   // Columns [0, ow4) in 8-pixel blocks, [ow4, ow2) in one 4-pixel block, [ow2, ow2 + 2) in a 2-pixel one.
   const ow4 = OW & ~7, ow2 = OW - ow4 >= 4 ? ow4 + 4 : ow4;
   for (let b = 0; b < B; b++) {
@@ -242,27 +232,28 @@ export function conv2d_tanh_pool_rows_i8(out: usize, scratch: usize, inp: usize,
         for (let ow = 0; ow < ow4; ow += 8) {
           let a00 = i32x4.splat(0), a01 = a00, a10 = a00, a11 = a00; // channel oc: row 2ph (2 vectors), row 2ph+1
           let e00 = a00, e01 = a00, e10 = a00, e11 = a00; // channel oc+1
-          let x = top + (<usize>ow << 2), p = w0, q = w1;
-          for (let r = 0, j = 0, kh = 0; r < R; r++, x += 8, p += 4, q += 4) {
+          const x0 = top + (<usize>ow << 2);
+          let p = w0, q = w1;
+          for (let t = TAPS; t < taps; t += 4, p += 4, q += 4) {
+            const x = x0 + <usize>load<u32>(t);
             const u0 = v128.load(x), u1 = v128.load(x, 16), v0 = v128.load(x + down), v1 = v128.load(x + down, 16);
             const g0 = v128.load32_splat(p), g1 = v128.load32_splat(q); // (w[2j], w[2j+1]) in every lane
             a00 = i32x4.add(a00, i32x4.dot_i16x8_s(u0, g0)); a01 = i32x4.add(a01, i32x4.dot_i16x8_s(u1, g0));
             a10 = i32x4.add(a10, i32x4.dot_i16x8_s(v0, g0)); a11 = i32x4.add(a11, i32x4.dot_i16x8_s(v1, g0));
             e00 = i32x4.add(e00, i32x4.dot_i16x8_s(u0, g1)); e01 = i32x4.add(e01, i32x4.dot_i16x8_s(u1, g1));
             e10 = i32x4.add(e10, i32x4.dot_i16x8_s(v0, g1)); e11 = i32x4.add(e11, i32x4.dot_i16x8_s(v1, g1));
-            if (++j == J) { j = 0; x += rowSkip; if (++kh == K) { kh = 0; x += chanSkip; } }
           }
           v128.store(at(o0, ow >> 1), dequant_tanh_pool_rows(a00, a01, a10, a11, s0, c0));
           if (second) v128.store(at(o1, ow >> 1), dequant_tanh_pool_rows(e00, e01, e10, e11, s1, c1));
         }
-        if (ow2 + 2 <= OW) pool_rows_edge_i8(at(o0, ow2 >> 1), at(o1, ow2 >> 1), second, top + (<usize>ow2 << 2), w0, w1, s0, c0, s1, c1, R, J, K, rowSkip, chanSkip, down, true);
+        if (ow2 + 2 <= OW) pool_rows_edge_i8(at(o0, ow2 >> 1), at(o1, ow2 >> 1), second, top + (<usize>ow2 << 2), w0, w1, s0, c0, s1, c1, taps, down, true);
       }
       if (ow4 < ow2) { // the 4-pixel column, two pooled rows at a time (8 accumulators); an odd last one alone
         for (let ph = 0; ph < PH; ph += 2) {
           const o0 = at(out, ((b * OC + oc) * PH + ph) * PW + (ow4 >> 1)), o1 = at(o0, PH * PW);
           const x = scratch + (<usize>(2 * ph * W + ow4) << 2);
-          if (ph + 2 <= PH) pool_rows_narrow_i8(o0, o1, second, x, w0, w1, s0, c0, s1, c1, R, J, K, rowSkip, chanSkip, down, <usize>PW << 2, true, false);
-          else pool_rows_edge_i8(o0, o1, second, x, w0, w1, s0, c0, s1, c1, R, J, K, rowSkip, chanSkip, down, false);
+          if (ph + 2 <= PH) pool_rows_narrow_i8(o0, o1, second, x, w0, w1, s0, c0, s1, c1, taps, down, <usize>PW << 2, true, false);
+          else pool_rows_edge_i8(o0, o1, second, x, w0, w1, s0, c0, s1, c1, taps, down, false);
         }
       }
     }
