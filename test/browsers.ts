@@ -95,12 +95,33 @@ export async function webkitEngine(): Promise<Engine> {
   const port = await freePort();
   const driver: ChildProcess = spawn("xvfb-run", ["-a", WEBKIT_DRIVER, `--port=${port}`], { stdio: "ignore", detached: true });
   const base = `http://127.0.0.1:${port}`;
-  /** One W3C WebDriver command; its value. */
-  async function command(method: string, path: string, body?: unknown): Promise<unknown> {
-    const response = await fetch(base + path, { method, headers: { "Content-Type": "application/json" }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+  /**
+   * One W3C WebDriver command; its value. Each has a time limit: once in a few dozen runs a new
+   * MiniBrowser session never answered, and without one the test waited for its own timeout
+   * without saying where.
+   */
+  async function command(method: string, path: string, body?: unknown, timeoutMs = 60_000): Promise<unknown> {
+    const signal = AbortSignal.timeout(timeoutMs);
+    const response = await fetch(base + path, { method, signal, headers: { "Content-Type": "application/json" }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) })
+      .catch((err: Error) => { throw new Error(`WebKitWebDriver ${method} ${path}: ${err.name === "TimeoutError" ? `no answer in ${timeoutMs / 1000} s` : err.message}`); });
     const json = (await response.json()) as { value: unknown };
     if (!response.ok) throw new Error(`WebKitWebDriver ${method} ${path}: ${JSON.stringify(json.value)}`);
     return json.value;
+  }
+  /** A new session (a MiniBrowser) at `url`: tried twice, since starting the browser is what hung. */
+  async function session(url: string): Promise<string> {
+    const capabilities = { alwaysMatch: { "webkitgtk:browserOptions": { binary: MINIBROWSER, args: ["--automation"] } } };
+    for (let attempt = 1; ; attempt++) {
+      let sessionId: string | undefined;
+      try {
+        sessionId = ((await command("POST", "/session", { capabilities }, 30_000)) as { sessionId: string }).sessionId;
+        await command("POST", `/session/${sessionId}/url`, { url }, 30_000);
+        return sessionId;
+      } catch (err) {
+        if (sessionId !== undefined) await command("DELETE", `/session/${sessionId}`, undefined, 10_000).catch(() => undefined);
+        if (attempt === 2) throw err;
+      }
+    }
   }
   for (let tries = 0; ; tries++) { // the driver takes a moment to listen
     try {
@@ -114,9 +135,7 @@ export async function webkitEngine(): Promise<Engine> {
   return {
     name: "WebKit",
     async open(url) {
-      const capabilities = { alwaysMatch: { "webkitgtk:browserOptions": { binary: MINIBROWSER, args: ["--automation"] } } };
-      const { sessionId } = (await command("POST", "/session", { capabilities })) as { sessionId: string };
-      await command("POST", `/session/${sessionId}/url`, { url });
+      const sessionId = await session(url);
       return {
         evaluate: async (expression) =>
           JSON.parse((await command("POST", `/session/${sessionId}/execute/sync`, { script: `return JSON.stringify(${expression});`, args: [] })) as string),
