@@ -69,18 +69,22 @@ export function tanh_fwd(out: usize, inp: usize, n: i32): void {
   for (; i < n; i++) store<f32>(at(out, i), f32x4.extract_lane(tanh_v(f32x4.splat(load<f32>(at(inp, i)))), 0));
 }
 
+// d * (1 - y^2), y = tanh's output: tanh's backward step, on a vector and on one value (tanh_bwd's,
+// and avgpool2d_tanh_bwd's after the pooling's step: the same bits).
+// @ts-ignore: decorator
+@inline export function tanh_grad_v(d: v128, y: v128): v128 {
+  return f32x4.mul(d, f32x4.sub(f32x4.splat(1), f32x4.mul(y, y)));
+}
+// @ts-ignore: decorator
+@inline export function tanh_grad(d: f32, y: f32): f32 {
+  return d * (1 - y * y);
+}
+
 // dout (n), out = tanh(inp) (n) -> dinp (n) = dout * (1 - out^2); overwrites dinp.
 export function tanh_bwd(dinp: usize, dout: usize, out: usize, n: i32): void {
-  const one = f32x4.splat(1);
   let i = 0;
-  for (; i + 4 <= n; i += 4) {
-    const y = v128.load(at(out, i));
-    v128.store(at(dinp, i), f32x4.mul(v128.load(at(dout, i)), f32x4.sub(one, f32x4.mul(y, y))));
-  }
-  for (; i < n; i++) {
-    const y = load<f32>(at(out, i));
-    store<f32>(at(dinp, i), load<f32>(at(dout, i)) * (1 - y * y));
-  }
+  for (; i + 4 <= n; i += 4) v128.store(at(dinp, i), tanh_grad_v(v128.load(at(dout, i)), v128.load(at(out, i))));
+  for (; i < n; i++) store<f32>(at(dinp, i), tanh_grad(load<f32>(at(dout, i)), load<f32>(at(out, i))));
 }
 
 // The 1998 LeNet-5's squashing function f(a) = A tanh(S a), A = 1.7159, S = 2/3 (the paper's

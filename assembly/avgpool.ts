@@ -1,4 +1,5 @@
 // 2x2 average pooling, stride 2, f32 NCHW. OH = H/2, OW = W/2 rounded down (Keras 'valid').
+import { tanh_grad, tanh_grad_v } from "./activation";
 import { at } from "./simd";
 
 /**
@@ -87,33 +88,23 @@ export function avgpool2d_tanh_bwd(dinp: usize, dout: usize, out: usize, B: i32,
       for (; ow + 4 <= OW; ow += 4) {
         const v = f32x4.mul(v128.load(at(g, ow)), quarter);
         const lo = v128.shuffle<f32>(v, v, 0, 0, 1, 1), hi = v128.shuffle<f32>(v, v, 2, 2, 3, 3);
-        v128.store(at(r0, 2 * ow), tanh_grad(lo, v128.load(at(y0, 2 * ow))));
-        v128.store(at(r0, 2 * ow + 4), tanh_grad(hi, v128.load(at(y0, 2 * ow + 4))));
-        v128.store(at(r1, 2 * ow), tanh_grad(lo, v128.load(at(y1, 2 * ow))));
-        v128.store(at(r1, 2 * ow + 4), tanh_grad(hi, v128.load(at(y1, 2 * ow + 4))));
+        v128.store(at(r0, 2 * ow), tanh_grad_v(lo, v128.load(at(y0, 2 * ow))));
+        v128.store(at(r0, 2 * ow + 4), tanh_grad_v(hi, v128.load(at(y0, 2 * ow + 4))));
+        v128.store(at(r1, 2 * ow), tanh_grad_v(lo, v128.load(at(y1, 2 * ow))));
+        v128.store(at(r1, 2 * ow + 4), tanh_grad_v(hi, v128.load(at(y1, 2 * ow + 4))));
       }
       for (; ow < OW; ow++) {
         const v = load<f32>(at(g, ow)) * 0.25;
         for (let i = 0; i < 2; i++) {
-          store<f32>(at(r0, 2 * ow + i), tanh_grad_f(v, load<f32>(at(y0, 2 * ow + i))));
-          store<f32>(at(r1, 2 * ow + i), tanh_grad_f(v, load<f32>(at(y1, 2 * ow + i))));
+          store<f32>(at(r0, 2 * ow + i), tanh_grad(v, load<f32>(at(y0, 2 * ow + i))));
+          store<f32>(at(r1, 2 * ow + i), tanh_grad(v, load<f32>(at(y1, 2 * ow + i))));
         }
       }
-      if (W & 1) { store<f32>(at(r0, W - 1), tanh_grad_f(0, load<f32>(at(y0, W - 1)))); store<f32>(at(r1, W - 1), tanh_grad_f(0, load<f32>(at(y1, W - 1)))); }
+      if (W & 1) { store<f32>(at(r0, W - 1), tanh_grad(0, load<f32>(at(y0, W - 1)))); store<f32>(at(r1, W - 1), tanh_grad(0, load<f32>(at(y1, W - 1)))); }
     }
     if (H & 1) {
       const last = at(dinp, (p * H + H - 1) * W), y = at(out, (p * H + H - 1) * W);
-      for (let w = 0; w < W; w++) store<f32>(at(last, w), tanh_grad_f(0, load<f32>(at(y, w))));
+      for (let w = 0; w < W; w++) store<f32>(at(last, w), tanh_grad(0, load<f32>(at(y, w))));
     }
   }
-}
-
-// d * (1 - y^2): tanh_bwd's step, on a vector and on one value.
-// @ts-ignore: decorator
-@inline function tanh_grad(d: v128, y: v128): v128 {
-  return f32x4.mul(d, f32x4.sub(f32x4.splat(1), f32x4.mul(y, y)));
-}
-// @ts-ignore: decorator
-@inline function tanh_grad_f(d: f32, y: f32): f32 {
-  return d * (1 - y * y);
 }
