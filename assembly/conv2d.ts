@@ -21,18 +21,6 @@ import { at, hsum, madd, zero_f32 } from "./simd";
   if (i < n) store<f32>(dst, load<f32>(src));
 }
 
-// dst (n) += src (n), f32, in the same layout of passes as copy_row; each element gets one add.
-// @ts-ignore: decorator
-@inline function add_row(dst: usize, src: usize, n: i32): void {
-  let i = 0;
-  for (; i + 8 <= n; i += 8, src += 32, dst += 32) {
-    const a = f32x4.add(v128.load(dst), v128.load(src)), b = f32x4.add(v128.load(dst, 16), v128.load(src, 16));
-    v128.store(dst, a); v128.store(dst, b, 16);
-  }
-  for (; i + 4 <= n; i += 4, src += 16, dst += 16) v128.store(dst, f32x4.add(v128.load(dst), v128.load(src)));
-  for (; i < n; i++, src += 4, dst += 4) store<f32>(dst, load<f32>(dst) + load<f32>(src));
-}
-
 // Image b of inp (B,C,H,W) -> its patches in colB (C*K*K, OH*OW): row (c,kh,kw) holds input rows
 // kh.. of channel c, from column kw.
 // @ts-ignore: decorator
@@ -64,25 +52,83 @@ export function conv2d_fwd(out: usize, col: usize, inp: usize, weight: usize, bi
   }
 }
 
-// dout (B,OC,OH,OW) weight (OC,C,K,K) -> dinp (B,C,H,W); overwrites dinp. dcol (C*K*K, OH*OW) is
-// scratch for one image: dcol = W^T . dout, then each patch row is added back where it came from.
-export function conv2d_bwd_input(dinp: usize, dcol: usize, dout: usize, weight: usize,
+// conv2d_bwd_input's scratch: lane masks (4 per 16 columns of an input row, per kw), then one
+// image's patch gradients dcol (C*K*K rows of OH*OW), with room before and after it for the
+// add-back's shifted reads (whatever that room holds is masked off).
+// @ts-ignore: decorator
+@inline function dcol_lead(K: i32): i32 { return (K + 2) & ~3; } // floats before dcol: K-1, rounded up to a vector
+// @ts-ignore: decorator
+@inline function mask_bytes(W: i32, K: i32): i32 { return ((W + 15) >> 4) * K * 64; }
+
+// Bytes of conv2d_bwd_input's scratch (its dcol argument) for inputs (C,H,W) and K x K kernels.
+export function conv2d_bwd_input_scratch(C: i32, H: i32, W: i32, K: i32): i32 {
+  const OH = H - K + 1, OW = W - K + 1, tail = ((W + 15) & ~15) - OW;
+  return mask_bytes(W, K) + (dcol_lead(K) + C * K * K * OH * OW + tail) * 4;
+}
+
+// dout (B,OC,OH,OW) weight (OC,C,K,K) -> dinp (B,C,H,W); overwrites dinp. scratch:
+// conv2d_bwd_input_scratch bytes. Per image, dcol = W^T . dout (the GEMM), then each input row is
+// summed in registers from its patch rows: tap (kh, kw) adds dcol's row (c,kh,kw) at output row
+// y - kh, shifted kw columns right. Every element gets its taps in increasing (kh, kw) order,
+// starting from 0; a tap that does not reach it is masked to +0, which leaves a sum unchanged.
+// One store per element: adding rows into dinp in place (the way im2col unrolled them) made each
+// shifted load wait on the store before it.
+export function conv2d_bwd_input(dinp: usize, scratch: usize, dout: usize, weight: usize,
   B: i32, C: i32, H: i32, W: i32, OC: i32, K: i32): void {
-  const OH = H - K + 1, OW = W - K + 1, P = OH * OW, R = C * K * K;
-  zero_f32(dinp, B * C * H * W);
+  const OH = H - K + 1, OW = W - K + 1, P = OH * OW, R = C * K * K, groups = (W + 15) >> 4;
+  const masks = scratch, dcol = scratch + <usize>(mask_bytes(W, K) + dcol_lead(K) * 4);
+  // Mask of column x = 4j + lane for tap kw: all ones iff the patch column x - kw is in 0..OW-1.
+  // Vector j of kw is at ((j >> 2) * K + kw) * 64 + (j & 3) * 16: one group of 16 columns' four
+  // vectors for a kw are adjacent.
+  for (let j = 0; j < groups * 4; j++) {
+    for (let kw = 0; kw < K; kw++) {
+      const m = masks + <usize>((((j >> 2) * K + kw) << 6) + ((j & 3) << 4));
+      for (let lane = 0; lane < 4; lane++) {
+        const x = 4 * j + lane - kw;
+        store<i32>(m + (<usize>lane << 2), x >= 0 && x < OW ? -1 : 0);
+      }
+    }
+  }
+  const khStep = <usize>(K * P - OW) << 2, kwStep = <usize>(P - 1) << 2; // bytes to the next tap's source
   for (let b = 0; b < B; b++) {
     gemm_nn(dcol, weight, 1, R, at(dout, b * OC * P), 0, R, P, OC);
-    let row = dcol;
     for (let c = 0; c < C; c++) {
-      for (let kh = 0; kh < K; kh++) {
-        const top = at(dinp, ((b * C + c) * H + kh) * W);
-        for (let kw = 0; kw < K; kw++, row = at(row, P)) {
-          let dst = at(top, kw), src = row;
-          for (let oh = 0; oh < OH; oh++, dst = at(dst, W), src = at(src, OW)) add_row(dst, src, OW);
+      for (let y = 0; y < H; y++) {
+        const lo = max(0, y - OH + 1), hi = min(K - 1, y), row = at(dinp, ((b * C + c) * H + y) * W);
+        for (let g = 0; g < groups; g++) {
+          let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0;
+          let src = at(dcol, (c * K + lo) * K * P + (y - lo) * OW + 16 * g);
+          for (let kh = lo; kh <= hi; kh++, src += khStep) {
+            let s = src, m = masks + <usize>(g * K * 64);
+            for (let kw = 0; kw < K; kw++, s += kwStep, m += 64) {
+              a0 = f32x4.add(a0, v128.and(v128.load(s), v128.load(m)));
+              a1 = f32x4.add(a1, v128.and(v128.load(s, 16), v128.load(m, 16)));
+              a2 = f32x4.add(a2, v128.and(v128.load(s, 32), v128.load(m, 32)));
+              a3 = f32x4.add(a3, v128.and(v128.load(s, 48), v128.load(m, 48)));
+            }
+          }
+          store_row16(at(row, 16 * g), a0, a1, a2, a3, min(16, W - 16 * g));
         }
       }
     }
   }
+}
+
+// The first n (1..16) of the 16 floats in a0..a3 to dst.
+// @ts-ignore: decorator
+@inline function store_row16(dst: usize, a0: v128, a1: v128, a2: v128, a3: v128, n: i32): void {
+  if (n == 16) {
+    v128.store(dst, a0); v128.store(dst, a1, 16); v128.store(dst, a2, 32); v128.store(dst, a3, 48);
+    return;
+  }
+  let v = a0;
+  if (n >= 4) { v128.store(dst, a0); v = a1; }
+  if (n >= 8) { v128.store(dst, a1, 16); v = a2; }
+  if (n >= 12) { v128.store(dst, a2, 32); v = a3; }
+  const d = dst + (<usize>(n & ~3) << 2), r = n & 3;
+  if (r >= 2) store<u64>(d, i64x2.extract_lane(v, 0));
+  if (r == 1) store<f32>(d, f32x4.extract_lane(v, 0));
+  if (r == 3) store<f32>(d, f32x4.extract_lane(v, 2), 8);
 }
 
 // dout (B,OC,OH,OW) and col (B, C*K*K, OH*OW) from conv2d_fwd -> dweight (OC,C,K,K) and dbias (OC);

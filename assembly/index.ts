@@ -4,7 +4,7 @@
 // and the im2col + GEMM kernels (conv2d_fwd, conv2d_bwd_weight) that the direct ones are tested against.
 export * from "./inference";
 export { conv2d_tanh_pool_rows_keep } from "./conv2d_direct";
-export { conv2d_fwd, conv2d_bwd_input, conv2d_bwd_weight, conv2d_bwd_weight_rows, conv2d_bwd_weight_packed } from "./conv2d";
+export { conv2d_fwd, conv2d_bwd_input, conv2d_bwd_input_scratch, conv2d_bwd_weight, conv2d_bwd_weight_rows, conv2d_bwd_weight_packed } from "./conv2d";
 export { avgpool2d_bwd, avgpool2d_tanh_bwd } from "./avgpool";
 export { dense_bwd_input, dense_bwd_weight } from "./dense";
 export { tanh_bwd, squash_bwd } from "./activation";

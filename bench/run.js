@@ -83,7 +83,7 @@ const more = {
   pixels: words(B * 784), table: 256, input: B * 32 * 32, probs: B * 11, labels: B, ones: 2400, // batch input, softmax, mask
   pacc: 32 * 8 * 38, patches: 152 * 100, // conv2d_bwd_weight_packed's scratch for c3: sums between images, one image's patches
 };
-const r = allocateRegions(k.memory, k.heap_base(), { a: B * 6 * 32 * 32, col: B * 150 * 100 + B * 25 * 784, b: B * 6 * 28 * 28, w: 61720, wt: 2400, bias: 120, g: 61720, gb: 120, d: B * 400, e: B * 120, dcol: 150 * 100, ...more });
+const r = allocateRegions(k.memory, k.heap_base(), { a: B * 6 * 32 * 32, col: B * 150 * 100 + B * 25 * 784, b: B * 6 * 28 * 28, w: 61720, wt: 2400, bias: 120, g: 61720, gb: 120, d: B * 400, e: B * 120, dcol: Math.max(150 * 100, words(k.conv2d_bwd_input_scratch(6, 14, 14, 5))), ...more });
 const f32 = new Float32Array(k.memory.buffer);
 for (let i = 0; i < f32.length - r.a.offset / 4; i++) f32[r.a.offset / 4 + i] = Math.sin(i) * 0.5; // finite data everywhere
 const o = (n) => r[n].offset;

@@ -126,13 +126,22 @@ function convolve(k: Kernels, c: Conv, B: number, out: number, inp: number, weig
 }
 
 /**
+ * conv2d_bwd_input's scratch in floats, assembly/conv2d.ts's conv2d_bwd_input_scratch (a test checks
+ * they agree): lane masks, then one image's patch gradients with room on both sides.
+ */
+function bwdInputScratch(c: Conv): number {
+  const groups = Math.ceil(c.W / 16);
+  return groups * c.K * 16 + ((c.K + 2) & ~3) + c.patch * c.OH * c.OW + 16 * groups - c.OW;
+}
+
+/**
  * Both networks' scratch (floats): one image's patch gradients (conv2d_bwd_input), c3's weights
  * transposed (the direct kernel), and the weight gradients' sums between images, 4 lanes per weight:
  * c1's (conv2d_bwd_weight_rows) and c3's (conv2d_bwd_weight_packed, in blocks of 2 output channels x
  * 4 patch rows, beside one image's patches packed 4 rows at a time).
  */
 const CONV_SCRATCH = {
-  dcol3: C3.patch * C3.OH * C3.OW,
+  dcol3: bwdInputScratch(C3),
   c3T: C3.patch * C3.OC,
   dw1: 4 * C1.OC * C1.patch,
   dw3: 32 * Math.ceil(C3.OC / 2) * Math.ceil(C3.patch / 4),

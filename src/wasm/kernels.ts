@@ -17,7 +17,8 @@ export interface Kernels {
   conv2d_fwd_pixels(out: number, inp: number, weightT: number, bias: number, B: number, C: number, H: number, W: number, OC: number, K: number): void;
   conv2d_tanh_pool_pixels(out: number, inp: number, weightT: number, bias: number, B: number, C: number, H: number, W: number, OC: number, K: number): void;
   conv2d_weight_t(weightT: number, weight: number, OC: number, R: number): void;
-  conv2d_bwd_input(dinp: number, dcol: number, dout: number, weight: number, B: number, C: number, H: number, W: number, OC: number, K: number): void;
+  conv2d_bwd_input(dinp: number, scratch: number, dout: number, weight: number, B: number, C: number, H: number, W: number, OC: number, K: number): void;
+  conv2d_bwd_input_scratch(C: number, H: number, W: number, K: number): number;
   conv2d_bwd_weight(dweight: number, dbias: number, dout: number, col: number, B: number, C: number, H: number, W: number, OC: number, K: number): void;
   conv2d_bwd_weight_rows(dweight: number, dbias: number, acc: number, dout: number, inp: number, B: number, C: number, H: number, W: number, OC: number): void;
   conv2d_bwd_weight_packed(dweight: number, dbias: number, acc: number, patches: number, dout: number, inp: number, B: number, C: number, H: number, W: number, OC: number, K: number): void;

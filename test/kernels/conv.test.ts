@@ -15,6 +15,8 @@ import {
   conv2d_fwd_ref,
   tanh_fwd_ref,
 } from "../ref/kernels.js";
+import { C3 } from "../../src/model/geometry.js";
+import { LENET5 } from "../../src/model/networks.js";
 
 let k: Kernels;
 beforeAll(async () => {
@@ -84,19 +86,49 @@ function checkConvFwd(c: ConvCase): void {
   expectClose(`${label} (col not kept)`, b.read("out"), trained, 0, 0, [B, OC, OH, OW]);
 }
 
+/**
+ * conv2d_bwd_input's order in f32, step by step: each patch gradient summed over output channels
+ * from 0 (the GEMM), then each input gradient from 0 over its taps in increasing (c, kh, kw) order.
+ * The kernel sums an input row in registers rather than adding patch rows in place; this pins that
+ * it kept the same bits.
+ */
+function bwdInputInOrder(dout: Float64Array, weight: Float64Array, B: number, C: number, H: number, W: number, OC: number, K: number): Float32Array {
+  const OH = H - K + 1, OW = W - K + 1, f = Math.fround;
+  const dinp = new Float32Array(B * C * H * W);
+  for (let b = 0; b < B; b++)
+    for (let c = 0; c < C; c++)
+      for (let kh = 0; kh < K; kh++)
+        for (let kw = 0; kw < K; kw++)
+          for (let oh = 0; oh < OH; oh++)
+            for (let ow = 0; ow < OW; ow++) {
+              let g = 0;
+              for (let oc = 0; oc < OC; oc++) g = f(g + f(weight[((oc * C + c) * K + kh) * K + kw] * dout[((b * OC + oc) * OH + oh) * OW + ow]));
+              const i = ((b * C + c) * H + oh + kh) * W + ow + kw;
+              dinp[i] = f(dinp[i] + g);
+            }
+  return dinp;
+}
+
 function checkConvBwdInput(c: ConvCase): void {
   const { B, C, H, W, OC, K } = c;
   const OH = H - K + 1, OW = W - K + 1;
   const label = `conv2d_bwd_input ${c.label}`;
   const rng = rngFor(label);
   const dout = randF32(rng, B * OC * OH * OW), weight = randF32(rng, OC * C * K * K);
-  const a = new Arena(k, { dinp: B * C * H * W, dcol: C * K * K * OH * OW, dout: dout.length, weight: weight.length });
+  const scratch = Math.ceil(k.conv2d_bwd_input_scratch(C, H, W, K) / 4);
+  expect(scratch).toBeGreaterThanOrEqual(C * K * K * OH * OW);
+  const a = new Arena(k, { dinp: B * C * H * W, scratch, dout: dout.length, weight: weight.length });
   a.runTwice(label, ["dinp"], () => {
-    a.input("dout", dout); a.input("weight", weight); a.fill("dinp", NaN); a.fill("dcol", NaN);
-  }, () => k.conv2d_bwd_input(a.ptr("dinp"), a.ptr("dcol"), a.ptr("dout"), a.ptr("weight"), B, C, H, W, OC, K));
+    a.input("dout", dout); a.input("weight", weight); a.fill("dinp", NaN); a.fill("scratch", NaN);
+  }, () => k.conv2d_bwd_input(a.ptr("dinp"), a.ptr("scratch"), a.ptr("dout"), a.ptr("weight"), B, C, H, W, OC, K));
   const want = conv2d_bwd_input_ref(dout, weight, B, C, H, W, OC, K, 0);
   // Each input-gradient element gathers at most OC*K*K terms.
   expectClose(label, a.read("dinp"), want, sumAtol(OC * K * K), RTOL, [B, C, H, W]);
+  // The relaxed build fuses the GEMM's vector multiply-adds, not its scalar tails.
+  if (!RELAXED) {
+    const inOrder = bwdInputInOrder(dout, weight, B, C, H, W, OC, K);
+    expectSameBits(`${label} vs its order in f32`, a.bits("dinp"), new Uint32Array(inOrder.buffer));
+  }
 }
 
 /**
@@ -151,6 +183,9 @@ describe("conv2d_fwd", () => {
 describe("conv2d_bwd_input", () => {
   it.each(labelled(convSweep))("sweep %s", (_, c) => checkConvBwdInput(c));
   it.each(labelled([conv2(4), conv1(4)]))("LeNet %s", (_, c) => checkConvBwdInput(c));
+  it("has the scratch the networks give it at c3's shape", () => {
+    expect(LENET5.scratch.dcol3 * 4).toBe(k.conv2d_bwd_input_scratch(C3.C, C3.H, C3.W, C3.K));
+  });
 });
 
 describe("conv2d_bwd_weight", () => {
