@@ -149,7 +149,8 @@ export function dense_bwd_weight(dweight: usize, dbias: usize, dout: usize, inp:
     for (; k + 16 <= K; k += 16) {
       let a00 = f32x4.splat(0), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00;
       let x = at(inp, k), g = at(dout, n);
-      for (let b = 0; b < B; b++, x += <usize>K << 2, g += <usize>N << 2) {
+      // Ends on a pointer: a counter too was one instruction more per 8 multiply-adds (5% slower).
+      for (const end = g + (<usize>(B * N) << 2); g < end; x += <usize>K << 2, g += <usize>N << 2) {
         const u0 = v128.load(x), u1 = v128.load(x, 16), u2 = v128.load(x, 32), u3 = v128.load(x, 48);
         const g0 = v128.load32_splat(g), g1 = v128.load32_splat(g, 4);
         a00 = madd(g0, u0, a00); a01 = madd(g0, u1, a01); a02 = madd(g0, u2, a02); a03 = madd(g0, u3, a03);

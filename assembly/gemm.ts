@@ -20,7 +20,7 @@ export function gemm_nn(out: usize, a: usize, aRow: i32, aCol: i32, bm: usize, b
       let c10 = f32x4.splat(b1), c11 = c10, c12 = c10, c13 = c10;
       // Pointers step through A's columns and Bm's rows: no multiplications in the hot loop.
       let x = at(bm, n), q0 = a0, q1 = a1;
-      for (let k = 0; k < Kd; k++, x += bStep, q0 += aStep, q1 += aStep) {
+      for (const end = x + <usize>Kd * bStep; x < end; x += bStep, q0 += aStep, q1 += aStep) {
         const v0 = v128.load(x), v1 = v128.load(x, 16), v2 = v128.load(x, 32), v3 = v128.load(x, 48);
         const w0 = v128.load32_splat(q0), w1 = v128.load32_splat(q1);
         c00 = madd(w0, v0, c00); c01 = madd(w0, v1, c01);

@@ -200,6 +200,11 @@ describe("conv2d_bwd_weight_rows", () => {
   const sweep = range(1, 7).map((v) => convCase(1 + (v % 3), 1 + (v % 3), 1 + (v % 4) + 4, 4 * v + 4, 1 + (v % 4), 5));
   it.each(labelled(sweep))("sweep %s", (_, c) => checkConvBwdFilter(c, "conv2d_bwd_weight_rows"));
   it.each(labelled([conv1(32)]))("LeNet %s", (_, c) => checkConvBwdFilter(c, "conv2d_bwd_weight_rows"));
+  it("traps on output rows that are not a multiple of 4 wide (a row's last vector would run into the next)", () => {
+    const C = 1, H = 7, W = 10, OC = 2, K = 5; // 3x6 outputs
+    const a = new Arena(k, { dweight: OC * C * K * K, dbias: OC, acc: 4 * OC * C * K * K, dout: OC * 18, inp: C * H * W });
+    expect(() => k.conv2d_bwd_weight_rows(a.ptr("dweight"), a.ptr("dbias"), a.ptr("acc"), a.ptr("dout"), a.ptr("inp"), 1, C, H, W, OC)).toThrow(WebAssembly.RuntimeError);
+  });
 });
 
 describe("conv2d_bwd_weight_packed", () => {
