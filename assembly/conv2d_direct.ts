@@ -19,8 +19,9 @@ import { at, madd, store_channels } from "./simd";
 // Byte offsets of the taps (c, kh, kw) of a convolution from its window's first input, in the order
 // every kernel sums them: a kernel's tap loop is then one flat loop reading an offset per tap, not
 // three nested loops (or a flat loop's counters), which V8 compiles to more instructions than the
-// products themselves (c3's kernels: 10% faster). Filled by tap_offsets on every call; one table
-// per module instance (worker threads each have their own).
+// products themselves (c3's kernels: 10% faster). Filled by tap_offsets on every call (the rows
+// kernels: by tap_pair, with each tap's weights beside its offset); one table per module instance
+// (worker threads each have their own).
 // @ts-ignore: decorator
 @inline const MAX_TAPS = 4096;
 export const TAPS = memory.data(MAX_TAPS * 4, 16);
@@ -37,15 +38,37 @@ export function tap_offsets(C: i32, H: i32, W: i32, K: i32, cols: i32 = K, step:
   return t;
 }
 
+// The rows kernels' taps with their weights for output channels oc and oc + 1: 12 bytes a tap, in
+// tap_offsets' order: its input offset (u32), then its weights for oc and oc + 1 (f32; for an odd
+// last channel, its own twice). One pointer walks offsets and weights alike: with two more pointers
+// for the weights, V8 ran out of registers in the tap loop. Fills TAPS and returns the end of its
+// entries; traps beyond MAX_TAPS words (C*K*K > 1365).
+function tap_pair(weight: usize, oc: i32, C: i32, H: i32, W: i32, K: i32, OC: i32): usize {
+  const R = C * K * K;
+  if (R * 3 > MAX_TAPS) unreachable();
+  const w0 = at(weight, oc * R), w1 = oc + 1 < OC ? at(w0, R) : w0;
+  let t = TAPS;
+  for (let c = 0, r = 0; c < C; c++) {
+    for (let kh = 0; kh < K; kh++) {
+      for (let kw = 0; kw < K; kw++, r++, t += 12) {
+        store<u32>(t, ((c * H + kh) * W + kw) << 2);
+        store<f32>(t, load<f32>(at(w0, r)), 4);
+        store<f32>(t, load<f32>(at(w1, r)), 8);
+      }
+    }
+  }
+  return t;
+}
+
 // inp (B,C,H,W) weight (OC,C,K,K) bias (OC) -> out (B,OC,OH,OW); overwrites out. Blocks of 2
 // channels x 16, 12 or 4 pixels of a row; the last OW % 4 pixels one at a time.
 export function conv2d_fwd_rows(out: usize, inp: usize, weight: usize, bias: usize,
   B: i32, C: i32, H: i32, W: i32, OC: i32, K: i32): void {
-  const OH = H - K + 1, OW = W - K + 1, P = OH * OW, R = C * K * K, taps = tap_offsets(C, H, W, K);
+  const OH = H - K + 1, OW = W - K + 1, P = OH * OW;
   for (let b = 0; b < B; b++) {
     for (let oc = 0; oc < OC; oc += 2) {
       const second = oc + 1 < OC; // an odd last channel is computed twice and stored once
-      const w0 = at(weight, oc * R), w1 = second ? at(w0, R) : w0;
+      const tp = TAPS, te = tap_pair(weight, oc, C, H, W, K, OC); // this pair's taps and weights
       const b0 = v128.load32_splat(at(bias, oc)), b1 = v128.load32_splat(second ? at(bias, oc + 1) : at(bias, oc));
       for (let oh = 0; oh < OH; oh++) {
         const o0 = at(out, ((b * OC + oc) * OH + oh) * OW), o1 = at(o0, P);
@@ -54,11 +77,10 @@ export function conv2d_fwd_rows(out: usize, inp: usize, weight: usize, bias: usi
         for (; ow + 16 <= OW; ow += 16) {
           let c00 = b0, c01 = b0, c02 = b0, c03 = b0, c10 = b1, c11 = b1, c12 = b1, c13 = b1;
           const x0 = at(top, ow);
-          let p = w0, q = w1;
-          for (let t = TAPS; t < taps; t += 4, p += 4, q += 4) {
+          for (let t = tp; t < te; t += 12) {
             const x = x0 + <usize>load<u32>(t);
             const v0 = v128.load(x), v1 = v128.load(x, 16), v2 = v128.load(x, 32), v3 = v128.load(x, 48);
-            const s0 = v128.load32_splat(p), s1 = v128.load32_splat(q);
+            const s0 = v128.load32_splat(t, 4), s1 = v128.load32_splat(t, 8);
             c00 = madd(s0, v0, c00); c01 = madd(s0, v1, c01); c02 = madd(s0, v2, c02); c03 = madd(s0, v3, c03);
             c10 = madd(s1, v0, c10); c11 = madd(s1, v1, c11); c12 = madd(s1, v2, c12); c13 = madd(s1, v3, c13);
           }
@@ -69,11 +91,10 @@ export function conv2d_fwd_rows(out: usize, inp: usize, weight: usize, bias: usi
         for (; ow + 12 <= OW; ow += 12) {
           let c00 = b0, c01 = b0, c02 = b0, c10 = b1, c11 = b1, c12 = b1;
           const x0 = at(top, ow);
-          let p = w0, q = w1;
-          for (let t = TAPS; t < taps; t += 4, p += 4, q += 4) {
+          for (let t = tp; t < te; t += 12) {
             const x = x0 + <usize>load<u32>(t);
             const v0 = v128.load(x), v1 = v128.load(x, 16), v2 = v128.load(x, 32);
-            const s0 = v128.load32_splat(p), s1 = v128.load32_splat(q);
+            const s0 = v128.load32_splat(t, 4), s1 = v128.load32_splat(t, 8);
             c00 = madd(s0, v0, c00); c01 = madd(s0, v1, c01); c02 = madd(s0, v2, c02);
             c10 = madd(s1, v0, c10); c11 = madd(s1, v1, c11); c12 = madd(s1, v2, c12);
           }
@@ -81,8 +102,8 @@ export function conv2d_fwd_rows(out: usize, inp: usize, weight: usize, bias: usi
           v128.store(r0, c00); v128.store(r0, c01, 16); v128.store(r0, c02, 32);
           if (second) { v128.store(r1, c10); v128.store(r1, c11, 16); v128.store(r1, c12, 32); }
         }
-        for (; ow + 4 <= OW; ow += 4) rows_narrow(at(o0, ow), at(o1, ow), second, at(top, ow), w0, w1, b0, b1, taps, false);
-        for (; ow < OW; ow++) rows_narrow(at(o0, ow), at(o1, ow), second, at(top, ow), w0, w1, b0, b1, taps, true);
+        for (; ow + 4 <= OW; ow += 4) rows_narrow(at(o0, ow), at(o1, ow), second, at(top, ow), tp, te, b0, b1, false);
+        for (; ow < OW; ow++) rows_narrow(at(o0, ow), at(o1, ow), second, at(top, ow), tp, te, b0, b1, true);
       }
     }
   }
@@ -92,14 +113,14 @@ export function conv2d_fwd_rows(out: usize, inp: usize, weight: usize, bias: usi
 // inlined, so each form compiles without the other) x 1 pixel, the vector code on lane 0 of a
 // splat: the same sums.
 // @ts-ignore: decorator
-@inline function rows_narrow(o0: usize, o1: usize, second: bool, x0: usize, p: usize, q: usize, b0: v128, b1: v128,
-  taps: usize, one: bool): void {
+@inline function rows_narrow(o0: usize, o1: usize, second: bool, x0: usize, tp: usize, te: usize, b0: v128, b1: v128,
+  one: bool): void {
   let c00 = b0, c10 = b1;
-  for (let t = TAPS; t < taps; t += 4, p += 4, q += 4) {
+  for (let t = tp; t < te; t += 12) {
     const x = x0 + <usize>load<u32>(t);
     const v0 = one ? v128.load32_splat(x) : v128.load(x);
-    c00 = madd(v128.load32_splat(p), v0, c00);
-    c10 = madd(v128.load32_splat(q), v0, c10);
+    c00 = madd(v128.load32_splat(t, 4), v0, c00);
+    c10 = madd(v128.load32_splat(t, 8), v0, c10);
   }
   if (one) {
     v128.store32_lane(o0, c00, 0);
@@ -115,14 +136,14 @@ export function conv2d_fwd_rows(out: usize, inp: usize, weight: usize, bias: usi
 // pooled); `four` and `two` are constants where it is inlined. With `keep`, tanh's values are also
 // stored at k0 and k1 (rows `row` bytes apart).
 // @ts-ignore: decorator
-@inline function pool_rows_narrow(o0: usize, o1: usize, second: bool, x0: usize, p: usize, q: usize, b0: v128, b1: v128,
-  taps: usize, down: usize, next: usize, four: bool, two: bool,
+@inline function pool_rows_narrow(o0: usize, o1: usize, second: bool, x0: usize, tp: usize, te: usize, b0: v128, b1: v128,
+  down: usize, next: usize, four: bool, two: bool,
   keep: bool, k0: usize, k1: usize, row: usize): void {
   let a0 = b0, a1 = b0, a2 = b0, a3 = b0, e0 = b1, e1 = b1, e2 = b1, e3 = b1;
-  for (let t = TAPS; t < taps; t += 4, p += 4, q += 4) {
+  for (let t = tp; t < te; t += 12) {
     const x = x0 + <usize>load<u32>(t);
     const u0 = two ? v128.load64_zero(x) : v128.load(x), u1 = two ? v128.load64_zero(x + down) : v128.load(x + down);
-    const s0 = v128.load32_splat(p), s1 = v128.load32_splat(q);
+    const s0 = v128.load32_splat(t, 4), s1 = v128.load32_splat(t, 8);
     a0 = madd(s0, u0, a0); a1 = madd(s0, u1, a1); e0 = madd(s1, u0, e0); e1 = madd(s1, u1, e1);
     if (four) {
       const u2 = v128.load(x + 2 * down), u3 = v128.load(x + 3 * down);
@@ -151,9 +172,9 @@ export function conv2d_fwd_rows(out: usize, inp: usize, weight: usize, bias: usi
 
 // The edge blocks (a 2-pixel column, with `two`; an odd last pooled row of the 4-pixel column): rare,
 // so one copy, not inlined (c1's 4-pixel column runs the inlined `four` form on every row pair).
-function pool_rows_edge(o0: usize, o1: usize, second: bool, x: usize, p: usize, q: usize, b0: v128, b1: v128,
-  taps: usize, down: usize, two: bool, keep: bool, k0: usize, k1: usize, row: usize): void {
-  pool_rows_narrow(o0, o1, second, x, p, q, b0, b1, taps, down, 0, false, two, keep, k0, k1, row);
+function pool_rows_edge(o0: usize, o1: usize, second: bool, x: usize, tp: usize, te: usize, b0: v128, b1: v128,
+  down: usize, two: bool, keep: bool, k0: usize, k1: usize, row: usize): void {
+  pool_rows_narrow(o0, o1, second, x, tp, te, b0, b1, down, 0, false, two, keep, k0, k1, row);
 }
 
 // avgpool2x2 of two rows of 8 values (a0 a1: top, b0 b1: the row below), in avgpool2d_fwd's order.
@@ -199,8 +220,7 @@ export function conv2d_tanh_pool_rows_keep(out: usize, act: usize, inp: usize, w
 // @ts-ignore: decorator
 @inline function tanh_pool_rows(out: usize, act: usize, inp: usize, weight: usize, bias: usize,
   B: i32, C: i32, H: i32, W: i32, OC: i32, K: i32, keep: bool): void {
-  const OH = H - K + 1, OW = W - K + 1, R = C * K * K, PH = OH >> 1, PW = OW >> 1, down = <usize>W << 2;
-  const taps = tap_offsets(C, H, W, K);
+  const OH = H - K + 1, OW = W - K + 1, PH = OH >> 1, PW = OW >> 1, down = <usize>W << 2;
   if (keep && ((OH | OW) & 1)) unreachable(); // act's last row or column would be left unwritten
   const row = <usize>OW << 2, plane = <usize>(OH * OW) << 2; // act's rows and channels, in bytes
   // Columns [0, ow4) in 8-pixel blocks, [ow4, ow2) in one 4-pixel block, [ow2, ow2 + 2) in a 2-pixel one.
@@ -208,7 +228,7 @@ export function conv2d_tanh_pool_rows_keep(out: usize, act: usize, inp: usize, w
   for (let b = 0; b < B; b++) {
     for (let oc = 0; oc < OC; oc += 2) {
       const second = oc + 1 < OC; // an odd last channel is computed twice and stored once
-      const w0 = at(weight, oc * R), w1 = second ? at(w0, R) : w0;
+      const tp = TAPS, te = tap_pair(weight, oc, C, H, W, K, OC); // this pair's taps and weights
       const b0 = v128.load32_splat(at(bias, oc)), b1 = v128.load32_splat(second ? at(bias, oc + 1) : at(bias, oc));
       const k0 = at(act, (b * OC + oc) * OH * OW); // act of this channel pair: k0, k0 + plane
       for (let ph = 0; ph < PH; ph++) {
@@ -218,11 +238,10 @@ export function conv2d_tanh_pool_rows_keep(out: usize, act: usize, inp: usize, w
           let a00 = b0, a01 = b0, a10 = b0, a11 = b0; // channel oc: row 2ph (2 vectors), row 2ph+1
           let e00 = b1, e01 = b1, e10 = b1, e11 = b1; // channel oc+1
           const x0 = at(top, ow);
-          let p = w0, q = w1;
-          for (let t = TAPS; t < taps; t += 4, p += 4, q += 4) {
+          for (let t = tp; t < te; t += 12) {
             const x = x0 + <usize>load<u32>(t);
             const u0 = v128.load(x), u1 = v128.load(x, 16), v0 = v128.load(x + down), v1 = v128.load(x + down, 16);
-            const s0 = v128.load32_splat(p), s1 = v128.load32_splat(q);
+            const s0 = v128.load32_splat(t, 4), s1 = v128.load32_splat(t, 8);
             a00 = madd(s0, u0, a00); a01 = madd(s0, u1, a01); a10 = madd(s0, v0, a10); a11 = madd(s0, v1, a11);
             e00 = madd(s1, u0, e00); e01 = madd(s1, u1, e01); e10 = madd(s1, v0, e10); e11 = madd(s1, v1, e11);
           }
@@ -237,7 +256,7 @@ export function conv2d_tanh_pool_rows_keep(out: usize, act: usize, inp: usize, w
         }
         if (ow2 + 2 <= OW) {
           const ka = k0 + (<usize>(2 * ph * OW + ow2) << 2);
-          pool_rows_edge(at(o0, ow2 >> 1), at(o1, ow2 >> 1), second, at(top, ow2), w0, w1, b0, b1, taps, down, true, keep, ka, ka + plane, row);
+          pool_rows_edge(at(o0, ow2 >> 1), at(o1, ow2 >> 1), second, at(top, ow2), tp, te, b0, b1, down, true, keep, ka, ka + plane, row);
         }
       }
       // The 4-pixel column at ow4, two pooled rows at a time: 8 accumulators, as in the wide blocks
@@ -248,8 +267,8 @@ export function conv2d_tanh_pool_rows_keep(out: usize, act: usize, inp: usize, w
           const o0 = at(out, ((b * OC + oc) * PH + ph) * PW + (ow4 >> 1)), o1 = at(o0, PH * PW);
           const x = at(inp, (b * C * H + 2 * ph) * W + ow4);
           const ka = k0 + (<usize>(2 * ph * OW + ow4) << 2);
-          if (ph + 2 <= PH) pool_rows_narrow(o0, o1, second, x, w0, w1, b0, b1, taps, down, <usize>PW << 2, true, false, keep, ka, ka + plane, row);
-          else pool_rows_edge(o0, o1, second, x, w0, w1, b0, b1, taps, down, false, keep, ka, ka + plane, row);
+          if (ph + 2 <= PH) pool_rows_narrow(o0, o1, second, x, tp, te, b0, b1, down, <usize>PW << 2, true, false, keep, ka, ka + plane, row);
+          else pool_rows_edge(o0, o1, second, x, tp, te, b0, b1, down, false, keep, ka, ka + plane, row);
         }
       }
     }

@@ -317,6 +317,17 @@ describe("conv2d_tanh_pool_rows_keep", () => {
   });
   it.each(labelled(sweep))("sweep %s", (_, c) => checkKeep(c));
   it.each(labelled([conv1(3)]))("LeNet %s", (_, c) => checkKeep(c));
+  // The rows kernels read each tap's offset and weights from a table of 4096 words, 3 a tap: more
+  // taps trap instead of reading past it.
+  it("conv2d_fwd_rows, conv2d_tanh_pool_rows and _keep trap beyond 1365 taps (C*K*K)", () => {
+    const K = 5, H = 6, W = 6, OC = 2, C = 55; // 1375 taps
+    const a = new Arena(k, { out: OC * 4, act: OC * 4, inp: C * H * W, weight: OC * C * K * K, bias: OC });
+    expect(() => k.conv2d_fwd_rows(a.ptr("out"), a.ptr("inp"), a.ptr("weight"), a.ptr("bias"), 1, C, H, W, OC, K)).toThrow(WebAssembly.RuntimeError);
+    expect(() => k.conv2d_tanh_pool_rows(a.ptr("out"), a.ptr("inp"), a.ptr("weight"), a.ptr("bias"), 1, C, H, W, OC, K)).toThrow(WebAssembly.RuntimeError);
+    expect(() => k.conv2d_tanh_pool_rows_keep!(a.ptr("out"), a.ptr("act"), a.ptr("inp"), a.ptr("weight"), a.ptr("bias"), 1, C, H, W, OC, K)).toThrow(WebAssembly.RuntimeError);
+    const ok = 54; // 1350 taps: within the table
+    k.conv2d_fwd_rows(a.ptr("out"), a.ptr("inp"), a.ptr("weight"), a.ptr("bias"), 1, ok, H, W, OC, K);
+  });
   it("traps on odd output sides (act's last row or column would be left unwritten)", () => {
     const C = 1, H = 9, W = 10, OC = 2, K = 5; // 5x6 outputs
     const a = new Arena(k, { out: OC * 6, act: OC * 30, inp: C * H * W, weight: OC * C * K * K, bias: OC });
