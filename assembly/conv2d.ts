@@ -53,30 +53,30 @@ export function conv2d_fwd(out: usize, col: usize, inp: usize, weight: usize, bi
 }
 
 // conv2d_bwd_input's scratch: lane masks (4 per 16 columns of an input row, per kw), then one
-// image's patch gradients dcol (C*K*K rows of OH*OW), with room before and after it for the
-// add-back's shifted reads (whatever that room holds is masked off).
-// @ts-ignore: decorator
-@inline function dcol_lead(K: i32): i32 { return (K + 2) & ~3; } // floats before dcol: K-1, rounded up to a vector
+// image's patch gradients dcol (C*K*K rows of OH*OW), with room after it for the add-back's last
+// reads, which run up to 16 columns past a row (whatever that room holds is masked off). Reads
+// shifted left stay inside dcol: only taps kw >= 1 shift, and the row before theirs is dcol's.
 // @ts-ignore: decorator
 @inline function mask_bytes(W: i32, K: i32): i32 { return ((W + 15) >> 4) * K * 64; }
 
-// Bytes of conv2d_bwd_input's scratch (its dcol argument) for inputs (C,H,W) and K x K kernels.
+// Bytes of conv2d_bwd_input's scratch for inputs (C,H,W) and K x K kernels.
 export function conv2d_bwd_input_scratch(C: i32, H: i32, W: i32, K: i32): i32 {
-  const OH = H - K + 1, OW = W - K + 1, tail = ((W + 15) & ~15) - OW;
-  return mask_bytes(W, K) + (dcol_lead(K) + C * K * K * OH * OW + tail) * 4;
+  const OH = H - K + 1, OW = W - K + 1, tail = ((W + 15) & ~15) - W;
+  return mask_bytes(W, K) + (C * K * K * OH * OW + tail) * 4;
 }
 
 // dout (B,OC,OH,OW) weight (OC,C,K,K) -> dinp (B,C,H,W); overwrites dinp. scratch:
 // conv2d_bwd_input_scratch bytes. Per image, dcol = W^T . dout (the GEMM), then each input row is
 // summed in registers from its patch rows: tap (kh, kw) adds dcol's row (c,kh,kw) at output row
 // y - kh, shifted kw columns right. Every element gets its taps in increasing (kh, kw) order,
-// starting from 0; a tap that does not reach it is masked to +0, which leaves a sum unchanged.
+// starting from +0; a tap that does not reach it is masked to +0, which leaves the sum unchanged
+// (a sum that starts at +0 is never -0, the one value + +0 would change).
 // One store per element: adding rows into dinp in place (the way im2col unrolled them) made each
 // shifted load wait on the store before it.
 export function conv2d_bwd_input(dinp: usize, scratch: usize, dout: usize, weight: usize,
   B: i32, C: i32, H: i32, W: i32, OC: i32, K: i32): void {
   const OH = H - K + 1, OW = W - K + 1, P = OH * OW, R = C * K * K, groups = (W + 15) >> 4;
-  const masks = scratch, dcol = scratch + <usize>(mask_bytes(W, K) + dcol_lead(K) * 4);
+  const masks = scratch, dcol = scratch + <usize>mask_bytes(W, K);
   // Mask of column x = 4j + lane for tap kw: all ones iff the patch column x - kw is in 0..OW-1.
   // Vector j of kw is at ((j >> 2) * K + kw) * 64 + (j & 3) * 16: one group of 16 columns' four
   // vectors for a kw are adjacent.
@@ -270,7 +270,7 @@ export function conv2d_bwd_weight_packed(dweight: usize, dbias: usize, acc: usiz
 // channels x taps 0-2 of one kernel row, then x taps 3-4: 6 and 4 accumulators, 5 and 4 loads (2
 // channels x all 5 taps would keep 10: V8 hoists the 5 input loads and spills 3 accumulators every
 // iteration, 38% of the ceiling; 1 channel x 5 taps reads 6 vectors for 5 products, 49%; this, 53%;
-// and a loop per output row, which needs no counters, 59%).
+// and a loop per output row, with no counter per vector, 59%).
 // An odd last channel is computed twice, into the same sums.
 export function conv2d_bwd_weight_rows(dweight: usize, dbias: usize, acc: usize, dout: usize, inp: usize,
   B: i32, C: i32, H: i32, W: i32, OC: i32): void {

@@ -127,15 +127,15 @@ function convolve(k: Kernels, c: Conv, B: number, out: number, inp: number, weig
 
 /**
  * conv2d_bwd_input's scratch in floats, assembly/conv2d.ts's conv2d_bwd_input_scratch (a test checks
- * they agree): lane masks, then one image's patch gradients with room on both sides.
+ * they agree): lane masks, then one image's patch gradients with room after them.
  */
 function bwdInputScratch(c: Conv): number {
   const groups = Math.ceil(c.W / 16);
-  return groups * c.K * 16 + ((c.K + 2) & ~3) + c.patch * c.OH * c.OW + 16 * groups - c.OW;
+  return groups * c.K * 16 + c.patch * c.OH * c.OW + 16 * groups - c.W;
 }
 
 /**
- * Both networks' scratch (floats): one image's patch gradients (conv2d_bwd_input), c3's weights
+ * Both networks' scratch (floats): conv2d_bwd_input's (lane masks, one image's patch gradients), c3's weights
  * transposed (the direct kernel), and the weight gradients' sums between images, 4 lanes per weight:
  * c1's (conv2d_bwd_weight_rows) and c3's (conv2d_bwd_weight_packed, in blocks of 2 output channels x
  * 4 patch rows, beside one image's patches packed 4 rows at a time).

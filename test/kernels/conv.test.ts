@@ -49,7 +49,8 @@ function convCase(B: number, C: number, H: number, W: number, OC: number, K: num
 // The patch rows (im2col) copy along the output width (OW = 1..17: 4-wide blocks, scalar tail); the
 // GEMMs run along the output plane P = OH*OW (16- and 4-wide blocks, scalar tail: P = 1..68 here) in
 // pairs of rows (OC and C*K*K odd and even). Each OW comes with two kernel sizes from 1..5, output
-// heights 1..4 (so odd and even H), C and OC 1..3.
+// heights 1..4 (so odd and even H), C and OC 1..3. Input widths W = OW+K-1 run 1..21: every W % 16
+// and two 16-column groups for conv2d_bwd_input's row sums.
 const convSweep: ConvCase[] = [];
 for (const OW of range(1, 17)) {
   for (const K of new Set([1 + ((OW - 1) % 5), 5 - ((OW - 1) % 5)])) {
@@ -124,6 +125,11 @@ function checkConvBwdInput(c: ConvCase): void {
   const want = conv2d_bwd_input_ref(dout, weight, B, C, H, W, OC, K, 0);
   // Each input-gradient element gathers at most OC*K*K terms.
   expectClose(label, a.read("dinp"), want, sumAtol(OC * K * K), RTOL, [B, C, H, W]);
+  // The scratch flush against the end of memory: a read past the size the kernel asks for traps.
+  const bytes = k.conv2d_bwd_input_scratch(C, H, W, K), before = a.bits("dinp");
+  k.memory.grow(Math.ceil(bytes / 65536));
+  k.conv2d_bwd_input(a.ptr("dinp"), k.memory.buffer.byteLength - bytes, a.ptr("dout"), a.ptr("weight"), B, C, H, W, OC, K);
+  expectSameBits(`${label}: scratch at the end of memory`, a.bits("dinp"), before);
   // The relaxed build fuses the GEMM's vector multiply-adds, not its scalar tails.
   if (!RELAXED) {
     const inOrder = bwdInputInOrder(dout, weight, B, C, H, W, OC, K);
@@ -317,16 +323,17 @@ describe("conv2d_tanh_pool_rows_keep", () => {
   });
   it.each(labelled(sweep))("sweep %s", (_, c) => checkKeep(c));
   it.each(labelled([conv1(3)]))("LeNet %s", (_, c) => checkKeep(c));
-  // The rows kernels read each tap's offset and weights from a table of 4096 words, 3 a tap: more
-  // taps trap instead of reading past it.
+  // The rows kernels fill a table of 4096 words with each tap's offset and weights, 3 words a tap:
+  // more taps trap instead of writing past it.
   it("conv2d_fwd_rows, conv2d_tanh_pool_rows and _keep trap beyond 1365 taps (C*K*K)", () => {
-    const K = 5, H = 6, W = 6, OC = 2, C = 55; // 1375 taps
+    const K = 1, H = 2, W = 2, OC = 2, C = 1366; // 1366 taps
     const a = new Arena(k, { out: OC * 4, act: OC * 4, inp: C * H * W, weight: OC * C * K * K, bias: OC });
     expect(() => k.conv2d_fwd_rows(a.ptr("out"), a.ptr("inp"), a.ptr("weight"), a.ptr("bias"), 1, C, H, W, OC, K)).toThrow(WebAssembly.RuntimeError);
     expect(() => k.conv2d_tanh_pool_rows(a.ptr("out"), a.ptr("inp"), a.ptr("weight"), a.ptr("bias"), 1, C, H, W, OC, K)).toThrow(WebAssembly.RuntimeError);
     expect(() => k.conv2d_tanh_pool_rows_keep!(a.ptr("out"), a.ptr("act"), a.ptr("inp"), a.ptr("weight"), a.ptr("bias"), 1, C, H, W, OC, K)).toThrow(WebAssembly.RuntimeError);
-    const ok = 54; // 1350 taps: within the table
+    const ok = 1365; // exactly the table
     k.conv2d_fwd_rows(a.ptr("out"), a.ptr("inp"), a.ptr("weight"), a.ptr("bias"), 1, ok, H, W, OC, K);
+    k.conv2d_tanh_pool_rows(a.ptr("out"), a.ptr("inp"), a.ptr("weight"), a.ptr("bias"), 1, ok, H, W, OC, K);
   });
   it("traps on odd output sides (act's last row or column would be left unwritten)", () => {
     const C = 1, H = 9, W = 10, OC = 2, K = 5; // 5x6 outputs
