@@ -44,67 +44,55 @@ export function avgpool2d_fwd(out: usize, inp: usize, B: i32, C: i32, H: i32, W:
 
 // dout (B,C,OH,OW) -> dinp (B,C,H,W); overwrites dinp (rows/columns dropped by the rounding get 0).
 export function avgpool2d_bwd(dinp: usize, dout: usize, B: i32, C: i32, H: i32, W: i32): void {
-  const OH = H >> 1, OW = W >> 1;
-  const quarter = f32x4.splat(0.25);
-  for (let p = 0; p < B * C; p++) {
-    for (let oh = 0; oh < OH; oh++) {
-      const g = at(dout, (p * OH + oh) * OW);
-      const r0 = at(dinp, (p * H + 2 * oh) * W);
-      const r1 = at(r0, W);
-      let ow = 0;
-      // 4 gradients fan out to 8 columns in each of the two rows: [g0 g0 g1 g1] [g2 g2 g3 g3].
-      for (; ow + 4 <= OW; ow += 4) {
-        const v = f32x4.mul(v128.load(at(g, ow)), quarter);
-        const lo = v128.shuffle<f32>(v, v, 0, 0, 1, 1), hi = v128.shuffle<f32>(v, v, 2, 2, 3, 3);
-        v128.store(at(r0, 2 * ow), lo); v128.store(at(r0, 2 * ow + 4), hi);
-        v128.store(at(r1, 2 * ow), lo); v128.store(at(r1, 2 * ow + 4), hi);
-      }
-      for (; ow < OW; ow++) {
-        const v = load<f32>(at(g, ow)) * 0.25;
-        store<f32>(at(r0, 2 * ow), v); store<f32>(at(r0, 2 * ow + 1), v);
-        store<f32>(at(r1, 2 * ow), v); store<f32>(at(r1, 2 * ow + 1), v);
-      }
-      if (W & 1) { store<f32>(at(r0, W - 1), 0); store<f32>(at(r1, W - 1), 0); }
-    }
-    if (H & 1) {
-      const last = at(dinp, (p * H + H - 1) * W);
-      for (let w = 0; w < W; w++) store<f32>(at(last, w), 0);
-    }
-  }
+  pool_bwd(dinp, dout, 0, B, C, H, W, false);
 }
 
 // dout (B,C,OH,OW) of a 2x2 average pooling of tanh's output `out` (B,C,H,W) -> dinp (B,C,H,W) =
 // tanh_bwd(avgpool2d_bwd(dout), out): both backward steps in one pass, with their bits (each value
 // is dout * 0.25, then times 1 - out^2); overwrites dinp.
 export function avgpool2d_tanh_bwd(dinp: usize, dout: usize, out: usize, B: i32, C: i32, H: i32, W: i32): void {
+  pool_bwd(dinp, dout, out, B, C, H, W, true);
+}
+
+// Both: each dout value * 0.25 to its block's 4 inputs, and with `tanh` (a constant where inlined)
+// through tanh's backward step at `out`, the same place in tanh's output.
+// @ts-ignore: decorator
+@inline function pool_bwd(dinp: usize, dout: usize, out: usize, B: i32, C: i32, H: i32, W: i32, tanh: bool): void {
   const OH = H >> 1, OW = W >> 1;
   const quarter = f32x4.splat(0.25);
+  const y = out - dinp; // bytes from a dinp value to tanh's output at its place
   for (let p = 0; p < B * C; p++) {
     for (let oh = 0; oh < OH; oh++) {
       const g = at(dout, (p * OH + oh) * OW);
       const r0 = at(dinp, (p * H + 2 * oh) * W), r1 = at(r0, W);
-      const y0 = at(out, (p * H + 2 * oh) * W), y1 = at(y0, W);
       let ow = 0;
+      // 4 gradients fan out to 8 columns in each of the two rows: [g0 g0 g1 g1] [g2 g2 g3 g3].
       for (; ow + 4 <= OW; ow += 4) {
         const v = f32x4.mul(v128.load(at(g, ow)), quarter);
         const lo = v128.shuffle<f32>(v, v, 0, 0, 1, 1), hi = v128.shuffle<f32>(v, v, 2, 2, 3, 3);
-        v128.store(at(r0, 2 * ow), tanh_grad_v(lo, v128.load(at(y0, 2 * ow))));
-        v128.store(at(r0, 2 * ow + 4), tanh_grad_v(hi, v128.load(at(y0, 2 * ow + 4))));
-        v128.store(at(r1, 2 * ow), tanh_grad_v(lo, v128.load(at(y1, 2 * ow))));
-        v128.store(at(r1, 2 * ow + 4), tanh_grad_v(hi, v128.load(at(y1, 2 * ow + 4))));
+        fan_v(at(r0, 2 * ow), lo, y, tanh); fan_v(at(r0, 2 * ow + 4), hi, y, tanh);
+        fan_v(at(r1, 2 * ow), lo, y, tanh); fan_v(at(r1, 2 * ow + 4), hi, y, tanh);
       }
       for (; ow < OW; ow++) {
         const v = load<f32>(at(g, ow)) * 0.25;
-        for (let i = 0; i < 2; i++) {
-          store<f32>(at(r0, 2 * ow + i), tanh_grad(v, load<f32>(at(y0, 2 * ow + i))));
-          store<f32>(at(r1, 2 * ow + i), tanh_grad(v, load<f32>(at(y1, 2 * ow + i))));
-        }
+        fan(at(r0, 2 * ow), v, y, tanh); fan(at(r0, 2 * ow + 1), v, y, tanh);
+        fan(at(r1, 2 * ow), v, y, tanh); fan(at(r1, 2 * ow + 1), v, y, tanh);
       }
-      if (W & 1) { store<f32>(at(r0, W - 1), tanh_grad(0, load<f32>(at(y0, W - 1)))); store<f32>(at(r1, W - 1), tanh_grad(0, load<f32>(at(y1, W - 1)))); }
+      if (W & 1) { fan(at(r0, W - 1), 0, y, tanh); fan(at(r1, W - 1), 0, y, tanh); }
     }
     if (H & 1) {
-      const last = at(dinp, (p * H + H - 1) * W), y = at(out, (p * H + H - 1) * W);
-      for (let w = 0; w < W; w++) store<f32>(at(last, w), tanh_grad(0, load<f32>(at(y, w))));
+      const last = at(dinp, (p * H + H - 1) * W);
+      for (let w = 0; w < W; w++) fan(at(last, w), 0, y, tanh);
     }
   }
+}
+
+// pool_bwd's store of a vector and of one value at d: as is, or with `tanh` times 1 - y^2, y at d + y.
+// @ts-ignore: decorator
+@inline function fan_v(d: usize, v: v128, y: usize, tanh: bool): void {
+  v128.store(d, tanh ? tanh_grad_v(v, v128.load(d + y)) : v);
+}
+// @ts-ignore: decorator
+@inline function fan(d: usize, v: f32, y: usize, tanh: bool): void {
+  store<f32>(d, tanh ? tanh_grad(v, load<f32>(d + y)) : v);
 }

@@ -20,45 +20,39 @@ import { at, madd, store_channels } from "./simd";
 // every kernel sums them: a kernel's tap loop is then one flat loop reading an offset per tap, not
 // three nested loops (or a flat loop's counters), which V8 compiles to more instructions than the
 // products themselves (c3's kernels: 10% faster). Filled by tap_offsets on every call (the rows
-// kernels: by tap_pair, with each tap's weights beside its offset, for every image and channel
-// pair: c1's 25 taps, against 19,600 multiply-adds); one table per module instance (worker threads
-// each have their own).
+// kernels: for each channel pair, with the pair's weights beside each offset); one table per module
+// instance (worker threads each have their own).
 // @ts-ignore: decorator
 @inline const MAX_TAPS = 4096;
 export const TAPS = memory.data(MAX_TAPS * 4, 16);
 
-// Fills TAPS for input planes H x W of 4-byte values and returns the end of its offsets: K rows of
-// `cols` taps, `step` values apart (int8.ts's c1 reads pairs: K = 5, cols 3, step 2). Traps beyond
-// MAX_TAPS.
-export function tap_offsets(C: i32, H: i32, W: i32, K: i32, cols: i32 = K, step: i32 = 1): usize {
-  if (C * K * cols > MAX_TAPS) unreachable();
-  let t = TAPS;
+// Fills TAPS for input planes H x W of 4-byte values and returns the end of its entries: K rows of
+// `cols` taps, `step` values apart (int8.ts's c1 reads pairs: K = 5, cols 3, step 2). Each tap's
+// entry is its offset (u32); given weight rows w0 and w1 (the rows kernels: an output channel pair,
+// 4 bytes a tap), it is 12 bytes: the offset, then the tap's weight at w0 and at w1, so one pointer
+// walks offsets and weights alike (with two more pointers for the weights, V8 ran out of registers
+// in the tap loop). Traps beyond MAX_TAPS words.
+export function tap_offsets(C: i32, H: i32, W: i32, K: i32, cols: i32 = K, step: i32 = 1, w0: usize = 0, w1: usize = 0): usize {
+  const entry: usize = w0 ? 12 : 4;
+  if (C * K * cols * <i32>(entry >> 2) > MAX_TAPS) unreachable();
+  let t = TAPS, r: usize = 0;
   for (let c = 0; c < C; c++) {
-    for (let kh = 0; kh < K; kh++) for (let i = 0; i < cols; i++, t += 4) store<u32>(t, ((c * H + kh) * W + i * step) << 2);
-  }
-  return t;
-}
-
-// The rows kernels' taps with their weights for output channels oc and oc + 1: 12 bytes a tap, in
-// tap_offsets' order: its input offset (u32), then its weights for oc and oc + 1 (f32; for an odd
-// last channel, its own twice). One pointer walks offsets and weights alike: with two more pointers
-// for the weights, V8 ran out of registers in the tap loop. Fills TAPS and returns the end of its
-// entries; traps beyond MAX_TAPS words (C*K*K > 1365).
-function tap_pair(weight: usize, oc: i32, C: i32, H: i32, W: i32, K: i32, OC: i32): usize {
-  const R = C * K * K;
-  if (R * 3 > MAX_TAPS) unreachable();
-  const w0 = at(weight, oc * R), w1 = oc + 1 < OC ? at(w0, R) : w0;
-  let t = TAPS;
-  for (let c = 0, r = 0; c < C; c++) {
     for (let kh = 0; kh < K; kh++) {
-      for (let kw = 0; kw < K; kw++, r++, t += 12) {
-        store<u32>(t, ((c * H + kh) * W + kw) << 2);
-        store<f32>(t, load<f32>(at(w0, r)), 4);
-        store<f32>(t, load<f32>(at(w1, r)), 8);
+      for (let i = 0; i < cols; i++, t += entry, r += 4) {
+        store<u32>(t, ((c * H + kh) * W + i * step) << 2);
+        if (w0) { store<u32>(t, load<u32>(w0 + r), 4); store<u32>(t, load<u32>(w1 + r), 8); }
       }
     }
   }
   return t;
+}
+
+// tap_offsets for the rows kernels' output channels oc and oc + 1 (for an odd last channel, its own
+// weights twice); returns the end of the entries.
+// @ts-ignore: decorator
+@inline function tap_pair(weight: usize, oc: i32, C: i32, H: i32, W: i32, K: i32, OC: i32): usize {
+  const R = C * K * K, w0 = at(weight, oc * R);
+  return tap_offsets(C, H, W, K, K, 1, w0, oc + 1 < OC ? at(w0, R) : w0);
 }
 
 // inp (B,C,H,W) weight (OC,C,K,K) bias (OC) -> out (B,OC,OH,OW); overwrites out. Blocks of 2
@@ -66,10 +60,10 @@ function tap_pair(weight: usize, oc: i32, C: i32, H: i32, W: i32, K: i32, OC: i3
 export function conv2d_fwd_rows(out: usize, inp: usize, weight: usize, bias: usize,
   B: i32, C: i32, H: i32, W: i32, OC: i32, K: i32): void {
   const OH = H - K + 1, OW = W - K + 1, P = OH * OW;
-  for (let b = 0; b < B; b++) {
-    for (let oc = 0; oc < OC; oc += 2) {
-      const second = oc + 1 < OC; // an odd last channel is computed twice and stored once
-      const tp = TAPS, te = tap_pair(weight, oc, C, H, W, K, OC); // this pair's taps and weights
+  for (let oc = 0; oc < OC; oc += 2) { // channel pairs outermost: each pair's table filled once
+    const second = oc + 1 < OC; // an odd last channel is computed twice and stored once
+    const tp = TAPS, te = tap_pair(weight, oc, C, H, W, K, OC); // this pair's taps and weights
+    for (let b = 0; b < B; b++) {
       const b0 = v128.load32_splat(at(bias, oc)), b1 = v128.load32_splat(second ? at(bias, oc + 1) : at(bias, oc));
       for (let oh = 0; oh < OH; oh++) {
         const o0 = at(out, ((b * OC + oc) * OH + oh) * OW), o1 = at(o0, P);
@@ -226,10 +220,10 @@ export function conv2d_tanh_pool_rows_keep(out: usize, act: usize, inp: usize, w
   const row = <usize>OW << 2, plane = <usize>(OH * OW) << 2; // act's rows and channels, in bytes
   // Columns [0, ow4) in 8-pixel blocks, [ow4, ow2) in one 4-pixel block, [ow2, ow2 + 2) in a 2-pixel one.
   const ow4 = OW & ~7, ow2 = OW - ow4 >= 4 ? ow4 + 4 : ow4;
-  for (let b = 0; b < B; b++) {
-    for (let oc = 0; oc < OC; oc += 2) {
-      const second = oc + 1 < OC; // an odd last channel is computed twice and stored once
-      const tp = TAPS, te = tap_pair(weight, oc, C, H, W, K, OC); // this pair's taps and weights
+  for (let oc = 0; oc < OC; oc += 2) { // channel pairs outermost: each pair's table filled once
+    const second = oc + 1 < OC; // an odd last channel is computed twice and stored once
+    const tp = TAPS, te = tap_pair(weight, oc, C, H, W, K, OC); // this pair's taps and weights
+    for (let b = 0; b < B; b++) {
       const b0 = v128.load32_splat(at(bias, oc)), b1 = v128.load32_splat(second ? at(bias, oc + 1) : at(bias, oc));
       const k0 = at(act, (b * OC + oc) * OH * OW); // act of this channel pair: k0, k0 + plane
       for (let ph = 0; ph < PH; ph++) {
