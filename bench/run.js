@@ -12,6 +12,7 @@ import { LeNet5, quantize, splitValidation } from "../build/index.js";
 import { allocateRegions, loadKernels } from "../build/kernels.js";
 import { readMnist } from "../build/node.js";
 import { DataParallel } from "../build/train/data-parallel.js"; // internal: one training step on N threads
+import { LENET5 } from "../build/model/networks.js"; // internal: the training kernels' scratch sizes
 import { peerLines, runPeers } from "./peers/report.js";
 
 const { values: flags } = parseArgs({ options: { json: { type: "boolean" }, seconds: { type: "string" }, only: { type: "string" } } });
@@ -81,9 +82,11 @@ const more = {
   coef: 16, cbias: 16, gcoef: 16, gcbias: 16,
   f6: B * 84, df6: B * 84, logits: B * 11, dlogits: B * 11, codes: 10 * 84, // 1998: RBF output
   pixels: words(B * 784), table: 256, input: B * 32 * 32, probs: B * 11, labels: B, ones: 2400, // batch input, softmax, mask
-  pacc: 32 * 8 * 38, patches: 152 * 100, // conv2d_bwd_weight_packed's scratch for c3: sums between images, one image's patches
+  // The training convolutions' scratch, as the networks size it: c3's input gradient (dcol3), c1's
+  // and c3's weight-gradient sums between images (dw1, dw3), one image's packed patches (patches3).
+  ...LENET5.scratch,
 };
-const r = allocateRegions(k.memory, k.heap_base(), { a: B * 6 * 32 * 32, col: B * 150 * 100 + B * 25 * 784, b: B * 6 * 28 * 28, w: 61720, wt: 2400, bias: 120, g: 61720, gb: 120, d: B * 400, e: B * 120, dcol: Math.max(150 * 100, words(k.conv2d_bwd_input_scratch(6, 14, 14, 5))), ...more });
+const r = allocateRegions(k.memory, k.heap_base(), { a: B * 6 * 32 * 32, col: B * 150 * 100 + B * 25 * 784, b: B * 6 * 28 * 28, w: 61720, wt: 2400, bias: 120, g: 61720, gb: 120, d: B * 400, e: B * 120, ...more });
 const f32 = new Float32Array(k.memory.buffer);
 for (let i = 0; i < f32.length - r.a.offset / 4; i++) f32[r.a.offset / 4 + i] = Math.sin(i) * 0.5; // finite data everywhere
 const o = (n) => r[n].offset;
@@ -113,13 +116,13 @@ const kernels = [
   ["conv2d_tanh_pool_pixels c3", c3.flops, () => k.conv2d_tanh_pool_pixels(o("p4"), o("p2"), o("wt"), o("bias"), B, 6, 14, 14, 16, 5)],
   // What training runs for c1: the same, keeping tanh's output for the backward pass.
   ["conv2d_tanh_pool_rows_keep c1", c1.flops, () => k.conv2d_tanh_pool_rows_keep(o("p2"), o("s1"), o("a"), o("w"), o("bias"), B, 1, 32, 32, 6, 5)],
-  ["conv2d_bwd_input c3", c3.flops, () => k.conv2d_bwd_input(o("a"), o("dcol"), o("b"), o("w"), B, 6, 14, 14, 16, 5)],
+  ["conv2d_bwd_input c3", c3.flops, () => k.conv2d_bwd_input(o("a"), o("dcol3"), o("b"), o("w"), B, 6, 14, 14, 16, 5)],
   ["conv2d_bwd_weight c1", c1.flops, () => k.conv2d_bwd_weight(o("g"), o("gb"), o("b"), o("col"), B, 1, 32, 32, 6, 5)],
   // What training runs for c1: the weight gradient read from the input, so c1's forward pass needs no im2col.
-  ["conv2d_bwd_weight_rows c1", c1.flops, () => k.conv2d_bwd_weight_rows(o("g"), o("gb"), o("dcol"), o("b"), o("a"), B, 1, 32, 32, 6)],
+  ["conv2d_bwd_weight_rows c1", c1.flops, () => k.conv2d_bwd_weight_rows(o("g"), o("gb"), o("dw1"), o("b"), o("a"), B, 1, 32, 32, 6)],
   ["conv2d_bwd_weight c3", c3.flops, () => k.conv2d_bwd_weight(o("g"), o("gb"), o("b"), o("col"), B, 6, 14, 14, 16, 5)],
   // What training runs for c3: the weight gradient read from the input, one image's patches packed at a time.
-  ["conv2d_bwd_weight_packed c3", c3.flops, () => k.conv2d_bwd_weight_packed(o("g"), o("gb"), o("pacc"), o("patches"), o("b"), o("a"), B, 6, 14, 14, 16, 5)],
+  ["conv2d_bwd_weight_packed c3", c3.flops, () => k.conv2d_bwd_weight_packed(o("g"), o("gb"), o("dw3"), o("patches3"), o("b"), o("a"), B, 6, 14, 14, 16, 5)],
   ["dense_fwd f5 (400->120)", 2 * B * 400 * 120, () => k.dense_fwd(o("e"), o("d"), o("w"), o("bias"), B, 400, 120)],
   ["dense_bwd_input f5", 2 * B * 400 * 120, () => k.dense_bwd_input(o("d"), o("e"), o("w"), B, 400, 120)],
   ["dense_bwd_weight f5", 2 * B * 400 * 120, () => k.dense_bwd_weight(o("g"), o("gb"), o("e"), o("d"), B, 400, 120)],
