@@ -29,11 +29,14 @@ export function add_f32(dst: usize, src: usize, n: i32): void {
   for (; i < n; i++) store<f32>(at(dst, i), load<f32>(at(dst, i)) + load<f32>(at(src, i)));
 }
 
-// src (n) -> dst (n) *= src; f32, 16-byte aligned. Applies a fixed 0/1 mask (C3's connection table).
-export function mul_f32(dst: usize, src: usize, n: i32): void {
+// dst (n) = +0 where mask (n) is 0, else unchanged; f32, 16-byte aligned. Applies C3's connection
+// table. +0, not dst * 0 (-0 for a negative value): a shard's gradient masked before it is added
+// (another thread's) then gives the same bits as the sum masked after it.
+export function mask_f32(dst: usize, mask: usize, n: i32): void {
+  const zero = f32x4.splat(0);
   let i = 0;
-  for (; i + 4 <= n; i += 4) v128.store(at(dst, i), f32x4.mul(v128.load(at(dst, i)), v128.load(at(src, i))));
-  for (; i < n; i++) store<f32>(at(dst, i), load<f32>(at(dst, i)) * load<f32>(at(src, i)));
+  for (; i + 4 <= n; i += 4) v128.store(at(dst, i), v128.andnot(v128.load(at(dst, i)), f32x4.eq(v128.load(at(mask, i)), zero)));
+  for (; i < n; i++) if (load<f32>(at(mask, i)) == 0) store<f32>(at(dst, i), 0);
 }
 
 // x (n) *= factor; f32, 16-byte aligned. Decoupled weight decay (AdamW) before an Adam step.

@@ -152,7 +152,7 @@ const kernels = [
   ["softmax_fwd out (10)", B * 10, () => k.softmax_fwd(o("probs"), o("logits"), B, 10)],
   ["softmax_xent_fwd out (10)", B * 10, () => k.softmax_xent_fwd(o("probs"), o("logits"), o("labels"), B, 10)],
   ["softmax_xent_bwd out (10)", B * 10, () => k.softmax_xent_bwd(o("dlogits"), o("probs"), o("labels"), B, 10, 1 / B)],
-  ["mul_f32 c3 mask (2400)", 2400, () => k.mul_f32(o("g"), o("ones"), 2400)],
+  ["mask_f32 c3 mask (2400)", 2400, () => k.mask_f32(o("g"), o("ones"), 2400)],
   ["add_f32 gradients (61,720)", 61720, () => k.add_f32(o("g"), o("w"), 61720)],
   ["adam_step (61,706 params)", 61720 * 10, () => k.adam_step(o("w"), o("g"), o("a"), o("b"), 61720, 1e-3, 0.9, 0.999, 1e-7)],
 ];

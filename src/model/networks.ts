@@ -54,7 +54,41 @@ export interface Passes {
    * Backward pass from dlogits (already set) to every parameter gradient, which ACCUMULATES: each
    * kernel adds its whole sum once, so shards processed one after another add their partial sums in order.
    */
-  backward(B: number, first: number): void;
+  backward(B: number, first: number, denseWeights?: boolean): void;
+}
+
+/**
+ * A dense layer's weight and bias gradient (dense_bwd_weight, `K` inputs, `N` units): its gradient
+ * tensors and the two activation regions it reads, which no later kernel of the backward pass
+ * changes. A training worker leaves these gradients out and hands over what they read instead: for
+ * 8 images (400 + 120) x 8 floats rather than f5's 48,120 (model/lenet.ts exportShardGradient).
+ */
+export interface DenseGradient {
+  readonly weight: string;
+  readonly bias: string;
+  readonly dout: string;
+  readonly inp: string;
+  readonly K: number;
+  readonly N: number;
+}
+
+/** A DenseGradient placed in one model's memory: gradient byte offsets, and its regions' offsets per first image. */
+export interface PlacedDenseGradient {
+  readonly weight: number;
+  readonly bias: number;
+  readonly dout: (first: number) => number;
+  readonly inp: (first: number) => number;
+  readonly K: number;
+  readonly N: number;
+}
+
+export function placeDenseGradient(d: DenseGradient, placement: Placement): PlacedDenseGradient {
+  return { weight: placement.grad(d.weight), bias: placement.grad(d.bias), dout: placement.act(d.dout), inp: placement.act(d.inp), K: d.K, N: d.N };
+}
+
+/** Adds a dense layer's weight and bias gradient over B images whose dout and inp are at these byte offsets. */
+export function denseWeightGradient(k: Kernels, d: PlacedDenseGradient, B: number, dout: number, inp: number): void {
+  k.dense_bwd_weight(d.weight, d.bias, dout, inp, B, d.K, d.N);
 }
 
 export interface Architecture {
@@ -71,6 +105,11 @@ export interface Architecture {
   /** Regions that are not per image: scratch (overwritten before it is read) and constants (filled once). */
   readonly scratch: Readonly<Record<string, number>>;
   readonly constants: Readonly<Record<string, Float32Array>>;
+  /**
+   * The dense layers' weight gradients, in the order backward makes them (a worker hands over what they read).
+   * @internal
+   */
+  readonly dense: readonly DenseGradient[];
   /** Pixel 0 maps to `low`, 255 to `high`; the 2-pixel border around the 28x28 image is `low`. */
   readonly input: { readonly low: number; readonly high: number };
   /** Classes it tells apart (10 unless made for another number by architecture()). */
@@ -175,6 +214,11 @@ function glorot(parameters: readonly ParameterSpec[], rng: Rng): Record<string, 
 function articleNetwork(classes: number): Architecture {
   const parameters = articleParameters(classes);
   const OUT = output(classes);
+  const dense: DenseGradient[] = [
+    { weight: "out.weight", bias: "out.bias", dout: "dlogits", inp: "f6", ...OUT },
+    { weight: "f6.weight", bias: "f6.bias", dout: "df6", inp: "f5", ...F6 },
+    { weight: "f5.weight", bias: "f5.bias", dout: "df5", inp: "p4", ...F5 },
+  ];
   return {
     name: "lenet5",
     title: "LeNet-5 (the article's Keras model)",
@@ -202,16 +246,18 @@ function articleNetwork(classes: number): Architecture {
     layers: layerSpecs(["p2", "p4", "f5"], classes, classes),
     scratch: CONV_SCRATCH,
     constants: {},
+    dense,
     input: { low: 0, high: 1 },
     classes,
     logitsPerImage: classes,
     initialize: (rng) => glorot(parameters, rng),
 
-    bind({ k, param: P, grad: G, act, fixed }) {
+    bind(placement) {
+      const { k, param: P, grad: G, act, fixed } = placement;
+      const [dOut, d6, d5] = dense.map((d) => placeDenseGradient(d, placement)) as [PlacedDenseGradient, PlacedDenseGradient, PlacedDenseGradient];
       const w1 = P("c1.weight"), b1 = P("c1.bias"), w3 = P("c3.weight"), b3 = P("c3.bias"), w5 = P("f5.weight"), b5 = P("f5.bias");
       const w6 = P("f6.weight"), b6 = P("f6.bias"), wo = P("out.weight"), bo = P("out.bias");
-      const gw1 = G("c1.weight"), gb1 = G("c1.bias"), gw3 = G("c3.weight"), gb3 = G("c3.bias"), gw5 = G("f5.weight"), gb5 = G("f5.bias");
-      const gw6 = G("f6.weight"), gb6 = G("f6.bias"), gwo = G("out.weight"), gbo = G("out.bias");
+      const gw1 = G("c1.weight"), gb1 = G("c1.bias"), gw3 = G("c3.weight"), gb3 = G("c3.bias");
       const input = act("input"), c1 = act("c1"), p2 = act("p2"), c3 = act("c3");
       const p4 = act("p4"), f5 = act("f5"), f6 = act("f6"), logits = act("logits");
       const dlogits = act("dlogits"), df6 = act("df6"), df5 = act("df5"), dp4 = act("dp4"), dc3 = act("dc3"), dp2 = act("dp2"), dc1 = act("dc1");
@@ -240,14 +286,14 @@ function articleNetwork(classes: number): Architecture {
           k.dense_fwd(logits(first), f6(first), wo, bo, B, OUT.K, OUT.N);
         },
 
-        backward(B, first) {
-          k.dense_bwd_weight(gwo, gbo, dlogits(first), f6(first), B, OUT.K, OUT.N);
+        backward(B, first, denseWeights = true) {
+          if (denseWeights) denseWeightGradient(k, dOut, B, dlogits(first), f6(first));
           k.dense_bwd_input(df6(first), dlogits(first), wo, B, OUT.K, OUT.N);
           k.tanh_bwd(df6(first), df6(first), f6(first), B * F6.N);
-          k.dense_bwd_weight(gw6, gb6, df6(first), f5(first), B, F6.K, F6.N);
+          if (denseWeights) denseWeightGradient(k, d6, B, df6(first), f5(first));
           k.dense_bwd_input(df5(first), df6(first), w6, B, F6.K, F6.N);
           k.tanh_bwd(df5(first), df5(first), f5(first), B * F5.N);
-          k.dense_bwd_weight(gw5, gb5, df5(first), p4(first), B, F5.K, F5.N);
+          if (denseWeights) denseWeightGradient(k, d5, B, df5(first), p4(first));
           k.dense_bwd_input(dp4(first), df5(first), w5, B, F5.K, F5.N);
           k.avgpool2d_tanh_bwd(dc3(first), dp4(first), c3(first), B, S4.C, S4.H, S4.W);
           k.conv2d_bwd_weight_packed(gw3, gb3, dw3, patches3, dc3(first), p2(first), B, C3.C, C3.H, C3.W, C3.OC, C3.K);
@@ -346,6 +392,11 @@ function paperNetwork(kind: "rbf" | "softmax", classes = CLASSES): Architecture 
   const parameters: readonly ParameterSpec[] = rbf ? PAPER_PARAMETERS : [...PAPER_PARAMETERS, ...denseParameters("out", output(classes))];
   const logits = rbf ? CLASSES + 1 : classes;
   const OUT = output(classes);
+  const dense: DenseGradient[] = [
+    ...(rbf ? [] : [{ weight: "out.weight", bias: "out.bias", dout: "dlogits", inp: "f6", ...OUT }]),
+    { weight: "f6.weight", bias: "f6.bias", dout: "df6", inp: "c5", ...F6 },
+    { weight: "c5.weight", bias: "c5.bias", dout: "dc5", inp: "s4", ...F5 }, // a 5x5 convolution on 5x5 maps: a dense layer
+  ];
   return {
     name: rbf ? "lenet5-1998" : "lenet5-1998-softmax",
     title: rbf ? "LeNet-5 as in LeCun et al. 1998" : "LeNet-5 as in LeCun et al. 1998, softmax output",
@@ -373,6 +424,7 @@ function paperNetwork(kind: "rbf" | "softmax", classes = CLASSES): Architecture 
     layers: layerSpecs(["s2", "s4", "c5"], logits, classes),
     scratch: CONV_SCRATCH,
     constants: rbf ? { c3Mask: C3_MASK, codes: RBF_CODES } : { c3Mask: C3_MASK },
+    dense,
     // The paper: "the value of the background (white) corresponds to -0.1 and the foreground (black)
     // corresponds to 1.175. This makes the mean input roughly 0, and the variance roughly 1."
     input: { low: -0.1, high: 1.175 },
@@ -391,13 +443,15 @@ function paperNetwork(kind: "rbf" | "softmax", classes = CLASSES): Architecture 
       return w;
     },
 
-    bind({ k, param: P, grad: G, act, fixed }) {
+    bind(placement) {
+      const { k, param: P, grad: G, act, fixed } = placement;
+      const placed = dense.map((d) => placeDenseGradient(d, placement));
+      const [d6, d5] = placed.slice(-2) as [PlacedDenseGradient, PlacedDenseGradient], dOut = rbf ? undefined : placed[0];
       const w1 = P("c1.weight"), b1 = P("c1.bias"), s2w = P("s2.weight"), s2b = P("s2.bias"), w3 = P("c3.weight"), b3 = P("c3.bias");
       const s4w = P("s4.weight"), s4b = P("s4.bias"), w5 = P("c5.weight"), b5 = P("c5.bias"), w6 = P("f6.weight"), b6 = P("f6.bias");
       const wo = rbf ? 0 : P("out.weight"), bo = rbf ? 0 : P("out.bias");
       const gw1 = G("c1.weight"), gb1 = G("c1.bias"), gs2w = G("s2.weight"), gs2b = G("s2.bias"), gw3 = G("c3.weight"), gb3 = G("c3.bias");
-      const gs4w = G("s4.weight"), gs4b = G("s4.bias"), gw5 = G("c5.weight"), gb5 = G("c5.bias"), gw6 = G("f6.weight"), gb6 = G("f6.bias");
-      const gwo = rbf ? 0 : G("out.weight"), gbo = rbf ? 0 : G("out.bias");
+      const gs4w = G("s4.weight"), gs4b = G("s4.bias");
       const input = act("input"), c1 = act("c1"), s2 = act("s2"), c3 = act("c3"), s4 = act("s4");
       const c5 = act("c5"), f6 = act("f6"), out = act("logits");
       const dlogits = act("dlogits"), df6 = act("df6"), dc5 = act("dc5"), ds4 = act("ds4"), dc3 = act("dc3"), ds2 = act("ds2"), dc1 = act("dc1");
@@ -420,23 +474,23 @@ function paperNetwork(kind: "rbf" | "softmax", classes = CLASSES): Architecture 
           else k.dense_fwd(out(first), f6(first), wo, bo, B, OUT.K, OUT.N);
         },
 
-        backward(B, first) {
-          if (rbf) k.rbf_bwd_input(df6(first), dlogits(first), f6(first), codes, B, F6.N, CLASSES);
+        backward(B, first, denseWeights = true) {
+          if (!dOut) k.rbf_bwd_input(df6(first), dlogits(first), f6(first), codes, B, F6.N, CLASSES);
           else {
-            k.dense_bwd_weight(gwo, gbo, dlogits(first), f6(first), B, OUT.K, OUT.N);
+            if (denseWeights) denseWeightGradient(k, dOut, B, dlogits(first), f6(first));
             k.dense_bwd_input(df6(first), dlogits(first), wo, B, OUT.K, OUT.N);
           }
           k.squash_bwd(df6(first), df6(first), f6(first), B * F6.N);
-          k.dense_bwd_weight(gw6, gb6, df6(first), c5(first), B, F6.K, F6.N);
+          if (denseWeights) denseWeightGradient(k, d6, B, df6(first), c5(first));
           k.dense_bwd_input(dc5(first), df6(first), w6, B, F6.K, F6.N);
           k.squash_bwd(dc5(first), dc5(first), c5(first), B * F5.N);
-          k.dense_bwd_weight(gw5, gb5, dc5(first), s4(first), B, F5.K, F5.N);
+          if (denseWeights) denseWeightGradient(k, d5, B, dc5(first), s4(first));
           k.dense_bwd_input(ds4(first), dc5(first), w5, B, F5.K, F5.N);
           k.squash_bwd(ds4(first), ds4(first), s4(first), B * S4.out);
           k.subsample2d_bwd(dc3(first), gs4w, gs4b, ds4(first), c3(first), s4w, B, S4.C, S4.H, S4.W);
           k.squash_bwd(dc3(first), dc3(first), c3(first), B * C3.out);
           k.conv2d_bwd_weight_packed(gw3, gb3, dw3, patches3, dc3(first), s2(first), B, C3.C, C3.H, C3.W, C3.OC, C3.K);
-          k.mul_f32(gw3, c3Mask, C3_MASK.length); // no gradient outside the connection table
+          k.mask_f32(gw3, c3Mask, C3_MASK.length); // no gradient outside the connection table
           k.conv2d_bwd_input(ds2(first), dcol3, dc3(first), w3, B, C3.C, C3.H, C3.W, C3.OC, C3.K);
           k.squash_bwd(ds2(first), ds2(first), s2(first), B * S2.out);
           k.subsample2d_bwd(dc1(first), gs2w, gs2b, ds2(first), c1(first), s2w, B, S2.C, S2.H, S2.W);

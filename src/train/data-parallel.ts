@@ -61,6 +61,11 @@ function claim(control: Int32Array, fromFront: boolean): number {
   }
 }
 
+/** One view per shard of the shared gradient slots. */
+function slotViews(slots: Float32Array, shards: number, length: number): Float32Array[] {
+  return Array.from({ length: shards }, (_, s) => slots.subarray(s * length, (s + 1) * length));
+}
+
 function shared(bytes: number): SharedArrayBuffer {
   return new SharedArrayBuffer(Math.max(bytes, 8));
 }
@@ -94,7 +99,7 @@ export class DataParallel {
       control: new Int32Array(shared((CTL.length + threads) * 4)),
       order: new Uint32Array(shared(data.count * 4)),
       params: new Float32Array(shared(model.parameterBlockLength * 4)),
-      slots: new Float32Array(shared(this.shardsPerBatch * model.parameterBlockLength * 4)),
+      slots: new Float32Array(shared(this.shardsPerBatch * model.shardGradient.length * 4)),
       stats: new Float64Array(shared(this.shardsPerBatch * 2 * 8)),
       images: toShared(data.images),
       labels: toShared(data.labels),
@@ -103,8 +108,7 @@ export class DataParallel {
       seed,
     };
     this.batch = { images: this.setup.images, labels: this.setup.labels, count: 0, start: 0, order: this.setup.order };
-    const block = model.parameterBlockLength;
-    this.slotViews = Array.from({ length: this.shardsPerBatch }, (_, s) => this.setup.slots.subarray(s * block, (s + 1) * block));
+    this.slotViews = slotViews(this.setup.slots, this.shardsPerBatch, model.shardGradient.length);
   }
 
   /**
@@ -134,7 +138,7 @@ export class DataParallel {
 
   /** This thread's shard of a batch, updated per shard. */
   private readonly batch: Batch;
-  /** Each shard's gradient slot in shared memory, as a view made once. */
+  /** Each shard's gradient slot in shared memory (LeNet5.exportShardGradient's form), as a view made once. */
   private readonly slotViews: Float32Array[];
 
   /** Summed loss and correct predictions of the last batch given to gradients(). */
@@ -186,7 +190,7 @@ export class DataParallel {
     const ownSeconds = (performance.now() - computing) / 1000;
     this.wait(size - 1);
     for (let s = own; s < shards; s++) { // the workers' shards, in order
-      model.addGradients(this.slotViews[s]!);
+      model.addShardGradient(this.slotViews[s]!, Math.min(SHARD_SIZE, B - s * SHARD_SIZE));
       loss += stats[2 * s]!;
       correct += stats[2 * s + 1]!;
     }
@@ -235,6 +239,7 @@ export async function workerLoop(w: WorkerSetup, ready: () => void): Promise<voi
   const model = await LeNet5.create({ arch: w.arch, classes: w.classes, batchSize: SHARD_SIZE, fastMath: w.fastMath });
   ready();
   const wake = CTL.length + w.index, waiter = new Waiter();
+  const slots = slotViews(w.slots, w.stats.length / 2, model.shardGradient.length);
   let woken = 0, writerEpoch = -1;
   const batch: Batch = { images: w.images, labels: w.labels, count: 0, start: 0, order: w.order }; // updated per shard
   for (;;) {
@@ -256,9 +261,9 @@ export async function workerLoop(w: WorkerSetup, ready: () => void): Promise<voi
         batch.start = start + s * SHARD_SIZE;
         model.setBatch(batch);
         model.zeroGradients();
-        w.stats[2 * s] = model.accumulateGradients(n, B);
+        w.stats[2 * s] = model.accumulateGradients(n, B, 0, false); // the dense weight gradients are made by the thread that adds the shard
         w.stats[2 * s + 1] = model.correctInBatch(n);
-        w.slots.set(model.gradientBlock(), s * model.parameterBlockLength);
+        model.exportShardGradient(slots[s]!, n);
       }
     } catch (err) {
       new TextEncoder().encodeInto(String((err as Error).stack ?? err).slice(0, 1000), w.error);

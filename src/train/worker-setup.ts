@@ -13,7 +13,7 @@ export interface WorkerSetup {
   control: Int32Array; // data-parallel.ts's CTL slots, then one wake word per worker
   order: Uint32Array;
   params: Float32Array;
-  slots: Float32Array; // one parameter block (model.parameterBlockLength floats) per shard of a batch
+  slots: Float32Array; // one shard gradient (model.shardGradient.length floats, exportShardGradient) per shard of a batch
   stats: Float64Array; // per shard: summed loss, correct predictions
   images: Uint8Array;
   labels: Uint8Array;

@@ -40,7 +40,7 @@ export interface Kernels {
   softmax_xent_fwd(probs: number, logits: number, labels: number, B: number, N: number): number;
   softmax_xent_bwd(dlogits: number, probs: number, labels: number, B: number, N: number, scale: number): void;
   add_f32(dst: number, src: number, n: number): void;
-  mul_f32(dst: number, src: number, n: number): void;
+  mask_f32(dst: number, mask: number, n: number): void;
   images_to_input(input: number, pixels: number, table: number, B: number, side: number, slot: number): void;
   scale_f32(x: number, n: number, factor: number): void;
   count_nonfinite(x: number, n: number): number;

@@ -20,13 +20,13 @@ function withCallees(name: string, seen = new Set<string>()): string {
 describe("build/lenet.wasm", () => {
   it.each(["conv2d_fwd", "conv2d_bwd_input", "conv2d_bwd_weight", "conv2d_bwd_weight_rows", "conv2d_bwd_weight_packed", "conv2d_tanh_pool_rows_keep",
     "dense_fwd", "dense_bwd_input", "dense_bwd_weight", "tanh_fwd", "tanh_bwd", "adam_step", "avgpool2d_fwd", "avgpool2d_bwd", "avgpool2d_tanh_bwd",
-    "squash_fwd", "squash_bwd", "subsample2d_fwd", "subsample2d_bwd", "rbf_fwd", "rbf_bwd_input", "mul_f32", "scale_f32"])(
+    "squash_fwd", "squash_bwd", "subsample2d_fwd", "subsample2d_bwd", "rbf_fwd", "rbf_bwd_input", "mask_f32", "scale_f32"])(
     "%s runs f32x4 SIMD (v128 loads and f32x4 arithmetic)",
     (name) => {
       expect(functions.has(name), `${name} not found in build/lenet.wat`).toBe(true);
       const text = withCallees(name); // the convolutions do their arithmetic in gemm.ts
       expect(text).toMatch(/v128\.load/);
-      expect(text).toMatch(/f32x4\.(mul|add)/);
+      expect(text).toMatch(name === "mask_f32" ? /f32x4\.eq/ : /f32x4\.(mul|add)/); // a mask compares, it does no arithmetic
     },
   );
 

@@ -1,5 +1,5 @@
 // The elementwise kernels against test/ref/kernels.ts or exact f32 arithmetic (see kernel-harness.ts
-// for what every case checks): tanh, the 1998 LeNet-5's squash, add_f32, count_nonfinite, mul_f32,
+// for what every case checks): tanh, the 1998 LeNet-5's squash, add_f32, count_nonfinite, mask_f32,
 // scale_f32 and images_to_input.
 import { beforeAll, describe, expect, it } from "vitest";
 
@@ -195,18 +195,19 @@ describe("count_nonfinite", () => {
 });
 
 // ---------------------------------------------------------------------------------------------
-// mul_f32 (masks C3's gradient with the connection table): exact f32 products
+// mask_f32 (masks C3's gradient with the connection table): +0 where the mask is 0, never -0
 
-describe("mul_f32", () => {
+describe("mask_f32", () => {
   it.each([...range(1, 17), 2400])("n=%i", (n) => {
-    const label = `mul_f32 n=${n}`;
+    const label = `mask_f32 n=${n}`;
     const rng = rngFor(label);
-    const dst = randF32(rng, n), src = randF32(rng, n).map((x) => (x > 0 ? 1 : 0));
-    const a = new Arena(k, { dst: n, src: n });
+    const dst = randF32(rng, n), mask = randF32(rng, n).map((x) => (x > 0 ? 1 : 0));
+    const a = new Arena(k, { dst: n, mask: n });
     a.runTwice(label, ["dst"], () => {
-      a.fill("dst", dst); a.input("src", src);
-    }, () => k.mul_f32(a.ptr("dst"), a.ptr("src"), n));
-    expectClose(label, a.read("dst"), dst.map((x, i) => x * src[i]), 0, 0);
+      a.fill("dst", dst); a.input("mask", mask);
+    }, () => k.mask_f32(a.ptr("dst"), a.ptr("mask"), n));
+    const got = a.read("dst");
+    for (let i = 0; i < n; i++) expect(Object.is(got[i], mask[i] ? dst[i] : 0), `${label} [${i}]: ${got[i]}`).toBe(true);
   });
 });
 

@@ -68,11 +68,12 @@ describe("how many threads share a batch", () => {
 });
 
 describe("data-parallel gradients", () => {
-  it("are one thread's, bit for bit, whatever number of threads each batch runs with", async () => {
+  // Each network hands its workers' shards over in its own form (its dense layers' activations).
+  it.each(["lenet5", "lenet5-1998", "lenet5-1998-softmax"] as const)("are one thread's, bit for bit, whatever number of threads each batch runs with (%s)", async (arch) => {
     const data = subset(mnist().train, 0, 400);
     const order = Uint32Array.from({ length: data.count }, (_, i) => (i * 7) % data.count);
-    const alone = await LeNet5.create({ seed: 9, batchSize: 40 });
-    const model = await LeNet5.create({ seed: 9, batchSize: 40 });
+    const alone = await LeNet5.create({ arch, seed: 9, batchSize: 40 });
+    const model = await LeNet5.create({ arch, seed: 9, batchSize: 40 });
     const team = await DataParallel.start(model, 3, data, 40, undefined, 9, false);
     try {
       team.setOrder(order);
