@@ -160,6 +160,8 @@ export class LeNet5 implements Classifier {
   private readonly passes: Passes;
   /** The network's dense weight gradients, placed in this model's memory (addShardGradient makes them). */
   private readonly dense: readonly PlacedDenseGradient[];
+  /** What exportShardGradient copies, as views made once, and where each goes in a shard's gradient. */
+  private readonly shardPieces: readonly { readonly from: Float32Array; readonly pos: number }[];
   /** Byte offsets used on every batch, resolved once. */
   private readonly at: {
     readonly params: number; readonly grads: number; readonly shardIn: number; readonly adamM: number; readonly adamV: number;
@@ -254,6 +256,14 @@ export class LeNet5 implements Classifier {
     };
     this.passes = arch.bind(placement);
     this.dense = arch.dense.map((d) => placeDenseGradient(d, placement));
+    const images = Math.min(capacity, SHARD_SIZE), view = (at: number, length: number) => this.f32.subarray(at / 4, at / 4 + length);
+    this.shardPieces = [
+      ...this.shardGradient.ranges.map((r) => ({ from: view(this.at.grads + r.at * 4, r.length), pos: r.pos })),
+      ...this.dense.flatMap((d, i) => [
+        { from: view(d.dout(0), images * d.N), pos: this.shardGradient.dense[i]!.dout },
+        { from: view(d.inp(0), images * d.K), pos: this.shardGradient.dense[i]!.inp },
+      ]),
+    ];
   }
 
   /** Fresh weights and zero biases (the architecture's initialisation), fresh Adam state, all from `seed`. */
@@ -411,21 +421,15 @@ export class LeNet5 implements Classifier {
   }
 
   /**
-   * Writes the gradient of the shard of `n` images just accumulated from zero with `denseWeights`
-   * false into `out` (`shardGradient.length` floats), in the form addShardGradient takes: the
-   * gradients made, and what the dense layers' weight gradients read. A seventh of the gradient
-   * block, so threads hand each other far less (the copy between cores, not the arithmetic, was
-   * the cost).
+   * Writes the gradient of the shard just accumulated from zero with `denseWeights` false into
+   * `out` (`shardGradient.length` floats), in the form addShardGradient takes: the gradients made,
+   * and what the dense layers' weight gradients read (rows of SHARD_SIZE images: those past the
+   * shard's are not read). Under a sixth of the gradient block, so threads hand each other far less
+   * (the copy between cores, not the arithmetic, was the cost).
    * @internal
    */
-  exportShardGradient(out: Float32Array, n: number): void {
-    const { ranges, dense } = this.shardGradient, grads = this.at.grads / 4;
-    for (const r of ranges) out.set(this.f32.subarray(grads + r.at, grads + r.at + r.length), r.pos);
-    for (let i = 0; i < dense.length; i++) {
-      const d = this.dense[i]!, dout = d.dout(0) / 4, inp = d.inp(0) / 4;
-      out.set(this.f32.subarray(dout, dout + n * d.N), dense[i]!.dout);
-      out.set(this.f32.subarray(inp, inp + n * d.K), dense[i]!.inp);
-    }
+  exportShardGradient(out: Float32Array): void {
+    for (const piece of this.shardPieces) out.set(piece.from, piece.pos);
   }
 
   /**
@@ -436,7 +440,8 @@ export class LeNet5 implements Classifier {
    */
   addShardGradient(shard: Float32Array, n: number): void {
     const { ranges, dense, length } = this.shardGradient, at = this.at.shardIn;
-    this.f32.set(shard.subarray(0, length), at / 4);
+    if (shard.length !== length) throw new RangeError(`a shard's gradient is ${length} floats, got ${shard.length}`);
+    this.f32.set(shard, at / 4);
     for (const r of ranges) this.kernels.add_f32(this.at.grads + r.at * 4, at + r.pos * 4, r.length);
     for (let i = 0; i < dense.length; i++) denseWeightGradient(this.kernels, this.dense[i]!, n, at + dense[i]!.dout * 4, at + dense[i]!.inp * 4);
   }

@@ -263,7 +263,7 @@ export async function workerLoop(w: WorkerSetup, ready: () => void): Promise<voi
         model.zeroGradients();
         w.stats[2 * s] = model.accumulateGradients(n, B, 0, false); // the dense weight gradients are made by the thread that adds the shard
         w.stats[2 * s + 1] = model.correctInBatch(n);
-        model.exportShardGradient(slots[s]!, n);
+        model.exportShardGradient(slots[s]!);
       }
     } catch (err) {
       new TextEncoder().encodeInto(String((err as Error).stack ?? err).slice(0, 1000), w.error);

@@ -3,7 +3,8 @@
 // gradients are those of one thread, bit for bit.
 import { describe, expect, it } from "vitest";
 import { subset } from "../../src/data/datasets.js";
-import { LeNet5 } from "../../src/model/lenet.js";
+import { LeNet5, parameterLayout, SHARD_SIZE, shardGradientLayout } from "../../src/model/lenet.js";
+import { architecture } from "../../src/model/networks.js";
 import { DataParallel } from "../../src/train/data-parallel.js";
 import { EFFICIENT, FIRST_INTERVAL, MAX_INTERVAL, PROBE_BATCHES, TeamSize } from "../../src/train/team-size.js";
 import { mnist } from "../helpers.js";
@@ -68,6 +69,15 @@ describe("how many threads share a batch", () => {
 });
 
 describe("data-parallel gradients", () => {
+  it.each(["lenet5", "lenet5-1998", "lenet5-1998-softmax"] as const)("hand over less than a sixth of the gradient block: every tensor but the dense layers', then what those read (%s)", (name) => {
+    const arch = architecture(name), { at, total } = parameterLayout(arch.parameters), layout = shardGradientLayout(arch);
+    const dense = new Set(arch.dense.flatMap((d) => [d.weight, d.bias]));
+    const handed = layout.ranges.flatMap((r) => arch.parameters.filter((p) => at[p.name]! >= r.at && at[p.name]! < r.at + r.length).map((p) => p.name));
+    expect(handed).toEqual(arch.parameters.filter((p) => !dense.has(p.name)).map((p) => p.name));
+    expect(layout.dense.map((d) => d.inp - d.dout)).toEqual(arch.dense.map((d) => SHARD_SIZE * d.N)); // dout, then inp
+    expect(layout.length * 6).toBeLessThan(total);
+  });
+
   // Each network hands its workers' shards over in its own form (its dense layers' activations).
   it.each(["lenet5", "lenet5-1998", "lenet5-1998-softmax"] as const)("are one thread's, bit for bit, whatever number of threads each batch runs with (%s)", async (arch) => {
     const data = subset(mnist().train, 0, 400);
