@@ -22,17 +22,35 @@ const kernelsOnly = flags.only === "kernels";
 
 /** Runs fn repeatedly for ~budget seconds, 5 rounds; returns the median seconds per call. */
 function time(fn) {
-  fn();
-  let calls = 1;
-  for (let t = performance.now(); performance.now() - t < 20; calls++) fn(); // calibrate on ~20 ms
-  const perRound = Math.max(1, Math.round((calls * budget * 1000) / 20 / 5));
-  const rounds = [];
-  for (let r = 0; r < 5; r++) {
+  return timePaired(fn).seconds;
+}
+
+// The machine's clock drifts (a shared VM here ran the same loop at 41.7 and 56.5 GFLOP/s minutes
+// apart), so a ratio of two figures is taken between rounds timed side by side: 5 rounds of fn,
+// each followed by a round of ref when there is one; the median seconds per call of each, and the
+// median of the 5 round ratios fn/ref.
+function timePaired(fn, ref) {
+  const perRound = [fn, ref].map((f) => {
+    if (f === undefined) return 0;
+    f();
+    let calls = 1;
+    for (let t = performance.now(); performance.now() - t < 20; calls++) f(); // calibrate on ~20 ms
+    return Math.max(1, Math.round((calls * budget * 1000) / 20 / 5));
+  });
+  const round = (f, n) => {
     const t = performance.now();
-    for (let i = 0; i < perRound; i++) fn();
-    rounds.push((performance.now() - t) / 1000 / perRound);
+    for (let i = 0; i < n; i++) f();
+    return (performance.now() - t) / 1000 / n;
+  };
+  const a = [], b = [], ratios = [];
+  for (let r = 0; r < 5; r++) {
+    a.push(round(fn, perRound[0]));
+    if (ref === undefined) continue;
+    b.push(round(ref, perRound[1]));
+    ratios.push(a[r] / b[r]);
   }
-  return rounds.sort((a, b) => a - b)[2];
+  const median = (xs) => (xs.length === 0 ? NaN : [...xs].sort((x, y) => x - y)[2]);
+  return { seconds: median(a), refSeconds: median(b), ratio: median(ratios) };
 }
 
 // The ceiling (bench/ceiling/): the better of two matrix-product inner loops, each accumulator
@@ -46,6 +64,9 @@ const ceilingLoops = {
   held: (8 * 8 * ceilingIterations) / time(() => ceilingModule.exports.peakHeld(ceilingIterations)) / 1e9,
 };
 const ceilingGflops = Math.max(ceilingLoops.broadcast, ceilingLoops.held);
+// The better loop, timed beside each kernel for its "of ceiling" column.
+const ceilingFlops = (ceilingLoops.held >= ceilingLoops.broadcast ? 8 : 12) * 8 * ceilingIterations;
+const ceilingLoop = ceilingLoops.held >= ceilingLoops.broadcast ? () => ceilingModule.exports.peakHeld(ceilingIterations) : () => ceilingModule.exports.peak(ceilingIterations);
 
 const B = 32;
 const k = await loadKernels();
@@ -160,8 +181,9 @@ const kernels = [
 const threads = availableParallelism();
 const results = { environment: { node: process.version, cpu: cpus()[0]?.model ?? "unknown", threads, cores: cpus().length }, ceiling_gflops: ceilingGflops, ceiling_loops_gflops: ceilingLoops, kernels: [], model: {} };
 for (const [name, flops, fn] of kernels) {
-  const s = time(fn);
-  results.kernels.push({ name, batch: B, microseconds: s * 1e6, gflops: flops / s / 1e9, of_ceiling: flops / s / 1e9 / ceilingGflops });
+  // Of the ceiling timed in the rounds beside it: (flops / kernel s) / (ceiling flops / ceiling s).
+  const { seconds: s, ratio } = timePaired(fn, ceilingLoop);
+  results.kernels.push({ name, batch: B, microseconds: s * 1e6, gflops: flops / s / 1e9, of_ceiling: flops / ceilingFlops / ratio });
 }
 
 if (!kernelsOnly) {
@@ -171,48 +193,55 @@ if (!kernelsOnly) {
   const model = await LeNet5.create({ seed: 1, batchSize: B });
   const batch = { images: train.images, labels: train.labels, count: B, start: 0 }; // updated per step, as train() does
   let next = 0;
-  const stepSeconds = time(() => {
+  const step = () => {
     batch.start = next;
     model.setBatch(batch);
     model.trainStep(B);
     next = (next + B) % (train.count - B);
-  });
-  // The same steps shared by all cores (bench/run.js's training figure above is 1 thread).
+  };
+  // The same steps shared by all cores, in rounds beside 1 thread's (the speedup is their ratio).
   const parallel = await LeNet5.create({ seed: 1, batchSize: B });
   const team = await DataParallel.start(parallel, threads, train, B, undefined, 1, false); // every step on all threads
   const order = Uint32Array.from({ length: train.count }, (_, i) => i);
   team.setOrder(order);
-  next = 0;
-  const parallelStepSeconds = time(() => {
-    team.gradients(next, B);
+  let parallelNext = 0;
+  const parallelStep = () => {
+    team.gradients(parallelNext, B);
     parallel.applyAdam();
-    next = (next + B) % (train.count - B);
-  });
+    parallelNext = (parallelNext + B) % (train.count - B);
+  };
+  const training = timePaired(step, parallelStep);
   await team.close();
-  const batch1 = time(() => model.predict(data.test.images, 1));
+  // Int8 inference (the same weights quantised, calibrated on 1000 training images), in rounds beside f32's.
+  const int8 = await quantize(model.getWeights(), train.images.subarray(0, 1000 * 784));
+  const batch1 = timePaired(() => model.predict(data.test.images, 1), () => int8.predict(data.test.images, 1));
   // One predict() call on 1000 images (it runs them through in cache-sized chunks itself).
-  const batch1000 = time(() => model.predict(data.test.images, 1000));
+  const batch1000 = timePaired(() => model.predict(data.test.images, 1000), () => int8.predict(data.test.images, 1000));
   results.model = {
-    train_images_per_second: B / stepSeconds,
-    train_step_ms: stepSeconds * 1e3,
+    train_images_per_second: B / training.seconds,
+    train_step_ms: training.seconds * 1e3,
     train_threads: threads,
-    train_all_threads_images_per_second: B / parallelStepSeconds,
-    train_all_threads_speedup: stepSeconds / parallelStepSeconds,
-    infer_batch1_ms: batch1 * 1e3,
-    infer_batch1000_images_per_second: 1000 / batch1000,
+    train_all_threads_images_per_second: B / training.refSeconds,
+    train_all_threads_speedup: training.ratio,
+    infer_batch1_ms: batch1.seconds * 1e3,
+    infer_batch1000_images_per_second: 1000 / batch1000.seconds,
     peak_rss_mb: process.resourceUsage().maxRSS / 1024,
   };
-  // Int8 inference (the same weights quantised, calibrated on 1000 training images), same measurements.
-  const int8 = await quantize(model.getWeights(), train.images.subarray(0, 1000 * 784));
-  const int8Batch1 = time(() => int8.predict(data.test.images, 1));
-  const int8Batch1000 = time(() => int8.predict(data.test.images, 1000));
   results.int8 = {
-    infer_batch1_ms: int8Batch1 * 1e3,
-    infer_batch1000_images_per_second: 1000 / int8Batch1000,
-    batch1_speedup: batch1 / int8Batch1,
-    batch1000_speedup: batch1000 / int8Batch1000,
+    infer_batch1_ms: batch1.refSeconds * 1e3,
+    infer_batch1000_images_per_second: 1000 / batch1000.refSeconds,
+    batch1_speedup: batch1.ratio,
+    batch1000_speedup: batch1000.ratio,
   };
-  results.peers = runPeers(budget, results.model); // after our measurements, never alongside them
+  // Each peer's ratios are to lenet-wasm measured again just before and just after it (the
+  // geometric mean of the two), not to the figures above, minutes earlier.
+  const ours = () => ({
+    train_images_per_second: B / time(step),
+    infer_batch1_ms: time(() => model.predict(data.test.images, 1)) * 1e3,
+    infer_batch1000_images_per_second: 1000 / time(() => model.predict(data.test.images, 1000)),
+    int8_infer_batch1000_images_per_second: 1000 / time(() => int8.predict(data.test.images, 1000)),
+  });
+  results.peers = runPeers(budget, ours); // after our measurements, never alongside them
 }
 
 if (flags.json) {
@@ -233,6 +262,7 @@ if (flags.json) {
     console.log(`peak RSS:                  ${m.peak_rss_mb.toFixed(0)} MB`);
   }
   console.log("(GFLOP/s for avgpool, subsample, tanh, squash, quantize, the batch input, softmax and the block helpers count one op per element of their larger tensor; rbf 3 per input x code; adam counts 10 per parameter)");
+  console.log("(of ceiling: against the ceiling's loop timed in rounds beside each kernel, as 2 threads beside 1, int8 beside f32 and lenet-wasm around each peer: the clock drifts)");
   console.log("(_i8 rows are GOP/s: an int8 multiply-add counts 2 ops, like a mul+add in GFLOP/s; their % is of the f32x4 ceiling)");
   if (!kernelsOnly) {
     for (const line of peerLines(results.peers)) console.log(line);

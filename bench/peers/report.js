@@ -16,16 +16,20 @@ const INSTALL_HINT = "peers (TensorFlow.js wasm backend, onnxruntime-web, onnxru
 
 /**
  * Runs the installed peers with the same time budget per measurement and returns the `peers`
- * section of the bench results; `ours` is bench/run.js's `results.model`. Ratios are
- * lenet-wasm / peer for throughputs and peer ms / lenet-wasm ms for latency, so > 1 always means
- * lenet-wasm is faster.
+ * section of the bench results. `ours()` measures lenet-wasm (bench/run.js): it runs just before
+ * and just after each peer, and the peer's ratios are to the geometric mean of the two, so a
+ * machine whose clock drifts moves both sides of a ratio alike. Ratios are lenet-wasm / peer for
+ * throughputs and peer ms / lenet-wasm ms for latency, so > 1 always means lenet-wasm is faster.
  */
 export function runPeers(seconds, ours) {
   const peers = { installed: PEERS.every((p) => existsSync(p.installed)) };
   if (!peers.installed) peers.note = INSTALL_HINT;
   for (const p of PEERS) {
     if (!existsSync(p.installed)) continue;
+    const before = ours();
     const child = spawnSync(process.execPath, [p.script, ...p.args, "--seconds", String(seconds)], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 600_000 });
+    const after = ours();
+    const us = Object.fromEntries(Object.keys(before).map((key) => [key, Math.sqrt(before[key] * after[key])]));
     const line = (child.stdout ?? "").trim().split("\n").pop();
     let r;
     try {
@@ -36,10 +40,12 @@ export function runPeers(seconds, ours) {
       peers[p.name] = { error: `${p.script} failed: ${child.error?.message ?? e.message}${stderr ? `: ${stderr}` : ""}` };
       continue;
     }
+    r.lenet_wasm = us;
     r.ratios = {
-      train_images_per_second: r.train_images_per_second == null ? null : ours.train_images_per_second / r.train_images_per_second,
-      infer_batch1_latency: r.infer_batch1_ms / ours.infer_batch1_ms,
-      infer_batch1000_images_per_second: ours.infer_batch1000_images_per_second / r.infer_batch1000_images_per_second,
+      train_images_per_second: r.train_images_per_second == null ? null : us.train_images_per_second / r.train_images_per_second,
+      infer_batch1_latency: r.infer_batch1_ms / us.infer_batch1_ms,
+      infer_batch1000_images_per_second: us.infer_batch1000_images_per_second / r.infer_batch1000_images_per_second,
+      int8_infer_batch1000_images_per_second: us.int8_infer_batch1000_images_per_second / r.infer_batch1000_images_per_second,
     };
     peers[p.name] = r;
   }
@@ -60,7 +66,7 @@ export function peerLines(peers) {
       ? `  training, batch 32:        n/a`
       : `  training, batch 32:        ${Math.round(r.train_images_per_second)} images/s (${r.train_step_ms.toFixed(2)} ms/step)${x(r.ratios.train_images_per_second)}`);
     lines.push(`  inference, batch 1:        ${r.infer_batch1_ms.toFixed(3)} ms/image${x(r.ratios.infer_batch1_latency)}`);
-    lines.push(`  inference, batch 1000:     ${Math.round(r.infer_batch1000_images_per_second)} images/s${x(r.ratios.infer_batch1000_images_per_second)}`);
+    lines.push(`  inference, batch 1000:     ${Math.round(r.infer_batch1000_images_per_second)} images/s${x(r.ratios.infer_batch1000_images_per_second)} (int8 ${r.ratios.int8_infer_batch1000_images_per_second.toFixed(2)}x)`);
     lines.push(`  training note: ${r.train_note}`);
   }
   return lines;
