@@ -30,23 +30,23 @@ function time(fn) {
 // each followed by a round of ref when there is one; the median seconds per call of each, and the
 // median of the 5 round ratios fn/ref.
 function timePaired(fn, ref) {
-  const perRound = [fn, ref].map((f) => {
-    if (f === undefined) return 0;
+  const callsPerRound = (f) => {
     f();
     let calls = 1;
     for (let t = performance.now(); performance.now() - t < 20; calls++) f(); // calibrate on ~20 ms
     return Math.max(1, Math.round((calls * budget * 1000) / 20 / 5));
-  });
+  };
   const round = (f, n) => {
     const t = performance.now();
     for (let i = 0; i < n; i++) f();
     return (performance.now() - t) / 1000 / n;
   };
+  const n = callsPerRound(fn), m = ref === undefined ? 0 : callsPerRound(ref);
   const a = [], b = [], ratios = [];
   for (let r = 0; r < 5; r++) {
-    a.push(round(fn, perRound[0]));
+    a.push(round(fn, n));
     if (ref === undefined) continue;
-    b.push(round(ref, perRound[1]));
+    b.push(round(ref, m));
     ratios.push(a[r] / b[r]);
   }
   const median = (xs) => (xs.length === 0 ? NaN : [...xs].sort((x, y) => x - y)[2]);
@@ -59,14 +59,14 @@ function timePaired(fn, ref) {
 // (peakHeld; where V8 spills one of peak's 12 accumulators, as on x86, peak is limited by that).
 const { instance: ceilingModule } = await WebAssembly.instantiate(readFileSync(new URL("../build/ceiling.wasm", import.meta.url)));
 const ceilingIterations = 100000;
-const ceilingLoops = {
-  broadcast: (12 * 8 * ceilingIterations) / time(() => ceilingModule.exports.peak(ceilingIterations)) / 1e9,
-  held: (8 * 8 * ceilingIterations) / time(() => ceilingModule.exports.peakHeld(ceilingIterations)) / 1e9,
+const loops = {
+  broadcast: { flops: 12 * 8 * ceilingIterations, run: () => ceilingModule.exports.peak(ceilingIterations) },
+  held: { flops: 8 * 8 * ceilingIterations, run: () => ceilingModule.exports.peakHeld(ceilingIterations) },
 };
+const ceilingLoops = Object.fromEntries(Object.entries(loops).map(([name, l]) => [name, l.flops / time(l.run) / 1e9]));
 const ceilingGflops = Math.max(ceilingLoops.broadcast, ceilingLoops.held);
-// The better loop, timed beside each kernel for its "of ceiling" column.
-const ceilingFlops = (ceilingLoops.held >= ceilingLoops.broadcast ? 8 : 12) * 8 * ceilingIterations;
-const ceilingLoop = ceilingLoops.held >= ceilingLoops.broadcast ? () => ceilingModule.exports.peakHeld(ceilingIterations) : () => ceilingModule.exports.peak(ceilingIterations);
+// The better loop, timed again beside each kernel for its "of ceiling" column.
+const ceiling = ceilingLoops.held >= ceilingLoops.broadcast ? loops.held : loops.broadcast;
 
 const B = 32;
 const k = await loadKernels();
@@ -182,8 +182,8 @@ const threads = availableParallelism();
 const results = { environment: { node: process.version, cpu: cpus()[0]?.model ?? "unknown", threads, cores: cpus().length }, ceiling_gflops: ceilingGflops, ceiling_loops_gflops: ceilingLoops, kernels: [], model: {} };
 for (const [name, flops, fn] of kernels) {
   // Of the ceiling timed in the rounds beside it: (flops / kernel s) / (ceiling flops / ceiling s).
-  const { seconds: s, ratio } = timePaired(fn, ceilingLoop);
-  results.kernels.push({ name, batch: B, microseconds: s * 1e6, gflops: flops / s / 1e9, of_ceiling: flops / ceilingFlops / ratio });
+  const { seconds: s, ratio } = timePaired(fn, ceiling.run);
+  results.kernels.push({ name, batch: B, microseconds: s * 1e6, gflops: flops / s / 1e9, of_ceiling: flops / ceiling.flops / ratio });
 }
 
 if (!kernelsOnly) {

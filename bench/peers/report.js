@@ -28,8 +28,6 @@ export function runPeers(seconds, ours) {
     if (!existsSync(p.installed)) continue;
     const before = ours();
     const child = spawnSync(process.execPath, [p.script, ...p.args, "--seconds", String(seconds)], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 600_000 });
-    const after = ours();
-    const us = Object.fromEntries(Object.keys(before).map((key) => [key, Math.sqrt(before[key] * after[key])]));
     const line = (child.stdout ?? "").trim().split("\n").pop();
     let r;
     try {
@@ -40,6 +38,8 @@ export function runPeers(seconds, ours) {
       peers[p.name] = { error: `${p.script} failed: ${child.error?.message ?? e.message}${stderr ? `: ${stderr}` : ""}` };
       continue;
     }
+    const after = ours();
+    const us = Object.fromEntries(Object.keys(before).map((key) => [key, Math.sqrt(before[key] * after[key])]));
     r.lenet_wasm = us;
     r.ratios = {
       train_images_per_second: r.train_images_per_second == null ? null : us.train_images_per_second / r.train_images_per_second,
