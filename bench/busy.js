@@ -3,6 +3,9 @@
 // (55,000 images) with 1 thread, with all threads adaptive (the default: as many as is fastest)
 // and with all threads on every batch, in turn, --rounds times (default 2); prints images/s, the
 // batches each number of threads ran, and the ratios to 1 thread. The weights are the same in all.
+// Each ratio is the median of the rounds' own ratios (a run over that round's 1-thread run, timed
+// beside it): a machine whose speed drifts between rounds (a shared VM's can by 1.5x within a
+// minute) then moves both numbers of a ratio, not one. Each round starts with a different run.
 // Usage: npm run bench:busy [-- --others N] [-- --rounds R] [-- --json]
 import { spawn } from "node:child_process";
 import { availableParallelism } from "node:os";
@@ -18,8 +21,10 @@ await new Promise((resolve) => globalThis.setTimeout(resolve, 300)); // let them
 const runs = { "1 thread": { threads: 1 }, [`${threads} threads, adaptive (default)`]: { threads }, [`${threads} threads, every batch`]: { threads, adaptiveThreads: false } };
 const results = Object.fromEntries(Object.keys(runs).map((name) => [name, []]));
 try {
+  const names = Object.keys(runs);
   for (let r = 0; r < rounds; r++) {
-    for (const [name, options] of Object.entries(runs)) {
+    for (const name of names.map((_, i) => names[(i + r) % names.length])) {
+      const options = runs[name];
       const model = await LeNet5.create({ seed: 1 });
       const result = await train(model, data, { epochs: 1, seed: 1, ...options });
       results[name].push({ images_per_second: result.trainImagesPerSecond, thread_batches: result.threadBatches });
@@ -28,14 +33,18 @@ try {
 } finally {
   for (const hog of hogs) hog.kill();
 }
-const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
-const base = median(results["1 thread"].map((x) => x.images_per_second));
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b), h = s.length >> 1;
+  return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2; // an even count's two middle values averaged, not the larger
+};
+const ratio = (name) => median(results[name].map((x, r) => x.images_per_second / results["1 thread"][r].images_per_second));
 if (flags.json) {
-  console.log(JSON.stringify({ others, rounds, threads, results }));
+  const ratios = Object.fromEntries(Object.keys(results).map((name) => [name, ratio(name)]));
+  console.log(JSON.stringify({ others, rounds, threads, results, ratios }));
 } else {
-  console.log(`lenet-wasm bench:busy | node ${process.version} | ${threads} threads | ${others} other CPU-bound process${others === 1 ? "" : "es"} | 1 epoch, ${data.count} images | median of ${rounds}`);
+  console.log(`lenet-wasm bench:busy | node ${process.version} | ${threads} threads | ${others} other CPU-bound process${others === 1 ? "" : "es"} | 1 epoch, ${data.count} images | median of ${rounds}; ratios: median of each round's`);
   for (const [name, xs] of Object.entries(results)) {
     const ips = median(xs.map((x) => x.images_per_second));
-    console.log(`${name.padEnd(34)} ${String(Math.round(ips)).padStart(6)} images/s  ${(ips / base).toFixed(2)}x 1 thread   batches per thread count: ${xs.map((x) => JSON.stringify(x.thread_batches)).join(" ")}`);
+    console.log(`${name.padEnd(34)} ${String(Math.round(ips)).padStart(6)} images/s  ${ratio(name).toFixed(2)}x 1 thread   batches per thread count: ${xs.map((x) => JSON.stringify(x.thread_batches)).join(" ")}`);
   }
 }
