@@ -9,7 +9,7 @@ export { tanh_fwd, squash_fwd } from "./activation";
 export { subsample2d_fwd } from "./subsample";
 export { rbf_fwd } from "./rbf";
 export { softmax_fwd, softmax_xent_fwd } from "./softmax_xent";
-export { images_to_input } from "./input";
+export { images_to_input, pixels_to_slots } from "./input";
 export { mask_f32 } from "./simd"; // the 1998 network's weights are masked by its connection table when set
 export { quantize_i8, conv2d_tanh_pool_pixels_i8, conv2d_tanh_pool_pixels_i8_scratch, conv2d_tanh_pool_rows_i8, conv2d_tanh_pool_rows_i8_scratch, dense_fwd_i8 } from "./int8";
 

@@ -261,45 +261,64 @@ export function conv2d_tanh_pool_rows_i8(out: usize, scratch: usize, inp: usize,
 }
 
 // inp (B,K) i8 weight (N,K) i8 scale (N) f32 bias (N) f32 -> out (B,N) f32 =
-// (inp . weight^T) * scale + bias; overwrites out. Four batch rows per pass share each weight load,
-// then the remaining rows one at a time; v128.load8x8_s widens 8 int8 to i16 as it loads.
+// (inp . weight^T) * scale + bias; overwrites out. Blocks of 2 weight rows x 4 batch rows: 6 loads
+// (v128.load8x8_s widens 8 int8 to i16 as it loads) feed 8 dots; then the rows left one at a time.
 export function dense_fwd_i8(out: usize, inp: usize, weight: usize, scale: usize, bias: usize, B: i32, K: i32, N: i32): void {
-  for (let n = 0; n < N; n++) {
-    const w = weight + <usize>(n * K);
-    const sn = load<f32>(at(scale, n)), bn = load<f32>(at(bias, n));
+  let n = 0;
+  for (; n + 2 <= N; n += 2) {
+    const w0 = weight + <usize>(n * K), w1 = w0 + <usize>K;
     let b = 0;
     for (; b + 4 <= B; b += 4) {
       const x0 = inp + <usize>(b * K), x1 = x0 + <usize>K, x2 = x1 + <usize>K, x3 = x2 + <usize>K;
-      let a0 = i32x4.splat(0), a1 = a0, a2 = a0, a3 = a0;
+      let a0 = i32x4.splat(0), a1 = a0, a2 = a0, a3 = a0, e0 = a0, e1 = a0, e2 = a0, e3 = a0;
       let k = 0;
       for (; k + 8 <= K; k += 8) {
-        const wv = v128.load8x8_s(w + <usize>k);
-        a0 = i32x4.add(a0, i32x4.dot_i16x8_s(v128.load8x8_s(x0 + <usize>k), wv));
-        a1 = i32x4.add(a1, i32x4.dot_i16x8_s(v128.load8x8_s(x1 + <usize>k), wv));
-        a2 = i32x4.add(a2, i32x4.dot_i16x8_s(v128.load8x8_s(x2 + <usize>k), wv));
-        a3 = i32x4.add(a3, i32x4.dot_i16x8_s(v128.load8x8_s(x3 + <usize>k), wv));
+        const u = v128.load8x8_s(w0 + <usize>k), v = v128.load8x8_s(w1 + <usize>k);
+        const y0 = v128.load8x8_s(x0 + <usize>k), y1 = v128.load8x8_s(x1 + <usize>k);
+        const y2 = v128.load8x8_s(x2 + <usize>k), y3 = v128.load8x8_s(x3 + <usize>k);
+        a0 = i32x4.add(a0, i32x4.dot_i16x8_s(y0, u)); e0 = i32x4.add(e0, i32x4.dot_i16x8_s(y0, v));
+        a1 = i32x4.add(a1, i32x4.dot_i16x8_s(y1, u)); e1 = i32x4.add(e1, i32x4.dot_i16x8_s(y1, v));
+        a2 = i32x4.add(a2, i32x4.dot_i16x8_s(y2, u)); e2 = i32x4.add(e2, i32x4.dot_i16x8_s(y2, v));
+        a3 = i32x4.add(a3, i32x4.dot_i16x8_s(y3, u)); e3 = i32x4.add(e3, i32x4.dot_i16x8_s(y3, v));
       }
-      let t0 = hsum_i32(a0), t1 = hsum_i32(a1), t2 = hsum_i32(a2), t3 = hsum_i32(a3);
-      for (; k < K; k++) {
-        const ws = <i32>load<i8>(w + <usize>k);
-        t0 += <i32>load<i8>(x0 + <usize>k) * ws; t1 += <i32>load<i8>(x1 + <usize>k) * ws;
-        t2 += <i32>load<i8>(x2 + <usize>k) * ws; t3 += <i32>load<i8>(x3 + <usize>k) * ws;
-      }
-      store<f32>(at(out, b * N + n), <f32>t0 * sn + bn);
-      store<f32>(at(out, (b + 1) * N + n), <f32>t1 * sn + bn);
-      store<f32>(at(out, (b + 2) * N + n), <f32>t2 * sn + bn);
-      store<f32>(at(out, (b + 3) * N + n), <f32>t3 * sn + bn);
+      dense_out4_i8(out, b, n, N, a0, a1, a2, a3, x0, w0, k, K, scale, bias);
+      dense_out4_i8(out, b, n + 1, N, e0, e1, e2, e3, x0, w1, k, K, scale, bias);
     }
     for (; b < B; b++) {
-      const x = inp + <usize>(b * K);
-      let a = i32x4.splat(0);
-      let k = 0;
-      for (; k + 8 <= K; k += 8) a = i32x4.add(a, i32x4.dot_i16x8_s(v128.load8x8_s(x + <usize>k), v128.load8x8_s(w + <usize>k)));
-      let t = hsum_i32(a);
-      for (; k < K; k++) t += <i32>load<i8>(x + <usize>k) * <i32>load<i8>(w + <usize>k);
-      store<f32>(at(out, b * N + n), <f32>t * sn + bn);
+      dense_out1_i8(out, inp, weight, scale, bias, b, n, K, N);
+      dense_out1_i8(out, inp, weight, scale, bias, b, n + 1, K, N);
     }
   }
+  if (n < N) for (let b = 0; b < B; b++) dense_out1_i8(out, inp, weight, scale, bias, b, n, K, N);
+}
+
+// Outputs (b..b+3, n) of dense_fwd_i8 from their lane sums a0..a3 over k < k0 (rows of 4 images
+// from x0, K apart; weight row w), the k >= k0 tail added in scalars, dequantised.
+function dense_out4_i8(out: usize, b: i32, n: i32, N: i32, a0: v128, a1: v128, a2: v128, a3: v128,
+  x0: usize, w: usize, k0: i32, K: i32, scale: usize, bias: usize): void {
+  const x1 = x0 + <usize>K, x2 = x1 + <usize>K, x3 = x2 + <usize>K;
+  let t0 = hsum_i32(a0), t1 = hsum_i32(a1), t2 = hsum_i32(a2), t3 = hsum_i32(a3);
+  for (let k = k0; k < K; k++) {
+    const ws = <i32>load<i8>(w + <usize>k);
+    t0 += <i32>load<i8>(x0 + <usize>k) * ws; t1 += <i32>load<i8>(x1 + <usize>k) * ws;
+    t2 += <i32>load<i8>(x2 + <usize>k) * ws; t3 += <i32>load<i8>(x3 + <usize>k) * ws;
+  }
+  const sn = load<f32>(at(scale, n)), bn = load<f32>(at(bias, n));
+  store<f32>(at(out, b * N + n), <f32>t0 * sn + bn);
+  store<f32>(at(out, (b + 1) * N + n), <f32>t1 * sn + bn);
+  store<f32>(at(out, (b + 2) * N + n), <f32>t2 * sn + bn);
+  store<f32>(at(out, (b + 3) * N + n), <f32>t3 * sn + bn);
+}
+
+// Output (b, n) of dense_fwd_i8 alone.
+function dense_out1_i8(out: usize, inp: usize, weight: usize, scale: usize, bias: usize, b: i32, n: i32, K: i32, N: i32): void {
+  const x = inp + <usize>(b * K), w = weight + <usize>(n * K);
+  let a = i32x4.splat(0);
+  let k = 0;
+  for (; k + 8 <= K; k += 8) a = i32x4.add(a, i32x4.dot_i16x8_s(v128.load8x8_s(x + <usize>k), v128.load8x8_s(w + <usize>k)));
+  let t = hsum_i32(a);
+  for (; k < K; k++) t += <i32>load<i8>(x + <usize>k) * <i32>load<i8>(w + <usize>k);
+  store<f32>(at(out, b * N + n), <f32>t * load<f32>(at(scale, n)) + load<f32>(at(bias, n)));
 }
 
 // Sum of the four i32 lanes (exact: integer).

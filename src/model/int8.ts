@@ -95,6 +95,7 @@ function packConv(name: QuantizedLayerName, weight: Int8Array): Int16Array {
 
 /** Per-image sizes, in bytes, of the activations (f32: 4 bytes an element; int8 and uint8: 1). */
 const ACT = {
+  pixels: PIXELS, // a batch's uint8 images as given, staged for pixels_to_slots
   input: SLOT, // uint8 pixels, zero border
   p2f: 4 * S2.out, // c1, tanh and pooled (one kernel), f32
   p2: S2.out, // quantised: c3's input
@@ -197,20 +198,28 @@ export class LeNet5Int8 implements Classifier {
    * nearest 1/255), and its labels if given. An int8 model does not train: no `distort`.
    */
   setBatch(batch: Batch): void {
-    const { images, labels, count } = batch;
+    const { images, labels, count } = batch, start = batch.start ?? 0;
     checkBatchSize(count, this.capacity);
     if (batch.distort) throw new RangeError("an int8 model does not train: setBatch takes no distort");
-    const u8 = this.u8, input = this.at.input, labelAt = this.at.labels / 4;
+    const u8 = this.u8, input = this.at.input, pixels = this.at.pixels, labelAt = this.at.labels / 4;
+    // uint8 images are staged as they are (one copy for consecutive ones) and laid into the slots
+    // by pixels_to_slots; float images are rounded here, row by row.
+    const bytes = images instanceof Uint8Array;
+    if (bytes && !batch.order && (start + count) * PIXELS <= images.length) u8.set(images.subarray(start * PIXELS, (start + count) * PIXELS), pixels);
     for (let i = 0; i < count; i++) {
       const n = imageNumber(batch, i), src = imageStart(images, n);
-      let dst = slotInterior(input, i); // the slot's zero border is never written
-      for (let row = 0; row < IMAGE_SIDE; row++, dst += INPUT_SIDE) {
-        const s = src + row * IMAGE_SIDE;
-        if (images instanceof Uint8Array) u8.set(images.subarray(s, s + IMAGE_SIDE), dst);
-        else for (let c = 0; c < IMAGE_SIDE; c++) u8[dst + c] = Math.max(0, Math.min(255, Math.round(images[s + c]! * 255)));
+      if (bytes) {
+        if (batch.order) u8.set(images.subarray(src, src + PIXELS), pixels + i * PIXELS);
+      } else {
+        let dst = slotInterior(input, i); // the slot's zero border is never written
+        for (let row = 0; row < IMAGE_SIDE; row++, dst += INPUT_SIDE) {
+          const s = src + row * IMAGE_SIDE;
+          for (let c = 0; c < IMAGE_SIDE; c++) u8[dst + c] = Math.max(0, Math.min(255, Math.round(images[s + c]! * 255)));
+        }
       }
       if (labels) this.i32[labelAt + i] = labelOf(labels, n, CLASSES);
     }
+    if (bytes) this.kernels.pixels_to_slots(input, pixels, count, IMAGE_SIDE, INPUT_SIDE);
   }
 
   /** Forward pass over the first `B` images of the batch; leaves the logits in place. */

@@ -42,6 +42,7 @@ export interface Kernels {
   add_f32(dst: number, src: number, n: number): void;
   mask_f32(dst: number, mask: number, n: number): void;
   images_to_input(input: number, pixels: number, table: number, B: number, side: number, slot: number): void;
+  pixels_to_slots(slots: number, pixels: number, B: number, side: number, slot: number): void;
   scale_f32(x: number, n: number, factor: number): void;
   count_nonfinite(x: number, n: number): number;
   adam_step(params: number, grads: number, m: number, v: number, n: number, alpha: number, beta1: number, beta2: number, eps: number): void;

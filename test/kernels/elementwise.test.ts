@@ -1,6 +1,6 @@
 // The elementwise kernels against test/ref/kernels.ts or exact f32 arithmetic (see kernel-harness.ts
 // for what every case checks): tanh, the 1998 LeNet-5's squash, add_f32, count_nonfinite, mask_f32,
-// scale_f32 and images_to_input.
+// scale_f32, images_to_input and pixels_to_slots.
 import { beforeAll, describe, expect, it } from "vitest";
 
 import type { Kernels } from "../../src/wasm/kernels.js";
@@ -247,5 +247,30 @@ describe("images_to_input", () => {
         for (let i = 0; i < area; i++) want[b * slotArea + (pad + Math.floor(i / side)) * slot + pad + (i % side)] = table[pixels[b * area + i]!]!;
       }
       expectClose(label, a.read("input"), want, 0, 0, [B, slot, slot]);
+    });
+});
+
+// pixels_to_slots: uint8 images, the bytes themselves, into the interiors of uint8 input slots
+
+describe("pixels_to_slots", () => {
+  // LeNet-5's 28x28 in 32x32 slots (rows of 16 + 4 x 3 bytes), and sizes that take every path of a
+  // row (16-, 4- and 1-byte copies) or only some.
+  it.each([[1, 28, 32], [3, 28, 32], [32, 28, 32], [2, 5, 9], [3, 16, 16], [2, 19, 23], [1, 1, 3]])(
+    "B=%i, images of side %i in slots of side %i: every byte lands in its slot's interior; the border and what lies past the slots are left alone", (B, side, slot) => {
+      const label = `pixels_to_slots B=${B} side=${side} slot=${slot}`;
+      const rng = rngFor(label);
+      const area = side * side, slotArea = slot * slot, pad = (slot - side) >> 1;
+      const pixels = Uint8Array.from({ length: B * area }, () => Math.floor(rng() * 256));
+      const border = 0xa5, words = Math.ceil((B * slotArea) / 4) + 4; // 16 bytes past the slots, watched too
+      const a = new Arena(k, { slots: words, pixels: Math.ceil((B * area) / 4) });
+      const bytes = () => new Uint8Array(k.memory.buffer, a.ptr("slots"), words * 4);
+      a.runTwice(label, ["slots"], () => {
+        a.input("pixels", pixels, "u8"); bytes().fill(border);
+      }, () => k.pixels_to_slots(a.ptr("slots"), a.ptr("pixels"), B, side, slot));
+      const want = new Uint8Array(words * 4).fill(border);
+      for (let b = 0; b < B; b++) {
+        for (let i = 0; i < area; i++) want[b * slotArea + (pad + Math.floor(i / side)) * slot + pad + (i % side)] = pixels[b * area + i]!;
+      }
+      expect(Array.from(bytes())).toEqual(Array.from(want));
     });
 });
