@@ -65,6 +65,23 @@ export function imageStart(images: Images, n: number): number {
   return src;
 }
 
+/**
+ * Stages the batch's uint8 images as they are, image i at byte `at + i * PIXELS` of `u8`, for the
+ * kernel that lays them into the input slots (images_to_input, pixels_to_slots): consecutive
+ * images (no `order`) in one copy, else one copy each. A RangeError for an image past the end.
+ */
+export function stageImages(u8: Uint8Array, images: Uint8Array, batch: Batch, at: number): void {
+  const start = batch.start ?? 0, { count } = batch;
+  if (!batch.order && (start + count) * PIXELS <= images.length) {
+    u8.set(images.subarray(start * PIXELS, (start + count) * PIXELS), at);
+    return;
+  }
+  for (let i = 0; i < count; i++) {
+    const src = imageStart(images, imageNumber(batch, i));
+    u8.set(images.subarray(src, src + PIXELS), at + i * PIXELS);
+  }
+}
+
 /** Label of image `n`, which must be below `classes`. */
 export function labelOf(labels: Uint8Array, n: number, classes: number): number {
   const label = labels[n]!;

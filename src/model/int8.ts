@@ -8,7 +8,7 @@
 import { allocateRegions, type Region } from "../wasm/arena.js";
 import { loadKernels, type Kernels, type WasmSource } from "../wasm/kernels.js";
 import {
-  checkBatchSize, forEachChunk, imageCount, imageNumber, imageStart, labelOf, predictAll, slotInterior, SLOT, type Batch, type Classifier, type Images,
+  checkBatchSize, forEachChunk, imageCount, imageNumber, imageStart, labelOf, predictAll, slotInterior, SLOT, stageImages, type Batch, type Classifier, type Images,
 } from "./batches.js";
 import { C1, C3, CLASSES, convWeight, denseWeight, F5, F6, IMAGE_SIDE, INPUT_SIDE, output, PIXELS, S2, S4, sizeOf } from "./geometry.js";
 import type { ParameterName, Weights } from "./lenet.js";
@@ -198,19 +198,18 @@ export class LeNet5Int8 implements Classifier {
    * nearest 1/255), and its labels if given. An int8 model does not train: no `distort`.
    */
   setBatch(batch: Batch): void {
-    const { images, labels, count } = batch, start = batch.start ?? 0;
+    const { images, labels, count } = batch;
     checkBatchSize(count, this.capacity);
     if (batch.distort) throw new RangeError("an int8 model does not train: setBatch takes no distort");
     const u8 = this.u8, input = this.at.input, pixels = this.at.pixels, labelAt = this.at.labels / 4;
-    // uint8 images are staged as they are (one copy for consecutive ones) and laid into the slots
-    // by pixels_to_slots; float images are rounded here, row by row.
+    // uint8 images are staged as they are and laid into the slots by pixels_to_slots; float images
+    // are rounded here, row by row.
     const bytes = images instanceof Uint8Array;
-    if (bytes && !batch.order && (start + count) * PIXELS <= images.length) u8.set(images.subarray(start * PIXELS, (start + count) * PIXELS), pixels);
+    if (bytes) stageImages(u8, images, batch, pixels);
     for (let i = 0; i < count; i++) {
-      const n = imageNumber(batch, i), src = imageStart(images, n);
-      if (bytes) {
-        if (batch.order) u8.set(images.subarray(src, src + PIXELS), pixels + i * PIXELS);
-      } else {
+      const n = imageNumber(batch, i);
+      if (!bytes) {
+        const src = imageStart(images, n);
         let dst = slotInterior(input, i); // the slot's zero border is never written
         for (let row = 0; row < IMAGE_SIDE; row++, dst += INPUT_SIDE) {
           const s = src + row * IMAGE_SIDE;

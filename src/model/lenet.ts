@@ -5,7 +5,7 @@
 import { allocateRegions, alignedLength, type Region } from "../wasm/arena.js";
 import { loadKernels, relaxedSimd, relaxedWasmUrl, WasmSupportError, type Kernels, type WasmSource } from "../wasm/kernels.js";
 import {
-  argmax, checkBatchSize, imageCount, imageNumber, imageStart, labelOf, predictAll, slotInterior, SLOT, type Batch, type Classifier, type Images,
+  argmax, checkBatchSize, imageCount, imageNumber, imageStart, labelOf, predictAll, slotInterior, SLOT, stageImages, type Batch, type Classifier, type Images,
 } from "./batches.js";
 import { CLASSES, IMAGE_SIDE, INPUT_SIDE, PIXELS, sizeOf } from "./geometry.js";
 import {
@@ -323,7 +323,7 @@ export class LeNet5 implements Classifier {
    * are taken as already in [0,1]; uint8 ones are distorted first when `batch.distort` is given.
    */
   setBatch(batch: Batch): void {
-    const { images, labels, count, distort } = batch, start = batch.start ?? 0;
+    const { images, labels, count, distort } = batch;
     checkBatchSize(count, this.capacity);
     const input = this.at.input / 4, labelAt = this.at.labels / 4;
     const f32 = this.f32;
@@ -333,13 +333,11 @@ export class LeNet5 implements Classifier {
     const plain = images instanceof Uint8Array && !distort;
     const pixels = this.at.pixels;
     const unit = low === 0 && high === 1;
-    if (plain && !batch.order && (start + count) * PIXELS <= images.length) this.u8.set(images.subarray(start * PIXELS, (start + count) * PIXELS), pixels);
+    if (plain) stageImages(this.u8, images, batch, pixels);
     for (let i = 0; i < count; i++) {
       const n = imageNumber(batch, i);
-      const src = imageStart(images, n);
-      if (plain) {
-        if (batch.order) this.u8.set(images.subarray(src, src + PIXELS), pixels + i * PIXELS);
-      } else {
+      if (!plain) {
+        const src = imageStart(images, n);
         const dst = slotInterior(input, i); // the slot's border is never written
         if (distort && images instanceof Uint8Array) distort(f32, dst, INPUT_SIDE, images, n);
         else for (let row = 0; row < IMAGE_SIDE; row++) f32.set(images.subarray(src + row * IMAGE_SIDE, src + (row + 1) * IMAGE_SIDE), dst + row * INPUT_SIDE);

@@ -79,6 +79,17 @@ describe("LeNet5Int8 on the shipped model (examples/web/lenet5.safetensors)", ()
     expect(one.predict(images)).toEqual(p);
   });
 
+  it("setBatch: images picked by an order give the bits of the same images in a row; an image past the end is a RangeError", () => {
+    const order = Uint32Array.from([7, 3, 99, 0, 42]), B = order.length;
+    const picked = new Uint8Array(B * PIXELS);
+    order.forEach((n, i) => picked.set(test.images.subarray(n * PIXELS, (n + 1) * PIXELS), i * PIXELS));
+    const want = int8.predict(picked);
+    int8.setBatch({ images: test.images, count: B, start: 0, order });
+    expect(int8.predictBatch(B)).toEqual(want);
+    expect(() => int8.setBatch({ images: test.images, count: 2, start: test.count - 1 })).toThrow(RangeError);
+    expect(() => int8.setBatch({ images: test.images, count: 1, start: 0, order: Uint32Array.from([test.count]) })).toThrow(/past the end/);
+  });
+
   it("saves and loads: the same tensors and predictions, in under a third of the f32 file's bytes", async () => {
     const bytes = encodeInt8Model(int8.weights, { metrics: { test_accuracy: 0.987 } });
     const f32Bytes = readFileSync(MODEL_FILE);
