@@ -33,9 +33,10 @@ import { at } from "./simd";
 // @ts-ignore: decorator
 @inline const B6: f32 = 1.19825839466702e-06;
 
-/** f32x4 tanh; lanes with |x| < TINY return x itself. */
+/** f32x4 tanh; lanes with |x| < TINY return x itself. With `i8` (a constant where it is inlined), tanh_i8_v. */
 // @ts-ignore: decorator
-@inline export function tanh_v(a: v128): v128 {
+@inline export function tanh_v(a: v128, i8: bool = false): v128 {
+  if (i8) return tanh_i8_v(a);
   // pmin/pmax are one x86 instruction each; min/max take seven (their NaN and -0 rules), and for a
   // clamp to +-CLAMP they agree on every input (NaN stays NaN).
   const x = f32x4.pmax(f32x4.pmin(a, f32x4.splat(CLAMP)), f32x4.splat(-CLAMP));
@@ -56,17 +57,60 @@ import { at } from "./simd";
   return v128.bitselect(a, f32x4.div(p, q), tiny);
 }
 
+// The int8 models' tanh: x p(x^2) / q(x^2), p of degree 2 and q of degree 3 in x^2, on x clamped to
+// [-6, 6]; the coefficients were fitted for the smallest largest error. Its largest error against
+// Math.tanh is 1.4e-5 (test/kernels/elementwise.test.ts), under 1/500 of the int8 step (1/127) that
+// every tanh output of an int8 model is quantised to or compared at. It takes 5 fewer multiply-add
+// steps than tanh_v and no select: int8 inference is about 1.1x faster with it. The f32 model keeps
+// tanh_v, whose bits training and inference share.
+// @ts-ignore: decorator
+@inline const I8_CLAMP: f32 = 6;
+// @ts-ignore: decorator
+@inline const P1: f32 = 0.999968708;
+// @ts-ignore: decorator
+@inline const P3: f32 = 0.114319608;
+// @ts-ignore: decorator
+@inline const P5: f32 = 0.00148596684;
+// @ts-ignore: decorator
+@inline const Q2: f32 = 0.447554111;
+// @ts-ignore: decorator
+@inline const Q4: f32 = 0.017430285;
+// @ts-ignore: decorator
+@inline const Q6: f32 = 5.45850744e-5;
+
+// @ts-ignore: decorator
+@inline export function tanh_i8_v(a: v128): v128 {
+  const x = f32x4.pmax(f32x4.pmin(a, f32x4.splat(I8_CLAMP)), f32x4.splat(-I8_CLAMP));
+  const x2 = f32x4.mul(x, x);
+  let p = f32x4.add(f32x4.mul(x2, f32x4.splat(P5)), f32x4.splat(P3));
+  p = f32x4.mul(x, f32x4.add(f32x4.mul(x2, p), f32x4.splat(P1)));
+  let q = f32x4.add(f32x4.mul(x2, f32x4.splat(Q6)), f32x4.splat(Q4));
+  q = f32x4.add(f32x4.mul(x2, q), f32x4.splat(Q2));
+  q = f32x4.add(f32x4.mul(x2, q), f32x4.splat(1));
+  return f32x4.div(p, q);
+}
+
 // inp (n) -> out (n) = tanh(inp); overwrites out. The tail runs the same vector code on one lane.
 export function tanh_fwd(out: usize, inp: usize, n: i32): void {
+  tanh_map(out, inp, n, false);
+}
+
+// inp (n) -> out (n) = tanh_i8_v(inp): tanh_fwd in the int8 models; overwrites out.
+export function tanh_i8_fwd(out: usize, inp: usize, n: i32): void {
+  tanh_map(out, inp, n, true);
+}
+
+// @ts-ignore: decorator
+@inline function tanh_map(out: usize, inp: usize, n: i32, i8: bool): void {
   let i = 0;
   // Two independent vectors per pass: the division's latency overlaps with the other's polynomial.
   for (; i + 8 <= n; i += 8) {
-    const a = tanh_v(v128.load(at(inp, i))), b = tanh_v(v128.load(at(inp, i + 4)));
+    const a = tanh_v(v128.load(at(inp, i)), i8), b = tanh_v(v128.load(at(inp, i + 4)), i8);
     v128.store(at(out, i), a);
     v128.store(at(out, i + 4), b);
   }
-  for (; i + 4 <= n; i += 4) v128.store(at(out, i), tanh_v(v128.load(at(inp, i))));
-  for (; i < n; i++) store<f32>(at(out, i), f32x4.extract_lane(tanh_v(f32x4.splat(load<f32>(at(inp, i)))), 0));
+  for (; i + 4 <= n; i += 4) v128.store(at(out, i), tanh_v(v128.load(at(inp, i)), i8));
+  for (; i < n; i++) store<f32>(at(out, i), f32x4.extract_lane(tanh_v(f32x4.splat(load<f32>(at(inp, i))), i8), 0));
 }
 
 // d * (1 - y^2), y = tanh's output: tanh's backward step, on a vector and on one value (tanh_bwd's,

@@ -181,16 +181,16 @@ function pool_rows_edge(o0: usize, o1: usize, second: bool, x: usize, tp: usize,
 // avgpool2x2(tanh) of two rows of 8 values (a0 a1: top, b0 b1: the row below), in avgpool2d_fwd's
 // order: the rows kernels' epilogue (int8.ts's too, on dequantised sums).
 // @ts-ignore: decorator
-@inline export function tanh_pool_rows_v(a0: v128, a1: v128, b0: v128, b1: v128): v128 {
-  return pool_rows_v(tanh_v(a0), tanh_v(a1), tanh_v(b0), tanh_v(b1));
+@inline export function tanh_pool_rows_v(a0: v128, a1: v128, b0: v128, b1: v128, i8: bool = false): v128 {
+  return pool_rows_v(tanh_v(a0, i8), tanh_v(a1, i8), tanh_v(b0, i8), tanh_v(b1, i8));
 }
 
 // avgpool2x2(tanh) of one 2x2 window, 4 channels in the lanes: the values at its top-left,
 // top-right, bottom-left and bottom-right pixels, ((tl + tr) + (bl + br)) * 0.25 as avgpool2d_fwd
 // sums them. The pixels kernels' epilogue (int8.ts's too).
 // @ts-ignore: decorator
-@inline export function tanh_pool_window_v(tl: v128, tr: v128, bl: v128, br: v128): v128 {
-  return f32x4.mul(f32x4.add(f32x4.add(tanh_v(tl), tanh_v(tr)), f32x4.add(tanh_v(bl), tanh_v(br))), f32x4.splat(0.25));
+@inline export function tanh_pool_window_v(tl: v128, tr: v128, bl: v128, br: v128, i8: bool = false): v128 {
+  return f32x4.mul(f32x4.add(f32x4.add(tanh_v(tl, i8), tanh_v(tr, i8)), f32x4.add(tanh_v(bl, i8), tanh_v(br, i8))), f32x4.splat(0.25));
 }
 
 // inp (B,C,H,W) weight (OC,C,K,K) bias (OC) -> out (B,OC,OH/2,OW/2) = avgpool2x2(tanh(conv(inp))):

@@ -5,7 +5,7 @@
 export { conv2d_fwd_rows, conv2d_tanh_pool_rows, conv2d_fwd_pixels, conv2d_tanh_pool_pixels, conv2d_weight_t } from "./conv2d_direct";
 export { avgpool2d_fwd } from "./avgpool";
 export { dense_fwd } from "./dense";
-export { tanh_fwd, squash_fwd } from "./activation";
+export { tanh_fwd, tanh_i8_fwd, squash_fwd } from "./activation";
 export { subsample2d_fwd } from "./subsample";
 export { rbf_fwd } from "./rbf";
 export { softmax_fwd, softmax_xent_fwd } from "./softmax_xent";

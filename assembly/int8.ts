@@ -3,8 +3,9 @@
 // instruction: 8 multiply-adds per dot), then dequantised to f32: f32(acc) * scale + bias, where
 // scale = weight scale * input scale. Integer sums are exact, so the result does not depend on the
 // order or the blocking; only the two rounded f32 operations of the dequantisation round. The two
-// convolutions apply tanh and the 2x2 average pooling before storing, as the f32 inference ones do
-// (conv2d_direct.ts): c1 with pixels in the lanes, c3 with output channels in the lanes.
+// convolutions apply tanh (tanh_i8_v, the int8 models' cheaper one: activation.ts) and the 2x2
+// average pooling before storing, as the f32 inference ones do (conv2d_direct.ts): c1 with pixels in
+// the lanes, c3 with output channels in the lanes.
 import { TAPS, tanh_pool_rows_v, tanh_pool_window_v, tap_offsets } from "./conv2d_direct";
 import { at, store_channels } from "./simd";
 
@@ -103,7 +104,7 @@ function pair_channels(pairs: usize, inp: usize, C: i32, H: i32, W: i32): void {
 // pass, an odd last row or column dropped. OC must be a multiple of 4. Output channels in the lanes:
 // blocks of one 2x2 window x 8 channels (8 accumulators), then x 4; each i32x4.dot_i16x8_s adds two
 // input channels' products. Integer sums are exact, so the result has the bits of the plain
-// convolution (test/ref/int8.ts), tanh_fwd and avgpool2d_fwd in turn. scratch:
+// convolution (test/ref/int8.ts), tanh_i8_fwd and avgpool2d_fwd in turn. scratch:
 // conv2d_tanh_pool_pixels_i8_scratch bytes.
 export function conv2d_tanh_pool_pixels_i8(out: usize, scratch: usize, inp: usize, weight: usize, scale: usize, bias: usize,
   B: i32, C: i32, H: i32, W: i32, OC: i32, K: i32): void {
@@ -152,7 +153,7 @@ export function conv2d_tanh_pool_pixels_i8(out: usize, scratch: usize, inp: usiz
 // call per 4 outputs.
 function dequant_tanh_pool_window(tl: v128, tr: v128, bl: v128, br: v128, scale: usize, bias: usize): v128 {
   const s = v128.load(scale), c = v128.load(bias);
-  return tanh_pool_window_v(dequant(tl, s, c), dequant(tr, s, c), dequant(bl, s, c), dequant(br, s, c));
+  return tanh_pool_window_v(dequant(tl, s, c), dequant(tr, s, c), dequant(bl, s, c), dequant(br, s, c), true);
 }
 
 // Bytes of conv2d_tanh_pool_rows_i8's scratch: one image's pair plane, C*H*W i16x2.
@@ -199,7 +200,7 @@ function pool_rows_edge_i8(o0: usize, o1: usize, second: bool, x: usize, p: usiz
 // tanh_pool_rows_v of dequantised sums over two rows of 8 (a0 a1: top, b0 b1: the row below). Not
 // inlined: one copy of its four tanh serves every block of the rows kernel.
 function dequant_tanh_pool_rows(a0: v128, a1: v128, b0: v128, b1: v128, scale: v128, bias: v128): v128 {
-  return tanh_pool_rows_v(dequant(a0, scale, bias), dequant(a1, scale, bias), dequant(b0, scale, bias), dequant(b1, scale, bias));
+  return tanh_pool_rows_v(dequant(a0, scale, bias), dequant(a1, scale, bias), dequant(b0, scale, bias), dequant(b1, scale, bias), true);
 }
 
 // inp (B,C,H,W) u8 (raw pixels; i8 when !unsigned) weight (OC,C,K,J,2) i16 (packConvWeightRows) scale
@@ -208,7 +209,7 @@ function dequant_tanh_pool_rows(a0: v128, a1: v128, b0: v128, b1: v128, scale: v
 // the two inputs of a weight pair (kw = 2j, 2j+1) in one 32-bit lane, so one dot multiplies 4
 // neighbouring outputs by it. Blocks of 2 channels x 2 rows x 8 pixels (4 pooled), then the 4-pixel
 // column two pooled rows at a time, then 2 pixels. The bits of the plain convolution
-// (test/ref/int8.ts), tanh_fwd and avgpool2d_fwd in turn (integer sums are exact). scratch:
+// (test/ref/int8.ts), tanh_i8_fwd and avgpool2d_fwd in turn (integer sums are exact). scratch:
 // conv2d_tanh_pool_rows_i8_scratch bytes.
 export function conv2d_tanh_pool_rows_i8(out: usize, scratch: usize, inp: usize, weight: usize, scale: usize, bias: usize,
   B: i32, C: i32, H: i32, W: i32, OC: i32, K: i32, unsigned: bool): void {

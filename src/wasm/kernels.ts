@@ -29,6 +29,7 @@ export interface Kernels {
   dense_bwd_input(dinp: number, dout: number, weight: number, B: number, K: number, N: number): void;
   dense_bwd_weight(dweight: number, dbias: number, dout: number, inp: number, B: number, K: number, N: number): void;
   tanh_fwd(out: number, inp: number, n: number): void;
+  tanh_i8_fwd(out: number, inp: number, n: number): void;
   tanh_bwd(dinp: number, dout: number, out: number, n: number): void;
   squash_fwd(out: number, inp: number, n: number): void;
   squash_bwd(dinp: number, dout: number, out: number, n: number): void;

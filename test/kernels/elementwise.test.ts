@@ -1,5 +1,5 @@
 // The elementwise kernels against test/ref/kernels.ts or exact f32 arithmetic (see kernel-harness.ts
-// for what every case checks): tanh, the 1998 LeNet-5's squash, add_f32, count_nonfinite, mask_f32,
+// for what every case checks): tanh, the int8 models' tanh, the 1998 LeNet-5's squash, add_f32, count_nonfinite, mask_f32,
 // scale_f32, images_to_input and pixels_to_slots.
 import { beforeAll, describe, expect, it } from "vitest";
 
@@ -12,6 +12,7 @@ import {
   squash_fwd_ref,
   tanh_bwd_ref,
   tanh_fwd_ref,
+  tanh_i8_ref,
 } from "../ref/kernels.js";
 
 let k: Kernels;
@@ -22,18 +23,12 @@ beforeAll(async () => {
 // ---------------------------------------------------------------------------------------------
 // tanh
 
+/** The largest f32 below tanh_v's TINY (4e-4): tanh_fwd returns x itself below it. */
+const BELOW_TINY = Math.fround(4e-4) * (1 - 2 ** -24);
+
 describe("tanh_fwd", () => {
   it("matches Math.tanh within 1e-6 over [-12, 12] and special values; odd; |tanh| <= 1", () => {
-    // Non-negative sample points: a dense grid (step 2^-13, exact in f32), log-spaced small values
-    // down to 1e-12, the region around the clamp, and special values. Their negations follow.
-    const pos: number[] = [];
-    for (let i = 0; i <= 12 * 8192; i++) pos.push(i / 8192);
-    for (let e = -12; e <= 0; e += 1 / 256) pos.push(Math.fround(10 ** e));
-    for (let x = 7.8; x <= 8.0; x += 1e-5) pos.push(Math.fround(x));
-    const belowTiny = Math.fround(4e-4) * (1 - 2 ** -24); // the largest f32 below tanh_v's TINY
-    pos.push(1e-40, 1e-8, 4e-4, belowTiny, 7.9, 7.905311107635498, 20, 1e30, 3.4e38, Infinity);
-    const m = pos.length;
-    const xs = Float64Array.from([...pos, ...pos.map((x) => -x), NaN]).map(Math.fround);
+    const { xs, m } = tanhSweep();
     const n = xs.length;
     const a = new Arena(k, { out: n, inp: n });
     a.runTwice("tanh_fwd sweep", ["out"], () => {
@@ -57,36 +52,88 @@ describe("tanh_fwd", () => {
     const at = (x: number) => got[xs.indexOf(Math.fround(x))];
     expect(Number.isNaN(got[n - 1]), `tanh(NaN) = ${got[n - 1]}`).toBe(true);
     expect(Object.is(at(0), 0) && Object.is(got[m], -0), `tanh(+-0) = ${at(0)}, ${got[m]}`).toBe(true);
-    expect([at(1e-40), at(1e-8), at(belowTiny)], "tanh(x) returns x below 4e-4, subnormals too").toEqual([1e-40, 1e-8, belowTiny].map(Math.fround));
+    expect([at(1e-40), at(1e-8), at(BELOW_TINY)], "tanh(x) returns x below 4e-4, subnormals too").toEqual([1e-40, 1e-8, BELOW_TINY].map(Math.fround));
     expect([at(Infinity), at(1e30), at(20)], "tanh saturates to exactly 1").toEqual([1, 1, 1]);
     expect(fails.slice(0, 5)).toEqual([]);
     console.log(`tanh_fwd: max |tanh_fwd(x) - Math.tanh(x)| = ${maxErr.toExponential(3)} at x = ${maxAt} (${n} points)`);
     expect(maxErr, `max abs error at x = ${maxAt}`).toBeLessThanOrEqual(1e-6);
   });
 
-  function checkTanhFwd(n: number, inPlace: boolean): void {
-    const label = `tanh_fwd n=${n}${inPlace ? " in place" : ""}`;
-    const x = randF32(rngFor(label), n, -10, 10);
-    const a = new Arena(k, { out: n, inp: n });
-    if (inPlace) {
-      // out == inp: must give the same bits as the out-of-place call.
-      a.runTwice(label, ["out"], () => a.fill("out", x), () => k.tanh_fwd(a.ptr("out"), a.ptr("out"), n));
-      const inPlaceBits = a.bits("out");
-      a.input("inp", x); a.fill("out", NaN);
-      k.tanh_fwd(a.ptr("out"), a.ptr("inp"), n);
-      a.verify(label);
-      expectSameBits(`${label}: in-place vs out-of-place`, inPlaceBits, a.bits("out"));
-    } else {
-      a.runTwice(label, ["out"], () => {
-        a.input("inp", x); a.fill("out", NaN);
-      }, () => k.tanh_fwd(a.ptr("out"), a.ptr("inp"), n));
-    }
-    expectClose(label, a.read("out"), tanh_fwd_ref(x), 1e-6, 0);
-  }
-
-  it.each([...range(1, 17), 1000])("n=%i", (n) => checkTanhFwd(n, false));
-  it.each([...range(1, 17), 1000])("n=%i in place (out == inp)", (n) => checkTanhFwd(n, true));
+  it.each([...range(1, 17), 1000])("n=%i", (n) => checkTanhFwd("tanh_fwd", n, false));
+  it.each([...range(1, 17), 1000])("n=%i in place (out == inp)", (n) => checkTanhFwd("tanh_fwd", n, true));
 });
+
+describe("tanh_i8_fwd (the int8 models' tanh)", () => {
+  it("is its f32 formula bit for bit, within 2e-5 of Math.tanh over [-12, 12] and special values; odd; |tanh| < 1", () => {
+    const { xs, m } = tanhSweep();
+    const n = xs.length;
+    const a = new Arena(k, { out: n, inp: n });
+    a.runTwice("tanh_i8_fwd sweep", ["out"], () => {
+      a.input("inp", xs); a.fill("out", NaN);
+    }, () => k.tanh_i8_fwd(a.ptr("out"), a.ptr("inp"), n));
+    const got = a.read("out");
+    // Every value but the NaN (whose sign bit the engines do not fix) has the reference's bits.
+    expectSameBits("tanh_i8_fwd against tanh_i8_ref", a.bits("out").subarray(0, n - 1), new Uint32Array(tanh_i8_ref(xs).buffer, 0, n - 1));
+    let maxErr = 0, maxAt = 0;
+    for (let i = 0; i < n - 1; i++) {
+      const err = Math.abs(got[i] - Math.tanh(xs[i]));
+      if (!(err <= maxErr)) { maxErr = err; maxAt = xs[i]; }
+    }
+    const bits = a.bits("out"), fails: string[] = [];
+    // Below 1 in magnitude, so calibrated int8 input scales stay at most 1/127.
+    for (let i = 0; i < n - 1; i++) if (!(Math.abs(got[i]) < 1)) fails.push(`|tanh_i8(${xs[i]})| = |${got[i]}| >= 1`);
+    for (let i = 0; i < m; i++) {
+      if (((bits[i] ^ 0x80000000) >>> 0) !== bits[m + i]) fails.push(`tanh_i8(${xs[m + i]}) = ${got[m + i]} but tanh_i8(${xs[i]}) = ${got[i]}`);
+    }
+    expect(fails.slice(0, 5)).toEqual([]);
+    expect(Number.isNaN(got[n - 1]), `tanh_i8(NaN) = ${got[n - 1]}`).toBe(true);
+    expect(Object.is(got[0], 0) && Object.is(got[m], -0), `tanh_i8(+-0) = ${got[0]}, ${got[m]}`).toBe(true);
+    console.log(`tanh_i8_fwd: max |tanh_i8_fwd(x) - Math.tanh(x)| = ${maxErr.toExponential(3)} at x = ${maxAt} (${n} points)`);
+    expect(maxErr, `max abs error at x = ${maxAt}`).toBeLessThanOrEqual(2e-5);
+  });
+
+  it.each([...range(1, 17), 1000])("n=%i", (n) => checkTanhFwd("tanh_i8_fwd", n, false));
+  it.each([...range(1, 17), 1000])("n=%i in place (out == inp)", (n) => checkTanhFwd("tanh_i8_fwd", n, true));
+});
+
+/**
+ * Sample points for the tanh kernels' sweeps: non-negative ones (a dense grid of step 2^-13, exact
+ * in f32, log-spaced small values down to 1e-12, the regions around both clamps, special values),
+ * (the first m), then their negations, then NaN last.
+ */
+function tanhSweep(): { xs: Float64Array; m: number } {
+  const pos: number[] = [];
+  for (let i = 0; i <= 12 * 8192; i++) pos.push(i / 8192);
+  for (let e = -12; e <= 0; e += 1 / 256) pos.push(Math.fround(10 ** e));
+  for (let x = 5.9; x <= 6.1; x += 1e-5) pos.push(Math.fround(x));
+  for (let x = 7.8; x <= 8.0; x += 1e-5) pos.push(Math.fround(x));
+  pos.push(1e-40, 1e-8, 4e-4, BELOW_TINY, 7.9, 7.905311107635498, 20, 1e30, 3.4e38, Infinity);
+  const xs = Float64Array.from([...pos, ...pos.map((x) => -x), NaN]).map(Math.fround);
+  return { xs, m: pos.length };
+}
+
+/** tanh_fwd or tanh_i8_fwd on n random values, out of place or in place: the same bits, as the reference gives. */
+function checkTanhFwd(kernel: "tanh_fwd" | "tanh_i8_fwd", n: number, inPlace: boolean): void {
+  const label = `${kernel} n=${n}${inPlace ? " in place" : ""}`;
+  const x = randF32(rngFor(label), n, -10, 10);
+  const a = new Arena(k, { out: n, inp: n });
+  if (inPlace) {
+    // out == inp: must give the same bits as the out-of-place call.
+    a.runTwice(label, ["out"], () => a.fill("out", x), () => k[kernel](a.ptr("out"), a.ptr("out"), n));
+    const inPlaceBits = a.bits("out");
+    a.input("inp", x); a.fill("out", NaN);
+    k[kernel](a.ptr("out"), a.ptr("inp"), n);
+    a.verify(label);
+    expectSameBits(`${label}: in-place vs out-of-place`, inPlaceBits, a.bits("out"));
+  } else {
+    a.runTwice(label, ["out"], () => {
+      a.input("inp", x); a.fill("out", NaN);
+    }, () => k[kernel](a.ptr("out"), a.ptr("inp"), n));
+  }
+  if (kernel === "tanh_fwd") expectClose(label, a.read("out"), tanh_fwd_ref(x), 1e-6, 0);
+  else expectSameBits(label, a.bits("out"), new Uint32Array(tanh_i8_ref(x).buffer));
+}
+
 
 describe("tanh_bwd", () => {
   function checkTanhBwd(n: number, inPlace: boolean): void {

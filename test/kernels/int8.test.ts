@@ -87,7 +87,7 @@ for (const C of range(1, 7)) {
 /**
  * Runs conv2d_tanh_pool_rows_i8 (c1's layout) or conv2d_tanh_pool_pixels_i8 (c3's) on `inp` and
  * checks it bit for bit against the plain convolution of the reference followed by the module's own
- * tanh_fwd and avgpool2d_fwd: what the model computed with them as three steps.
+ * tanh_i8_fwd and avgpool2d_fwd: what the model computed with them as three steps.
  */
 function checkConvTanhPool(layout: "rows" | "pixels", c: ConvCase, inp: ArrayLike<number>, weight: Int8Array): void {
   const { B, C, H, W, OC, K, unsigned } = c;
@@ -102,7 +102,7 @@ function checkConvTanhPool(layout: "rows" | "pixels", c: ConvCase, inp: ArrayLik
     conv: conv.length, want: n,
   });
   a.fill("conv", conv);
-  k.tanh_fwd(a.ptr("conv"), a.ptr("conv"), conv.length);
+  k.tanh_i8_fwd(a.ptr("conv"), a.ptr("conv"), conv.length);
   k.avgpool2d_fwd(a.ptr("want"), a.ptr("conv"), B, OC, OH, OW);
   const want = a.f32("want").slice();
   a.runTwice(label, ["out"], () => {

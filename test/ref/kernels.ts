@@ -184,6 +184,22 @@ export function tanh_fwd_ref(inp: Float64Array): Float64Array {
   return out;
 }
 
+// inp (any) -> the int8 models' tanh (assembly/activation.ts's tanh_i8_v), step by step in f32:
+// x clamped to [-6, 6], then x p(x^2) / q(x^2) with the kernel's coefficients, each operation rounded.
+export function tanh_i8_ref(inp: ArrayLike<number>): Float32Array {
+  const f = Math.fround;
+  const [p1, p3, p5, q2, q4, q6] = [0.999968708, 0.114319608, 0.00148596684, 0.447554111, 0.017430285, 5.45850744e-5].map(f);
+  const out = new Float32Array(inp.length);
+  for (let i = 0; i < inp.length; i++) {
+    const v = f(inp[i]);
+    const x = Math.max(-6, Math.min(6, v)), x2 = f(x * x); // NaN stays NaN, -0 stays -0
+    const p = f(x * f(f(x2 * f(f(x2 * p5) + p3)) + p1));
+    const q = f(f(x2 * f(f(x2 * f(f(x2 * q6) + q4)) + q2)) + 1);
+    out[i] = f(p / q);
+  }
+  return out;
+}
+
 // dout, out = tanh(inp) (same shape) -> dinp = dout * (1 - out^2)
 export function tanh_bwd_ref(dout: Float64Array, out: Float64Array): Float64Array {
   const dinp = new Float64Array(out.length);
