@@ -6,10 +6,16 @@
 // Each ratio is the median of the rounds' own ratios (a run over that round's 1-thread run, timed
 // beside it): a machine whose speed drifts between rounds (a shared VM's can by 1.5x within a
 // minute) then moves both numbers of a ratio, not one. Each round starts with a different run.
+// Each round also times the machine itself: as many copies of the bench's f32x4 ceiling loop as
+// threads, at once, against one copy alone (in worker threads, alternating). Their ratio is what
+// the cores give any CPU-bound work just then (a VM's two vCPUs can give 1.3x one, not 2x): the
+// bound for training's.
 // Usage: npm run bench:busy [-- --others N] [-- --rounds R] [-- --json]
 import { spawn } from "node:child_process";
 import { availableParallelism } from "node:os";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { Worker } from "node:worker_threads";
 import { LeNet5, splitValidation, train } from "../build/index.js";
 import { readMnist } from "../build/node.js";
 
@@ -20,6 +26,7 @@ const hogs = Array.from({ length: others }, () => spawn(process.execPath, ["-e",
 await new Promise((resolve) => globalThis.setTimeout(resolve, 300)); // let them start
 const runs = { "1 thread": { threads: 1 }, [`${threads} threads, adaptive (default)`]: { threads }, [`${threads} threads, every batch`]: { threads, adaptiveThreads: false } };
 const results = Object.fromEntries(Object.keys(runs).map((name) => [name, []]));
+const machine = []; // per round: GFLOP/s of `threads` ceiling loops at once, and that over one alone
 try {
   const names = Object.keys(runs);
   for (let r = 0; r < rounds; r++) {
@@ -29,6 +36,7 @@ try {
       const result = await train(model, data, { epochs: 1, seed: 1, ...options });
       results[name].push({ images_per_second: result.trainImagesPerSecond, thread_batches: result.threadBatches });
     }
+    machine.push(await machineScaling(threads));
   }
 } finally {
   for (const hog of hogs) hog.kill();
@@ -38,13 +46,45 @@ const median = (xs) => {
   return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2; // an even count's two middle values averaged, not the larger
 };
 const ratio = (name) => median(results[name].map((x, r) => x.images_per_second / results["1 thread"][r].images_per_second));
+const machineRatio = median(machine.map((m) => m.ratio));
 if (flags.json) {
   const ratios = Object.fromEntries(Object.keys(results).map((name) => [name, ratio(name)]));
-  console.log(JSON.stringify({ others, rounds, threads, results, ratios }));
+  console.log(JSON.stringify({ others, rounds, threads, results, ratios, machine: { rounds: machine, ratio: machineRatio } }));
 } else {
   console.log(`lenet-wasm bench:busy | node ${process.version} | ${threads} threads | ${others} other CPU-bound process${others === 1 ? "" : "es"} | 1 epoch, ${data.count} images | median of ${rounds}; ratios: median of each round's`);
   for (const [name, xs] of Object.entries(results)) {
     const ips = median(xs.map((x) => x.images_per_second));
     console.log(`${name.padEnd(34)} ${String(Math.round(ips)).padStart(6)} images/s  ${ratio(name).toFixed(2)}x 1 thread   batches per thread count: ${xs.map((x) => JSON.stringify(x.thread_batches)).join(" ")}`);
   }
+  const gflops = median(machine.map((m) => m.all));
+  console.log(`${`the machine: ${threads} ceiling loops`.padEnd(34)} ${gflops.toFixed(1).padStart(6)} GFLOP/s   ${machineRatio.toFixed(2)}x 1 loop   (f32x4 mul+add in ${threads} worker threads at once, against one alone: what the cores give CPU-bound work)`);
+}
+
+/**
+ * The machine's own scaling now: GFLOP/s of `copies` copies of build/ceiling.wasm's peakHeld loop
+ * run at once (each in a worker thread), over one copy alone, in 5 alternating pairs of 200 ms
+ * runs (the machine's speed drifts within a second); the median pair's. Returns { all, ratio }.
+ */
+async function machineScaling(copies) {
+  const source = `const { parentPort, workerData } = require("node:worker_threads");
+    const m = new WebAssembly.Instance(new WebAssembly.Module(require("node:fs").readFileSync(workerData))).exports;
+    m.peakHeld(1e5);
+    parentPort.postMessage("ready");
+    parentPort.on("message", (ms) => {
+      const t0 = performance.now();
+      let n = 0;
+      while (performance.now() - t0 < ms) { m.peakHeld(1e5); n++; }
+      parentPort.postMessage(n * 64e5 / ((performance.now() - t0) / 1000) / 1e9); // peakHeld(1e5): 64e5 flops
+    });`;
+  const workers = Array.from({ length: copies }, () => new Worker(source, { eval: true, workerData: fileURLToPath(new URL("../build/ceiling.wasm", import.meta.url)) }));
+  const next = (w) => new Promise((resolve) => w.once("message", resolve));
+  const run = async (ws) => (await Promise.all(ws.map((w) => { const done = next(w); w.postMessage(200); return done; }))).reduce((a, b) => a + b, 0);
+  await Promise.all(workers.map(next));
+  const pairs = [];
+  for (let i = 0; i < 5; i++) {
+    const one = await run(workers.slice(0, 1)), all = await run(workers);
+    pairs.push({ all, ratio: all / one });
+  }
+  await Promise.all(workers.map((w) => w.terminate()));
+  return pairs.sort((a, b) => a.ratio - b.ratio)[2];
 }
