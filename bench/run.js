@@ -264,6 +264,7 @@ if (flags.json) {
   console.log("(GFLOP/s for avgpool, subsample, tanh, squash, quantize, the batch input, softmax and the block helpers count one op per element of their larger tensor; rbf 3 per input x code; adam counts 10 per parameter)");
   console.log("(of ceiling: against the ceiling's loop timed in rounds beside each kernel, as 2 threads beside 1, int8 beside f32 and lenet-wasm around each peer: the clock drifts)");
   console.log("(_i8 rows are GOP/s: an int8 multiply-add counts 2 ops, like a mul+add in GFLOP/s; their % is of the f32x4 ceiling)");
+  console.log("(conv2d_fwd and conv2d_bwd_weight without a suffix: the im2col + GEMM kernels the direct ones are tested against, not run by training or inference)");
   if (!kernelsOnly) {
     for (const line of peerLines(results.peers)) console.log(line);
     const q = results.int8;
