@@ -61,7 +61,7 @@ import { at } from "./simd";
 // [-6, 6]; the coefficients were fitted for the smallest largest error. Its largest error against
 // Math.tanh is 1.4e-5 (test/kernels/elementwise.test.ts), under 1/500 of the int8 step (1/127) that
 // every tanh output of an int8 model is quantised to or compared at. It takes 5 fewer multiply-add
-// steps than tanh_v and no select: int8 inference is about 1.1x faster with it. The f32 model keeps
+// steps than tanh_v and no select: int8 inference is 1.135x faster with it (docs/int8.md). The f32 model keeps
 // tanh_v, whose bits training and inference share.
 // @ts-ignore: decorator
 @inline const I8_CLAMP: f32 = 6;
