@@ -60,8 +60,8 @@ import { at } from "./simd";
 // The int8 models' tanh: x p(x^2) / q(x^2), p of degree 2 and q of degree 3 in x^2, on x clamped to
 // [-6, 6]; the coefficients were fitted for the smallest largest error. Its largest error against
 // Math.tanh is 1.4e-5 (test/kernels/elementwise.test.ts), under 1/500 of the int8 step (1/127) that
-// every tanh output of an int8 model is quantised to or compared at. It takes 5 fewer multiply-add
-// steps than tanh_v and no select: int8 inference is 1.135x faster with it (docs/int8.md). The f32 model keeps
+// every tanh output of an int8 model is quantised to or compared at. It takes 4 fewer multiply-add
+// steps than tanh_v and no compare or select: int8 inference is 1.135x faster with it (docs/int8.md). The f32 model keeps
 // tanh_v, whose bits training and inference share.
 // @ts-ignore: decorator
 @inline const I8_CLAMP: f32 = 6;

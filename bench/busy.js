@@ -12,8 +12,8 @@
 // bound for training's.
 // Usage: npm run bench:busy [-- --others N] [-- --rounds R] [-- --json]
 import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
-import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { Worker } from "node:worker_threads";
 import { LeNet5, splitValidation, train } from "../build/index.js";
@@ -22,11 +22,14 @@ import { readMnist } from "../build/node.js";
 const { values: flags } = parseArgs({ options: { others: { type: "string" }, rounds: { type: "string" }, json: { type: "boolean" } } });
 const others = Number(flags.others ?? 1), rounds = Number(flags.rounds ?? 2), threads = availableParallelism();
 const data = splitValidation((await readMnist()).train, 5000).train;
+// Compiled before the other processes start, so a missing build/ceiling.wasm fails here, not later.
+const ceiling = new WebAssembly.Module(readFileSync(new URL("../build/ceiling.wasm", import.meta.url)));
 const hogs = Array.from({ length: others }, () => spawn(process.execPath, ["-e", "for (;;) {}"], { stdio: "ignore" }));
+process.on("exit", () => { for (const hog of hogs) hog.kill(); }); // also when something throws
 await new Promise((resolve) => globalThis.setTimeout(resolve, 300)); // let them start
 const runs = { "1 thread": { threads: 1 }, [`${threads} threads, adaptive (default)`]: { threads }, [`${threads} threads, every batch`]: { threads, adaptiveThreads: false } };
 const results = Object.fromEntries(Object.keys(runs).map((name) => [name, []]));
-const machine = []; // per round: GFLOP/s of `threads` ceiling loops at once, and that over one alone
+const machine = []; // per round: GFLOP/s of one ceiling loop alone and of `threads` at once, and their ratio
 try {
   const names = Object.keys(runs);
   for (let r = 0; r < rounds; r++) {
@@ -49,7 +52,7 @@ const ratio = (name) => median(results[name].map((x, r) => x.images_per_second /
 const machineRatio = median(machine.map((m) => m.ratio));
 if (flags.json) {
   const ratios = Object.fromEntries(Object.keys(results).map((name) => [name, ratio(name)]));
-  console.log(JSON.stringify({ others, rounds, threads, results, ratios, machine: { rounds: machine, ratio: machineRatio } }));
+  console.log(JSON.stringify({ others, rounds, threads, results, ratios, machine: { per_round: machine, ratio: machineRatio } }));
 } else {
   console.log(`lenet-wasm bench:busy | node ${process.version} | ${threads} threads | ${others} other CPU-bound process${others === 1 ? "" : "es"} | 1 epoch, ${data.count} images | median of ${rounds}; ratios: median of each round's`);
   for (const [name, xs] of Object.entries(results)) {
@@ -61,13 +64,14 @@ if (flags.json) {
 }
 
 /**
- * The machine's own scaling now: GFLOP/s of `copies` copies of build/ceiling.wasm's peakHeld loop
- * run at once (each in a worker thread), over one copy alone, in 5 alternating pairs of 200 ms
- * runs (the machine's speed drifts within a second); the median pair's. Returns { all, ratio }.
+ * The machine's own scaling now: GFLOP/s of `copies` copies of the ceiling loop (peakHeld) run at
+ * once, each in a worker thread, over one copy alone, in 5 pairs of 200 ms runs (the machine's speed
+ * drifts within a second; each pair starts with the other run than the one before); the median
+ * pair's { one, all, ratio }.
  */
 async function machineScaling(copies) {
   const source = `const { parentPort, workerData } = require("node:worker_threads");
-    const m = new WebAssembly.Instance(new WebAssembly.Module(require("node:fs").readFileSync(workerData))).exports;
+    const m = new WebAssembly.Instance(workerData).exports;
     m.peakHeld(1e5);
     parentPort.postMessage("ready");
     parentPort.on("message", (ms) => {
@@ -76,15 +80,24 @@ async function machineScaling(copies) {
       while (performance.now() - t0 < ms) { m.peakHeld(1e5); n++; }
       parentPort.postMessage(n * 64e5 / ((performance.now() - t0) / 1000) / 1e9); // peakHeld(1e5): 64e5 flops
     });`;
-  const workers = Array.from({ length: copies }, () => new Worker(source, { eval: true, workerData: fileURLToPath(new URL("../build/ceiling.wasm", import.meta.url)) }));
-  const next = (w) => new Promise((resolve) => w.once("message", resolve));
+  const workers = Array.from({ length: copies }, () => new Worker(source, { eval: true, workerData: ceiling }));
+  const next = (w) => new Promise((resolve, reject) => {
+    const fail = (e) => reject(e instanceof Error ? e : new Error(`a ceiling-loop worker exited (code ${e})`));
+    w.once("error", fail); w.once("exit", fail);
+    w.once("message", (value) => { w.off("error", fail); w.off("exit", fail); resolve(value); });
+  });
   const run = async (ws) => (await Promise.all(ws.map((w) => { const done = next(w); w.postMessage(200); return done; }))).reduce((a, b) => a + b, 0);
-  await Promise.all(workers.map(next));
-  const pairs = [];
-  for (let i = 0; i < 5; i++) {
-    const one = await run(workers.slice(0, 1)), all = await run(workers);
-    pairs.push({ all, ratio: all / one });
+  try {
+    await Promise.all(workers.map(next));
+    const pairs = [];
+    for (let i = 0; i < 5; i++) {
+      let one, all;
+      if (i % 2 === 0) { one = await run(workers.slice(0, 1)); all = await run(workers); }
+      else { all = await run(workers); one = await run(workers.slice(0, 1)); }
+      pairs.push({ one, all, ratio: all / one });
+    }
+    return pairs.sort((a, b) => a.ratio - b.ratio)[2];
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
   }
-  await Promise.all(workers.map((w) => w.terminate()));
-  return pairs.sort((a, b) => a.ratio - b.ratio)[2];
 }

@@ -64,7 +64,7 @@ describe("tanh_fwd", () => {
 });
 
 describe("tanh_i8_fwd (the int8 models' tanh)", () => {
-  it("is its f32 formula bit for bit, within 2e-5 of Math.tanh over [-12, 12] and special values; odd; |tanh| < 1", () => {
+  it("is its f32 formula bit for bit, within 1.5e-5 of Math.tanh (under 1/500 of an int8 step) over [-12, 12] and special values; odd; |tanh| < 1", () => {
     const { xs, m } = tanhSweep();
     const n = xs.length;
     const a = new Arena(k, { out: n, inp: n });
@@ -89,7 +89,7 @@ describe("tanh_i8_fwd (the int8 models' tanh)", () => {
     expect(Number.isNaN(got[n - 1]), `tanh_i8(NaN) = ${got[n - 1]}`).toBe(true);
     expect(Object.is(got[0], 0) && Object.is(got[m], -0), `tanh_i8(+-0) = ${got[0]}, ${got[m]}`).toBe(true);
     console.log(`tanh_i8_fwd: max |tanh_i8_fwd(x) - Math.tanh(x)| = ${maxErr.toExponential(3)} at x = ${maxAt} (${n} points)`);
-    expect(maxErr, `max abs error at x = ${maxAt}`).toBeLessThanOrEqual(2e-5);
+    expect(maxErr, `max abs error at x = ${maxAt}`).toBeLessThanOrEqual(1.5e-5);
   });
 
   it.each([...range(1, 17), 1000])("n=%i", (n) => checkTanhFwd("tanh_i8_fwd", n, false));

@@ -21,7 +21,7 @@ export function quantize_i8_ref(inp: ArrayLike<number>, invScale: number): Int8A
 }
 
 // The convolution part of conv2d_tanh_pool_rows_i8 and conv2d_tanh_pool_pixels_i8: their dequantised
-// sums, before tanh and pooling (the tests apply the module's tanh_fwd and avgpool2d_fwd to it).
+// sums, before tanh and pooling (the tests apply the module's tanh_i8_fwd and avgpool2d_fwd to it).
 // inp (B,C,H,W) integers, weight (OC,C,K,K) integers, scale (OC), bias (OC) -> out (B,OC,OH,OW) f32
 // ('valid', stride 1, cross-correlation)
 export function conv2d_i8_ref(
