@@ -75,11 +75,23 @@ export function conv2d_bwd_input_scratch(C: i32, H: i32, W: i32, K: i32): i32 {
 // shifted load wait on the store before it.
 export function conv2d_bwd_input(dinp: usize, scratch: usize, dout: usize, weight: usize,
   B: i32, C: i32, H: i32, W: i32, OC: i32, K: i32): void {
-  const OW = W - K + 1, P = (H - K + 1) * OW, R = C * K * K, groups = (W + 15) >> 4;
+  const P = (H - K + 1) * (W - K + 1), R = C * K * K;
   const masks = scratch, dcol = scratch + <usize>mask_bytes(W, K);
-  // Mask of column x = 4j + lane for tap kw: all ones iff the patch column x - kw is in 0..OW-1.
-  // Vector j of kw is at ((j >> 2) * K + kw) * 64 + (j & 3) * 16: one group of 16 columns' four
-  // vectors for a kw are adjacent.
+  const c3 = K == 5 && W == 14; // add_back_14x5 knows its lanes; only add_back reads the masks
+  if (!c3) fill_masks(masks, W, K);
+  for (let b = 0; b < B; b++) {
+    gemm_nn(dcol, weight, 1, R, at(dout, b * OC * P), 0, R, P, OC);
+    const img = at(dinp, b * C * H * W);
+    if (c3) add_back_14x5(img, dcol, C, H);
+    else add_back(img, dcol, masks, C, H, W, K);
+  }
+}
+
+// add_back's lane masks. Mask of column x = 4j + lane for tap kw: all ones iff the patch column
+// x - kw is in 0..OW-1. Vector j of kw is at ((j >> 2) * K + kw) * 64 + (j & 3) * 16: one group of
+// 16 columns' four vectors for a kw are adjacent.
+function fill_masks(masks: usize, W: i32, K: i32): void {
+  const OW = W - K + 1, groups = (W + 15) >> 4;
   for (let j = 0; j < groups * 4; j++) {
     for (let kw = 0; kw < K; kw++) {
       const m = masks + <usize>((((j >> 2) * K + kw) << 6) + ((j & 3) << 4));
@@ -88,12 +100,6 @@ export function conv2d_bwd_input(dinp: usize, scratch: usize, dout: usize, weigh
         store<i32>(m + (<usize>lane << 2), x >= 0 && x < OW ? -1 : 0);
       }
     }
-  }
-  for (let b = 0; b < B; b++) {
-    gemm_nn(dcol, weight, 1, R, at(dout, b * OC * P), 0, R, P, OC);
-    const img = at(dinp, b * C * H * W);
-    if (K == 5 && W == 14) add_back_14x5(img, dcol, C, H);
-    else add_back(img, dcol, masks, C, H, W, K);
   }
 }
 

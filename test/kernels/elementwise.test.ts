@@ -28,30 +28,7 @@ const BELOW_TINY = Math.fround(4e-4) * (1 - 2 ** -24);
 
 describe("tanh_fwd", () => {
   it("matches Math.tanh within 1e-6 over [-12, 12] and special values; odd; |tanh| <= 1", () => {
-    const { xs, m } = tanhSweep();
-    const n = xs.length;
-    const a = new Arena(k, { out: n, inp: n });
-    a.runTwice("tanh_fwd sweep", ["out"], () => {
-      a.input("inp", xs); a.fill("out", NaN);
-    }, () => k.tanh_fwd(a.ptr("out"), a.ptr("inp"), n));
-    const got = a.read("out");
-    const bits = a.bits("out");
-
-    let maxErr = 0, maxAt = 0;
-    const fails: string[] = [];
-    for (let i = 0; i < n - 1; i++) {
-      const x = xs[i], y = got[i];
-      if (!(Math.abs(y) <= 1)) fails.push(`|tanh(${x})| = |${y}| > 1`);
-      const err = Math.abs(y - Math.tanh(x));
-      if (!(err <= maxErr)) { maxErr = err; maxAt = x; }
-    }
-    // Odd symmetry, bitwise: tanh(-x) is tanh(x) with the sign bit flipped (also for 0 -> -0).
-    for (let i = 0; i < m; i++) {
-      if (((bits[i] ^ 0x80000000) >>> 0) !== bits[m + i]) fails.push(`tanh(${xs[m + i]}) = ${got[m + i]} but tanh(${xs[i]}) = ${got[i]}`);
-    }
-    const at = (x: number) => got[xs.indexOf(Math.fround(x))];
-    expect(Number.isNaN(got[n - 1]), `tanh(NaN) = ${got[n - 1]}`).toBe(true);
-    expect(Object.is(at(0), 0) && Object.is(got[m], -0), `tanh(+-0) = ${at(0)}, ${got[m]}`).toBe(true);
+    const { fails, maxErr, maxAt, n, at } = sweepTanh("tanh_fwd");
     expect([at(1e-40), at(1e-8), at(BELOW_TINY)], "tanh(x) returns x below 4e-4, subnormals too").toEqual([1e-40, 1e-8, BELOW_TINY].map(Math.fround));
     expect([at(Infinity), at(1e30), at(20)], "tanh saturates to exactly 1").toEqual([1, 1, 1]);
     expect(fails.slice(0, 5)).toEqual([]);
@@ -65,29 +42,11 @@ describe("tanh_fwd", () => {
 
 describe("tanh_i8_fwd (the int8 models' tanh)", () => {
   it("is its f32 formula bit for bit, within 1.5e-5 of Math.tanh (under 1/500 of an int8 step) over [-12, 12] and special values; odd; |tanh| < 1", () => {
-    const { xs, m } = tanhSweep();
-    const n = xs.length;
-    const a = new Arena(k, { out: n, inp: n });
-    a.runTwice("tanh_i8_fwd sweep", ["out"], () => {
-      a.input("inp", xs); a.fill("out", NaN);
-    }, () => k.tanh_i8_fwd(a.ptr("out"), a.ptr("inp"), n));
-    const got = a.read("out");
+    // Below 1 in magnitude (checked by sweepTanh), so calibrated int8 input scales stay at most 1/127.
+    const { xs, bits, fails, maxErr, maxAt, n } = sweepTanh("tanh_i8_fwd");
     // Every value but the NaN (whose sign bit the engines do not fix) has the reference's bits.
-    expectSameBits("tanh_i8_fwd against tanh_i8_ref", a.bits("out").subarray(0, n - 1), new Uint32Array(tanh_i8_ref(xs).buffer, 0, n - 1));
-    let maxErr = 0, maxAt = 0;
-    for (let i = 0; i < n - 1; i++) {
-      const err = Math.abs(got[i] - Math.tanh(xs[i]));
-      if (!(err <= maxErr)) { maxErr = err; maxAt = xs[i]; }
-    }
-    const bits = a.bits("out"), fails: string[] = [];
-    // Below 1 in magnitude, so calibrated int8 input scales stay at most 1/127.
-    for (let i = 0; i < n - 1; i++) if (!(Math.abs(got[i]) < 1)) fails.push(`|tanh_i8(${xs[i]})| = |${got[i]}| >= 1`);
-    for (let i = 0; i < m; i++) {
-      if (((bits[i] ^ 0x80000000) >>> 0) !== bits[m + i]) fails.push(`tanh_i8(${xs[m + i]}) = ${got[m + i]} but tanh_i8(${xs[i]}) = ${got[i]}`);
-    }
+    expectSameBits("tanh_i8_fwd against tanh_i8_ref", bits.subarray(0, n - 1), new Uint32Array(tanh_i8_ref(xs).buffer, 0, n - 1));
     expect(fails.slice(0, 5)).toEqual([]);
-    expect(Number.isNaN(got[n - 1]), `tanh_i8(NaN) = ${got[n - 1]}`).toBe(true);
-    expect(Object.is(got[0], 0) && Object.is(got[m], -0), `tanh_i8(+-0) = ${got[0]}, ${got[m]}`).toBe(true);
     console.log(`tanh_i8_fwd: max |tanh_i8_fwd(x) - Math.tanh(x)| = ${maxErr.toExponential(3)} at x = ${maxAt} (${n} points)`);
     expect(maxErr, `max abs error at x = ${maxAt}`).toBeLessThanOrEqual(1.5e-5);
   });
@@ -95,6 +54,38 @@ describe("tanh_i8_fwd (the int8 models' tanh)", () => {
   it.each([...range(1, 17), 1000])("n=%i", (n) => checkTanhFwd("tanh_i8_fwd", n, false));
   it.each([...range(1, 17), 1000])("n=%i in place (out == inp)", (n) => checkTanhFwd("tanh_i8_fwd", n, true));
 });
+
+/**
+ * Runs a tanh kernel on tanhSweep()'s points and checks what both kernels promise: NaN stays NaN,
+ * tanh(+-0) = +-0. Collects, for the caller to assert: values outside [-1, 1] (for tanh_i8_fwd,
+ * outside (-1, 1)), odd symmetry broken bitwise (tanh(-x) must be tanh(x) with the sign bit
+ * flipped), and the largest error against Math.tanh.
+ */
+function sweepTanh(kernel: "tanh_fwd" | "tanh_i8_fwd") {
+  const { xs, m } = tanhSweep();
+  const n = xs.length;
+  const a = new Arena(k, { out: n, inp: n });
+  a.runTwice(`${kernel} sweep`, ["out"], () => {
+    a.input("inp", xs); a.fill("out", NaN);
+  }, () => k[kernel](a.ptr("out"), a.ptr("inp"), n));
+  const got = a.read("out"), bits = a.bits("out");
+  const strict = kernel === "tanh_i8_fwd";
+  let maxErr = 0, maxAt = 0;
+  const fails: string[] = [];
+  for (let i = 0; i < n - 1; i++) {
+    const x = xs[i], y = got[i];
+    if (strict ? !(Math.abs(y) < 1) : !(Math.abs(y) <= 1)) fails.push(`|${kernel}(${x})| = |${y}| ${strict ? ">=" : ">"} 1`);
+    const err = Math.abs(y - Math.tanh(x));
+    if (!(err <= maxErr)) { maxErr = err; maxAt = x; }
+  }
+  for (let i = 0; i < m; i++) {
+    if (((bits[i] ^ 0x80000000) >>> 0) !== bits[m + i]) fails.push(`${kernel}(${xs[m + i]}) = ${got[m + i]} but ${kernel}(${xs[i]}) = ${got[i]}`);
+  }
+  const at = (x: number) => got[xs.indexOf(Math.fround(x))];
+  expect(Number.isNaN(got[n - 1]), `${kernel}(NaN) = ${got[n - 1]}`).toBe(true);
+  expect(Object.is(at(0), 0) && Object.is(got[m], -0), `${kernel}(+-0) = ${at(0)}, ${got[m]}`).toBe(true);
+  return { xs, got, bits, fails, maxErr, maxAt, n, at };
+}
 
 /**
  * Sample points for the tanh kernels' sweeps: non-negative ones (a dense grid of step 2^-13, exact
