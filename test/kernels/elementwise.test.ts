@@ -23,13 +23,16 @@ beforeAll(async () => {
 // ---------------------------------------------------------------------------------------------
 // tanh
 
-/** The largest f32 below tanh_v's TINY (4e-4): tanh_fwd returns x itself below it. */
-const BELOW_TINY = Math.fround(4e-4) * (1 - 2 ** -24);
+/** tanh_fwd returns x itself below this (assembly/activation.ts: q rounds to 1 there, and x p to x). */
+const TANH_IS_X_BELOW = 3.5e-4;
 
 describe("tanh_fwd", () => {
   it("matches Math.tanh within 1e-6 over [-12, 12] and special values; odd; |tanh| <= 1", () => {
-    const { fails, maxErr, maxAt, n, at } = sweepTanh("tanh_fwd");
-    expect([at(1e-40), at(1e-8), at(BELOW_TINY)], "tanh(x) returns x below 4e-4, subnormals too").toEqual([1e-40, 1e-8, BELOW_TINY].map(Math.fround));
+    const { xs, got, fails, maxErr, maxAt, n, at } = sweepTanh("tanh_fwd");
+    // Every f32 from 3.4e-4 up to 3.5e-4 is among the points (tanhSweep), and values down to 1e-40.
+    const notX: string[] = [];
+    for (let i = 0; i < n - 1; i++) if (Math.abs(xs[i]) < TANH_IS_X_BELOW && !Object.is(got[i], xs[i])) notX.push(`tanh_fwd(${xs[i]}) = ${got[i]}`);
+    expect(notX.slice(0, 5), "tanh(x) returns x below 3.5e-4, subnormals too").toEqual([]);
     expect([at(Infinity), at(1e30), at(20)], "tanh saturates to exactly 1").toEqual([1, 1, 1]);
     expect(fails.slice(0, 5)).toEqual([]);
     console.log(`tanh_fwd: max |tanh_fwd(x) - Math.tanh(x)| = ${maxErr.toExponential(3)} at x = ${maxAt} (${n} points)`);
@@ -87,21 +90,36 @@ function sweepTanh(kernel: "tanh_fwd" | "tanh_i8_fwd") {
   return { xs, got, bits, fails, maxErr, maxAt, n, at };
 }
 
+/** Every f32 from lo (rounded to f32) up to below hi: positive values are ordered as their bits. */
+function everyF32(lo: number, hi: number): Float32Array {
+  const bits = new Uint32Array(1), f = new Float32Array(bits.buffer);
+  f[0] = lo; const first = bits[0]; f[0] = hi;
+  const out = new Uint32Array(bits[0] - first);
+  for (let i = 0; i < out.length; i++) out[i] = first + i;
+  return new Float32Array(out.buffer);
+}
+
 /**
  * Sample points for the tanh kernels' sweeps: non-negative ones (a dense grid of step 2^-13, exact
- * in f32, log-spaced small values down to 1e-12, the regions around both clamps, special values),
+ * in f32, log-spaced small values down to 1e-12, the region around tanh_i8_fwd's clamp (6), every f32
+ * from 3.4e-4 to 3.5e-4 and from 7 to 8 (tanh_fwd's clamp is 7.91), special values),
  * (the first m), then their negations, then NaN last.
  */
 function tanhSweep(): { xs: Float64Array; m: number } {
+  if (sweepPoints !== undefined) return sweepPoints;
   const pos: number[] = [];
   for (let i = 0; i <= 12 * 8192; i++) pos.push(i / 8192);
   for (let e = -12; e <= 0; e += 1 / 256) pos.push(Math.fround(10 ** e));
   for (let x = 5.9; x <= 6.1; x += 1e-5) pos.push(Math.fround(x));
-  for (let x = 7.8; x <= 8.0; x += 1e-5) pos.push(Math.fround(x));
-  pos.push(1e-40, 1e-8, 4e-4, BELOW_TINY, 7.9, 7.905311107635498, 20, 1e30, 3.4e38, Infinity);
-  const xs = Float64Array.from([...pos, ...pos.map((x) => -x), NaN]).map(Math.fround);
-  return { xs, m: pos.length };
+  // Every f32 where tanh_fwd's promises are tightest: just below TANH_IS_X_BELOW, and up to its clamp.
+  for (const x of [...everyF32(3.4e-4, TANH_IS_X_BELOW), ...everyF32(7, 8)]) pos.push(x);
+  pos.push(1e-40, 1e-8, 4e-4, 7.9, 20, 1e30, 3.4e38, Infinity);
+  const m = pos.length, xs = new Float64Array(2 * m + 1);
+  for (let i = 0; i < m; i++) xs[m + i] = -(xs[i] = Math.fround(pos[i]));
+  xs[2 * m] = NaN;
+  return (sweepPoints = { xs, m });
 }
+let sweepPoints: { xs: Float64Array; m: number } | undefined;
 
 /** tanh_fwd or tanh_i8_fwd on n random values, out of place or in place: the same bits, as the reference gives. */
 function checkTanhFwd(kernel: "tanh_fwd" | "tanh_i8_fwd", n: number, inPlace: boolean): void {
