@@ -2,13 +2,13 @@
 import { at } from "./simd";
 
 // tanh(x) as x p(x^2) / q(x^2) on x clamped to [-CLAMP, CLAMP], p of degree 3 and q of degree 4 in
-// x^2, p(0) = q(0) = 1; the coefficients were fitted for the smallest largest error in f32 (the
-// test's bound is 1e-6 of Math.tanh: test/kernels/elementwise.test.ts). Mul, add and div only, no
-// FMA, so every engine computes the same bits. p(0) = q(0) = 1 is why no select is needed for small
-// x: below 3.5e-4 (largest f32 checked there) q rounds to 1 and x p to x, so tanh(x) == x, subnormals
-// too. CLAMP is the first f32 at which p/q rounds to 1 (it is below 1 before it), so tanh saturates
-// to exactly +-1 and never passes it. 19 vector ops where the rational of degrees 13 and 6 it
-// replaced (Eigen's, with a select for small x) took 25: tanh_fwd is 1.5x faster (docs/benchmarks.md).
+// x^2 with p(0) = q(0) = 1, coefficients fitted for the smallest largest error in f32: 6.4e-7 of
+// Math.tanh (the test's bound is 1e-6: test/kernels/elementwise.test.ts). Mul, add and div only, no
+// FMA, so every engine computes the same bits. Because p(0) = q(0) = 1, small x needs no select:
+// below 3.5e-4 q rounds to 1 and x p to x, so tanh(x) == x (subnormals too). CLAMP is the first f32
+// at which p/q rounds to 1 (below it p/q < 1), so tanh saturates to exactly +-1 and never passes it.
+// 19 vector ops where Eigen's rational of degrees 13 and 6 with a select, which this replaced, took
+// 25: the bench's tanh_fwd row is 1.6-1.8x faster (docs/benchmarks.md).
 // @ts-ignore: decorator
 @inline const CLAMP: f32 = 7.91033935546875;
 // @ts-ignore: decorator
