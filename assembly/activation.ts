@@ -8,7 +8,7 @@ import { at } from "./simd";
 // below 3.5e-4 q rounds to 1 and x p to x, so tanh(x) == x (subnormals too). CLAMP is the first f32
 // at which p/q rounds to 1 (below it p/q < 1), so tanh saturates to exactly +-1 and never passes it.
 // 19 vector ops where Eigen's rational of degrees 13 and 6 with a select, which this replaced, took
-// 25: the bench's tanh_fwd row is 1.6-1.8x faster (docs/benchmarks.md).
+// 25: the bench's tanh_fwd row is 1.6-1.9x faster (docs/benchmarks.md).
 // @ts-ignore: decorator
 @inline const CLAMP: f32 = 7.91033935546875;
 // @ts-ignore: decorator

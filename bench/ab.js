@@ -1,17 +1,22 @@
 // `npm run bench:ab -- DIR_A DIR_B`: before and after a change, in one process. DIR_A and DIR_B are
 // two built checkouts of lenet-wasm (e.g. `git worktree add /tmp/before HEAD~1`, then `npm ci &&
-// npm run build` in it). Times the same work with each, in alternating rounds of ~300 ms (A, B, A,
-// B, ...): one training step (batch 32, 1 thread), f32 predict on 1000 test images and int8 predict
-// on 1000. Prints each one's median speed and the median of the rounds' B/A ratios, with their
-// range: the two sides of every ratio ran seconds apart, so the machine's drift moves both.
+// npm run build` in it). Times the same work with each, in rounds of ~300 ms, A and B in turn (A
+// first in even rounds, B in odd ones): one training step (batch 32, 1 thread), f32 predict on 1000
+// test images, and int8 predict on 1000 (a seed-1 untrained model quantised: speed does not depend
+// on the weights). Prints each one's median speed and the median of the rounds' B/A ratios (> 1: B
+// faster), with their range: the two sides of every ratio ran within a second, so the machine's
+// drift moves both.
 // Usage: npm run bench:ab -- DIR_A DIR_B [--rounds N] [--json]
+import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 
 const { values: flags, positionals: dirs } = parseArgs({ allowPositionals: true, options: { rounds: { type: "string" }, json: { type: "boolean" } } });
 const rounds = Number(flags.rounds ?? 15);
-if (dirs.length !== 2 || !(rounds >= 1)) throw new Error("usage: npm run bench:ab -- DIR_A DIR_B [--rounds N] [--json] (two built checkouts of lenet-wasm)");
+const usage = "usage: npm run bench:ab -- DIR_A DIR_B [--rounds N] [--json] (two built checkouts of lenet-wasm; N a positive integer, default 15)";
+if (dirs.length !== 2 || !Number.isInteger(rounds) || rounds < 1) throw new Error(usage);
+for (const dir of dirs) if (!existsSync(resolve(dir, "build/index.js"))) throw new Error(`${dir}: no build/index.js; run npm ci && npm run build there first. ${usage}`);
 
 /** The three workloads, on one checkout's build. */
 async function workloads(dir) {
@@ -41,21 +46,26 @@ function round(work) {
 }
 
 const a = await workloads(dirs[0]), b = await workloads(dirs[1]);
-const median = (xs) => [...xs].sort((x, y) => x - y)[xs.length >> 1];
+const median = (xs) => {
+  const s = [...xs].sort((x, y) => x - y), h = s.length >> 1;
+  return s.length % 2 === 1 ? s[h] : (s[h - 1] + s[h]) / 2;
+};
 const results = [];
 for (const name of Object.keys(a)) {
   for (let i = 0; i < 3; i++) { round(a[name]); round(b[name]); } // warm up both
   const speedA = [], speedB = [], ratios = [];
   for (let r = 0; r < rounds; r++) {
-    speedA.push(round(a[name]));
-    speedB.push(round(b[name]));
+    const [first, second] = r % 2 === 0 ? [a, b] : [b, a];
+    const one = round(first[name]), other = round(second[name]);
+    speedA.push(r % 2 === 0 ? one : other);
+    speedB.push(r % 2 === 0 ? other : one);
     ratios.push(speedB[r] / speedA[r]);
   }
   results.push({ name, a_images_per_second: median(speedA), b_images_per_second: median(speedB), b_over_a: median(ratios), min: Math.min(...ratios), max: Math.max(...ratios) });
 }
 if (flags.json) process.stdout.write(JSON.stringify({ a: dirs[0], b: dirs[1], rounds, results }) + "\n");
 else {
-  console.log(`A: ${dirs[0]}\nB: ${dirs[1]}\n${rounds} alternating rounds of ~300 ms each; images/s (median), B/A (median of the rounds' ratios, range)`);
+  console.log(`A: ${dirs[0]}\nB: ${dirs[1]}\n${rounds} alternating rounds of ~300 ms each; images/s (median), B/A (median of the rounds' ratios, range; > 1: B faster)`);
   for (const r of results) {
     console.log(`${r.name.padEnd(36)} A ${r.a_images_per_second.toFixed(0).padStart(7)}  B ${r.b_images_per_second.toFixed(0).padStart(7)}  B/A ${r.b_over_a.toFixed(3)} (${r.min.toFixed(3)}-${r.max.toFixed(3)})`);
   }

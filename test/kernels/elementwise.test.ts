@@ -25,6 +25,8 @@ beforeAll(async () => {
 
 /** tanh_fwd returns x itself below this (assembly/activation.ts: q rounds to 1 there, and x p to x). */
 const TANH_IS_X_BELOW = 3.5e-4;
+/** tanh_fwd's clamp (assembly/activation.ts): the first f32 at which it gives 1. */
+const TANH_CLAMP = 7.91033935546875;
 
 describe("tanh_fwd", () => {
   it("matches Math.tanh within 1e-6 over [-12, 12] and special values; odd; |tanh| <= 1", () => {
@@ -33,7 +35,10 @@ describe("tanh_fwd", () => {
     const notX: string[] = [];
     for (let i = 0; i < n - 1; i++) if (Math.abs(xs[i]) < TANH_IS_X_BELOW && !Object.is(got[i], xs[i])) notX.push(`tanh_fwd(${xs[i]}) = ${got[i]}`);
     expect(notX.slice(0, 5), "tanh(x) returns x below 3.5e-4, subnormals too").toEqual([]);
-    expect([at(Infinity), at(1e30), at(20)], "tanh saturates to exactly 1").toEqual([1, 1, 1]);
+    expect([at(Infinity), at(1e30), at(20), at(TANH_CLAMP)], "tanh saturates to exactly 1, from its clamp on").toEqual([1, 1, 1, 1]);
+    const early: number[] = [];
+    for (let i = 0; i < n - 1; i++) if (xs[i] >= 0 && xs[i] < TANH_CLAMP && got[i] >= 1) early.push(xs[i]);
+    expect(early.slice(0, 5), "below its clamp tanh is under 1 (every f32 from 7 to 8 is swept)").toEqual([]);
     expect(fails.slice(0, 5)).toEqual([]);
     console.log(`tanh_fwd: max |tanh_fwd(x) - Math.tanh(x)| = ${maxErr.toExponential(3)} at x = ${maxAt} (${n} points)`);
     expect(maxErr, `max abs error at x = ${maxAt}`).toBeLessThanOrEqual(1e-6);
@@ -113,7 +118,7 @@ function tanhSweep(): { xs: Float64Array; m: number } {
   for (let x = 5.9; x <= 6.1; x += 1e-5) pos.push(Math.fround(x));
   // Every f32 where tanh_fwd's promises are tightest: just below TANH_IS_X_BELOW, and up to its clamp.
   for (const x of [...everyF32(3.4e-4, TANH_IS_X_BELOW), ...everyF32(7, 8)]) pos.push(x);
-  pos.push(1e-40, 1e-8, 4e-4, 7.9, 20, 1e30, 3.4e38, Infinity);
+  pos.push(1e-40, 1e-8, 4e-4, 7.9, TANH_CLAMP, 20, 1e30, 3.4e38, Infinity);
   const m = pos.length, xs = new Float64Array(2 * m + 1);
   for (let i = 0; i < m; i++) xs[m + i] = -(xs[i] = Math.fround(pos[i]));
   xs[2 * m] = NaN;
