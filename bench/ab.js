@@ -11,6 +11,7 @@ import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
+import { median } from "./median.js";
 
 const { values: flags, positionals: dirs } = parseArgs({ allowPositionals: true, options: { rounds: { type: "string" }, json: { type: "boolean" } } });
 const rounds = Number(flags.rounds ?? 15);
@@ -46,10 +47,6 @@ function round(work) {
 }
 
 const a = await workloads(dirs[0]), b = await workloads(dirs[1]);
-const median = (xs) => {
-  const s = [...xs].sort((x, y) => x - y), h = s.length >> 1;
-  return s.length % 2 === 1 ? s[h] : (s[h - 1] + s[h]) / 2;
-};
 const results = [];
 for (const name of Object.keys(a)) {
   for (let i = 0; i < 3; i++) { round(a[name]); round(b[name]); } // warm up both

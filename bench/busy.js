@@ -18,6 +18,7 @@ import { parseArgs } from "node:util";
 import { Worker } from "node:worker_threads";
 import { LeNet5, splitValidation, train } from "../build/index.js";
 import { readMnist } from "../build/node.js";
+import { median } from "./median.js";
 
 const { values: flags } = parseArgs({ options: { others: { type: "string" }, rounds: { type: "string" }, json: { type: "boolean" } } });
 const others = Number(flags.others ?? 1), rounds = Number(flags.rounds ?? 2), threads = availableParallelism();
@@ -44,10 +45,6 @@ try {
 } finally {
   for (const hog of hogs) hog.kill();
 }
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b), h = s.length >> 1;
-  return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2; // an even count's two middle values averaged, not the larger
-};
 const ratio = (name) => median(results[name].map((x, r) => x.images_per_second / results["1 thread"][r].images_per_second));
 const machineRatio = median(machine.map((m) => m.ratio));
 if (flags.json) {

@@ -13,6 +13,7 @@ import { allocateRegions, loadKernels } from "../build/kernels.js";
 import { readMnist } from "../build/node.js";
 import { DataParallel } from "../build/train/data-parallel.js"; // internal: one training step on N threads
 import { LENET5 } from "../build/model/networks.js"; // internal: the training kernels' scratch sizes
+import { median } from "./median.js";
 import { peerLines, runPeers } from "./peers/report.js";
 
 const { values: flags } = parseArgs({ options: { json: { type: "boolean" }, seconds: { type: "string" }, only: { type: "string" } } });
@@ -49,7 +50,6 @@ function timePaired(fn, ref) {
     b.push(round(ref, m));
     ratios.push(a[r] / b[r]);
   }
-  const median = (xs) => (xs.length === 0 ? NaN : [...xs].sort((x, y) => x - y)[2]);
   return { seconds: median(a), refSeconds: median(b), ratio: median(ratios) };
 }
 

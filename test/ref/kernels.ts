@@ -184,18 +184,28 @@ export function tanh_fwd_ref(inp: Float64Array): Float64Array {
   return out;
 }
 
-// inp (any) -> the int8 models' tanh (assembly/activation.ts's tanh_i8_v), step by step in f32:
-// x clamped to [-6, 6], then x p(x^2) / q(x^2) with the kernel's coefficients, each operation rounded.
+// inp (any) -> the f32 models' tanh (assembly/activation.ts's tanh_v) as the kernel computes it, step
+// by step in f32 (rationalTanhRef), with its clamp and coefficients.
+export function tanh_v_ref(inp: ArrayLike<number>): Float32Array {
+  return rationalTanhRef(inp, 7.91033935546875,
+    [1, 0.1286037713289261, 0.0028814454562962055, 1.0694008778955322e-05],
+    [1, 0.4619351029396057, 0.023529306054115295, 0.000228928925935179, 2.228678823712471e-07]);
+}
+
+// inp (any) -> the int8 models' tanh (assembly/activation.ts's tanh_i8_v), the same way.
 export function tanh_i8_ref(inp: ArrayLike<number>): Float32Array {
+  return rationalTanhRef(inp, 6, [0.999968708, 0.114319608, 0.00148596684], [1, 0.447554111, 0.017430285, 5.45850744e-5]);
+}
+
+// x clamped to [-clamp, clamp], then x p(x^2) / q(x^2) by Horner's rule (p and q: coefficients of
+// x^0, x^2, x^4, ...), every operation rounded to f32 in the kernels' order.
+function rationalTanhRef(inp: ArrayLike<number>, clamp: number, p: number[], q: number[]): Float32Array {
   const f = Math.fround;
-  const [p1, p3, p5, q2, q4, q6] = [0.999968708, 0.114319608, 0.00148596684, 0.447554111, 0.017430285, 5.45850744e-5].map(f);
+  const horner = (c: number[], x2: number) => c.slice(0, -1).reduceRight((acc, ck) => f(f(x2 * acc) + f(ck)), f(c[c.length - 1]));
   const out = new Float32Array(inp.length);
   for (let i = 0; i < inp.length; i++) {
-    const v = f(inp[i]);
-    const x = Math.max(-6, Math.min(6, v)), x2 = f(x * x); // NaN stays NaN, -0 stays -0
-    const p = f(x * f(f(x2 * f(f(x2 * p5) + p3)) + p1));
-    const q = f(f(x2 * f(f(x2 * f(f(x2 * q6) + q4)) + q2)) + 1);
-    out[i] = f(p / q);
+    const x = Math.max(-clamp, Math.min(clamp, f(inp[i]))), x2 = f(x * x); // NaN stays NaN, -0 stays -0
+    out[i] = f(f(x * horner(p, x2)) / horner(q, x2));
   }
   return out;
 }
