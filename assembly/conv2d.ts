@@ -135,7 +135,7 @@ function add_back(img: usize, dcol: usize, masks: usize, C: i32, H: i32, W: i32,
 // add_back has 20 and 20 (conv2d_bwd_input 1.075x faster, same bits). Columns 14-15 are not stored.
 function add_back_14x5(img: usize, dcol: usize, C: i32, H: i32): void {
   const K = 5, W = 14, OW = 10, OH = H - K + 1, P = OH * OW;
-  const khStep = <usize>(K * P - OW) << 2, kw1 = <usize>(P - 1) << 2, kw2 = 2 * kw1, kw3 = 3 * kw1, kw4 = 4 * kw1;
+  const khStep = <usize>(K * P - OW) << 2, kw1 = <usize>(P - 1) << 2, kw2 = kw1 + kw1, kw3 = kw2 + kw1, kw4 = kw3 + kw1;
   // Lanes reached, by columns 0-3 (a0), 8-11 (a2), 12-13 (a3); columns 4-7 (a1) take every tap whole.
   const a0kw1 = i32x4(0, -1, -1, -1), a0kw2 = i32x4(0, 0, -1, -1), a0kw3 = i32x4(0, 0, 0, -1);
   const a2kw0 = i32x4(-1, -1, 0, 0), a2kw1 = i32x4(-1, -1, -1, 0), a3kw3 = i32x4(-1, 0, 0, 0), a3kw4 = a2kw0;

@@ -31,9 +31,7 @@ const TANH_CLAMP = 7.91033935546875;
 
 describe("tanh_fwd", () => {
   it("is its f32 formula bit for bit, within 1e-6 of Math.tanh over [-12, 12] and special values; odd; |tanh| <= 1", () => {
-    const { xs, got, bits, fails, maxErr, maxAt, n, at } = sweepTanh("tanh_fwd");
-    // Every value but the NaN (whose sign bit the engines do not fix) has the bits of its formula in f32.
-    expectSameBits("tanh_fwd against tanh_v_ref", bits.subarray(0, n - 1), new Uint32Array(tanh_v_ref(xs).buffer, 0, n - 1));
+    const { xs, got, fails, maxErr, maxAt, n, at } = sweepTanh("tanh_fwd");
     // Every f32 from 3.4e-4 up to 3.5e-4 is among the points (tanhSweep), and values down to 1e-40.
     const notX: string[] = [];
     for (let i = 0; i < n - 1; i++) if (Math.abs(xs[i]) < TANH_IS_X_BELOW && !Object.is(got[i], xs[i])) notX.push(`tanh_fwd(${xs[i]}) = ${got[i]}`);
@@ -54,9 +52,7 @@ describe("tanh_fwd", () => {
 describe("tanh_i8_fwd (the int8 models' tanh)", () => {
   it("is its f32 formula bit for bit, within 1.5e-5 of Math.tanh (under 1/500 of an int8 step) over [-12, 12] and special values; odd; |tanh| < 1", () => {
     // Below 1 in magnitude (checked by sweepTanh), so calibrated int8 input scales stay at most 1/127.
-    const { xs, bits, fails, maxErr, maxAt, n } = sweepTanh("tanh_i8_fwd");
-    // Every value but the NaN (whose sign bit the engines do not fix) has the reference's bits.
-    expectSameBits("tanh_i8_fwd against tanh_i8_ref", bits.subarray(0, n - 1), new Uint32Array(tanh_i8_ref(xs).buffer, 0, n - 1));
+    const { fails, maxErr, maxAt, n } = sweepTanh("tanh_i8_fwd");
     expect(fails.slice(0, 5)).toEqual([]);
     console.log(`tanh_i8_fwd: max |tanh_i8_fwd(x) - Math.tanh(x)| = ${maxErr.toExponential(3)} at x = ${maxAt} (${n} points)`);
     expect(maxErr, `max abs error at x = ${maxAt}`).toBeLessThanOrEqual(1.5e-5);
@@ -67,8 +63,9 @@ describe("tanh_i8_fwd (the int8 models' tanh)", () => {
 });
 
 /**
- * Runs a tanh kernel on tanhSweep()'s points and checks what both kernels promise: NaN stays NaN,
- * tanh(+-0) = +-0. Collects, for the caller to assert: values outside [-1, 1] (for tanh_i8_fwd,
+ * Runs a tanh kernel on tanhSweep()'s points and checks what both kernels promise: every value but
+ * the NaN has the bits of the kernel's formula in f32 (tanh_v_ref, tanh_i8_ref; the engines do not
+ * fix NaN's sign bit), NaN stays NaN, tanh(+-0) = +-0. Collects, for the caller to assert: values outside [-1, 1] (for tanh_i8_fwd,
  * outside (-1, 1)), odd symmetry broken bitwise (tanh(-x) must be tanh(x) with the sign bit
  * flipped), and the largest error against Math.tanh.
  */
@@ -92,11 +89,15 @@ function sweepTanh(kernel: "tanh_fwd" | "tanh_i8_fwd") {
   for (let i = 0; i < m; i++) {
     if (((bits[i] ^ 0x80000000) >>> 0) !== bits[m + i]) fails.push(`${kernel}(${xs[m + i]}) = ${got[m + i]} but ${kernel}(${xs[i]}) = ${got[i]}`);
   }
+  expectSameBits(`${kernel} against its formula`, bits.subarray(0, n - 1), new Uint32Array(tanhFormula(kernel)(xs).buffer, 0, n - 1));
   const at = (x: number) => got[xs.indexOf(Math.fround(x))];
   expect(Number.isNaN(got[n - 1]), `${kernel}(NaN) = ${got[n - 1]}`).toBe(true);
   expect(Object.is(at(0), 0) && Object.is(got[m], -0), `${kernel}(+-0) = ${at(0)}, ${got[m]}`).toBe(true);
-  return { xs, got, bits, fails, maxErr, maxAt, n, at };
+  return { xs, got, fails, maxErr, maxAt, n, at };
 }
+
+/** The reference that computes a tanh kernel's formula step by step in f32. */
+const tanhFormula = (kernel: "tanh_fwd" | "tanh_i8_fwd") => (kernel === "tanh_fwd" ? tanh_v_ref : tanh_i8_ref);
 
 /** Every f32 from lo (rounded to f32) up to below hi: positive values are ordered as their bits. */
 function everyF32(lo: number, hi: number): Float32Array {
@@ -148,7 +149,7 @@ function checkTanhFwd(kernel: "tanh_fwd" | "tanh_i8_fwd", n: number, inPlace: bo
     }, () => k[kernel](a.ptr("out"), a.ptr("inp"), n));
   }
   if (kernel === "tanh_fwd") expectClose(label, a.read("out"), tanh_fwd_ref(x), 1e-6, 0);
-  expectSameBits(label, a.bits("out"), new Uint32Array((kernel === "tanh_fwd" ? tanh_v_ref : tanh_i8_ref)(x).buffer));
+  expectSameBits(label, a.bits("out"), new Uint32Array(tanhFormula(kernel)(x).buffer));
 }
 
 
